@@ -1,0 +1,27 @@
+"""A small define-by-run autograd engine whose graph can be recorded strongly or weakly.
+
+`Config.graph = "strong"` records the book's step-16 graph (a Variable <-> Function reference
+cycle per op, freed only by the cyclic GC); `"weak"` (the default) records step 17's (outputs
+held by weakref, freed by reference counting).
+"""
+from ._config import Config, no_grad, using_config
+from ._core import Function, Variable, as_array, as_variable
+from ._ops import add, div, exp, mul, neg, pow, square, sub
+
+__all__ = [
+    "Variable",
+    "Function",
+    "Config",
+    "using_config",
+    "no_grad",
+    "as_array",
+    "as_variable",
+    "square",
+    "exp",
+    "add",
+    "mul",
+    "neg",
+    "sub",
+    "div",
+    "pow",
+]

@@ -1,0 +1,169 @@
+"""The operations and the Python operators that call them."""
+import numpy as np
+
+from ._core import Function, Variable
+
+
+def _sum_to(gx, shape):
+    # Undo numpy broadcasting: a gradient must have the shape of the input it belongs to.
+    if gx.shape == shape:
+        return gx
+    lead = gx.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1)
+    gx = gx.sum(axis=axes, keepdims=True)
+    return gx.reshape(shape) if lead else gx
+
+
+class Square(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, gy):
+        return 2.0 * self.inputs[0].data * gy
+
+
+class Exp(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        # The output is alive whenever backward reaches this Function; recompute only if not.
+        return (y.data if y is not None else np.exp(self.inputs[0].data)) * gy
+
+
+class Add(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 + x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return _sum_to(gy, x0.data.shape), _sum_to(gy, x1.data.shape)
+
+
+class Mul(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return _sum_to(gy * x1.data, x0.data.shape), _sum_to(gy * x0.data, x1.data.shape)
+
+
+class Neg(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Sub(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 - x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return _sum_to(gy, x0.data.shape), _sum_to(-gy, x1.data.shape)
+
+
+class Div(Function):
+    __slots__ = ()
+
+    def forward(self, x0, x1):
+        return x0 / x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        gx0 = gy / x1.data
+        gx1 = gy * (-x0.data / x1.data**2)
+        return _sum_to(gx0, x0.data.shape), _sum_to(gx1, x1.data.shape)
+
+
+class Pow(Function):
+    """x ** c for a constant c: differentiated with respect to x only."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x**self.c
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        return self.c * x ** (self.c - 1) * gy
+
+
+class _ConstPow(Function):
+    """c ** x for a constant base c (the reflected `**`)."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return self.c**x
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        return self.c**x * np.log(self.c) * gy
+
+
+def square(x):
+    return Square()(x)
+
+
+def exp(x):
+    return Exp()(x)
+
+
+def add(x0, x1):
+    return Add()(x0, x1)
+
+
+def mul(x0, x1):
+    return Mul()(x0, x1)
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def sub(x0, x1):
+    return Sub()(x0, x1)
+
+
+def div(x0, x1):
+    return Div()(x0, x1)
+
+
+def pow(x, c):  # noqa: A001 - the book's name for it
+    if isinstance(c, Variable):
+        raise TypeError("pow(x, c) takes a constant exponent c (a number or ndarray), not a Variable")
+    return Pow(c)(x)
+
+
+Variable.__add__ = Variable.__radd__ = add
+Variable.__mul__ = Variable.__rmul__ = mul
+Variable.__neg__ = neg
+Variable.__sub__ = sub
+Variable.__rsub__ = lambda self, other: sub(other, self)
+Variable.__truediv__ = div
+Variable.__rtruediv__ = lambda self, other: div(other, self)
+Variable.__pow__ = pow
+Variable.__rpow__ = lambda self, base: _ConstPow(base)(self)

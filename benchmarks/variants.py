@@ -1,0 +1,78 @@
+"""Canonical variant names: one name per (implementation, mode), used in JSON, plots, pytest ids
+and the report alike."""
+from dataclasses import dataclass
+
+OURS = ("strong", "weak")
+MODES = ("backprop", "backward", "no_grad")
+# Peers and the modes each can run (HIPS autograd records a graph only inside `grad`).
+PEERS = {
+    "torch": MODES,
+    "dezero": MODES,
+    "autograd": ("backward",),
+}
+ARRAY_MIB = 8 / 2**20  # one float64 element, in MiB
+
+
+@dataclass(frozen=True)
+class Variant:
+    impl: str  # "numpy", "strong", "weak" or a peer's name
+    mode: str  # "backprop", "backward", "no_grad"; "no_grad" for plain numpy
+
+    @property
+    def name(self):
+        return "numpy" if self.impl == "numpy" else f"{self.impl}-{self.mode}"
+
+    @property
+    def is_peer(self):
+        return self.impl in PEERS
+
+    def live_array_floor_mib(self, size, depth, retain_grad=False):
+        """The least memory the loop can live in: the arrays it must hold at once.
+
+        Recording: the previous y keeps its chain (depth + 1 arrays) while the new chain is
+        built. no_grad and numpy: old y, x, the op's input and output. backward adds the old
+        leaf's grad, the incoming grad and the grad being made (more with retain_grad, where
+        both chains keep every grad).
+        """
+        chain = depth + 1
+        if self.mode == "no_grad":
+            arrays = 4 if depth > 1 else 3
+        elif self.mode == "backprop":
+            arrays = 2 * chain
+        elif retain_grad:
+            arrays = 4 * chain + 1
+        else:
+            arrays = 2 * chain + 3
+        return arrays * size * ARRAY_MIB
+
+
+NUMPY = Variant("numpy", "no_grad")
+DEFAULT_MATRIX = (
+    NUMPY,
+    *(Variant(impl, mode) for mode in MODES for impl in OURS),
+)
+PEER_VARIANTS = tuple(Variant(impl, mode) for impl, modes in PEERS.items() for mode in modes)
+ALL_VARIANTS = DEFAULT_MATRIX + PEER_VARIANTS
+BY_NAME = {v.name: v for v in ALL_VARIANTS}
+
+
+def parse(name):
+    """The Variant called `name`; a ValueError lists the allowed names otherwise."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown variant {name!r}; allowed: {', '.join(BY_NAME)}"
+        ) from None
+
+
+def select(only, variants=ALL_VARIANTS):
+    """Variants matching any of `only`: a variant name, an implementation or a mode."""
+    chosen = []
+    for word in only:
+        matched = [v for v in variants if word in (v.name, v.impl, v.mode)]
+        if not matched:
+            allowed = sorted({*BY_NAME, *OURS, *PEERS, *MODES, "numpy"})
+            raise ValueError(f"--only {word!r} matches no variant; allowed: {', '.join(allowed)}")
+        chosen += [v for v in matched if v not in chosen]
+    return chosen

@@ -1,0 +1,56 @@
+"""The classic workload, one iteration at a time, for every implementation.
+
+`build(variant, depth, retain_grad)` gives (settings, step): `settings` is a context manager to
+hold for the whole loop, `step(array)` runs one iteration on a fresh input array and returns what
+the loop keeps until the next iteration (y, and through it whatever graph y keeps alive).
+"""
+import contextlib
+
+import numpy as np
+
+import autograd_core as ag
+
+
+def _numpy(depth):
+    def step(x):
+        y = x
+        for _ in range(depth):
+            y = np.square(y)
+        return y
+
+    return contextlib.nullcontext, step
+
+
+def _ours(graph, mode, depth, retain_grad):
+    square = ag.square
+
+    def forward(a):
+        y = ag.Variable(a)
+        for _ in range(depth):
+            y = square(y)
+        return y
+
+    def backward(a):
+        y = forward(a)
+        y.backward(retain_grad=retain_grad)
+        return y
+
+    @contextlib.contextmanager
+    def settings():
+        with ag.using_config("graph", graph), ag.using_config(
+            "enable_backprop", mode != "no_grad"
+        ):
+            yield
+
+    return settings, backward if mode == "backward" else forward
+
+
+def build(variant, depth=3, retain_grad=False):
+    """(settings, step) for `variant` (a benchmarks.variants.Variant)."""
+    if variant.impl == "numpy":
+        return _numpy(depth)
+    if variant.impl in ("strong", "weak"):
+        return _ours(variant.impl, variant.mode, depth, retain_grad)
+    from . import peers  # imported only in a peer's own process
+
+    return peers.build(variant, depth, retain_grad)
