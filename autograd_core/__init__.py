@@ -4,24 +4,25 @@
 cycle per op, freed only by the cyclic GC); `"weak"` (the default) records step 17's (outputs
 held by weakref, freed by reference counting).
 """
+
 from ._config import Config, no_grad, using_config
 from ._core import Function, Variable, as_array, as_variable
 from ._ops import add, div, exp, mul, neg, pow, square, sub
 
 __all__ = [
-    "Variable",
-    "Function",
     "Config",
-    "using_config",
-    "no_grad",
+    "Function",
+    "Variable",
+    "add",
     "as_array",
     "as_variable",
-    "square",
+    "div",
     "exp",
-    "add",
     "mul",
     "neg",
-    "sub",
-    "div",
+    "no_grad",
     "pow",
+    "square",
+    "sub",
+    "using_config",
 ]

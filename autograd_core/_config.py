@@ -1,14 +1,41 @@
 """Per-thread settings of the autograd core: whether to record a graph, and which kind."""
+
 import contextlib
 import threading
+import weakref
 
-GRAPHS = ("weak", "strong")
+
+class _StrongRef:
+    """Holds an object the way `weakref.ref` would be called, but keeps it alive.
+
+    A Function holding its outputs this way while each output holds its creator is the
+    Variable <-> Function reference cycle of the strong graph.
+    """
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def __call__(self):
+        return self._obj
+
+
+# How a Function holds its outputs, per graph kind: the one difference between the two graphs.
+REF_MAKERS = {"weak": weakref.ref, "strong": _StrongRef}
+GRAPHS = tuple(REF_MAKERS)
 
 
 class _Settings(threading.local):
     # Class attributes are the defaults every new thread starts from.
     enable_backprop = True
     graph = "weak"
+    ref = weakref.ref  # REF_MAKERS[graph], kept beside it so Function calls skip a lookup
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if name == "graph":
+            super().__setattr__("ref", REF_MAKERS[value])
 
 
 _settings = _Settings()
@@ -17,7 +44,9 @@ _settings = _Settings()
 def _check(name, value):
     if name == "enable_backprop":
         if not isinstance(value, bool):
-            raise TypeError(f"enable_backprop must be a bool, got {type(value).__name__}: {value!r}")
+            raise TypeError(
+                f"enable_backprop must be a bool, got {type(value).__name__}: {value!r}"
+            )
     elif name == "graph":
         if value not in GRAPHS:
             raise ValueError(f"graph must be one of {', '.join(map(repr, GRAPHS))}, got {value!r}")
@@ -49,7 +78,7 @@ class _ConfigMeta(type):
 
 
 class Config(metaclass=_ConfigMeta):
-    """Settings for the current thread: `enable_backprop` (bool) and `graph` ("weak" or "strong")."""
+    """Settings of the current thread: `enable_backprop` (bool), `graph` ("weak" or "strong")."""
 
     __slots__ = ()
 

@@ -1,40 +1,23 @@
 """Variable, Function and the generation-ordered backward pass.
 
 The strong and the weak graph share every line here but one: the reference maker a Function
-uses for its outputs (`weakref.ref`, or `_StrongRef` with the same call interface).
+uses for its outputs (`_config.REF_MAKERS`: `weakref.ref`, or a strong holder called the same way).
 """
+
 import heapq
 import itertools
-import weakref
 
 import numpy as np
 
 from ._config import _settings
 
 
-class _StrongRef:
-    """Holds an object the way `weakref.ref` would be called, but keeps it alive.
-
-    A Function holding its outputs this way and each output holding its creator is the
-    Variable <-> Function reference cycle of the strong graph.
-    """
-
-    __slots__ = ("_obj",)
-
-    def __init__(self, obj):
-        self._obj = obj
-
-    def __call__(self):
-        return self._obj
-
-
-_REF_MAKERS = {"weak": weakref.ref, "strong": _StrongRef}
-
-
 def as_array(x):
     """`x` as an ndarray: numpy scalars and Python numbers become 0-d arrays."""
     if isinstance(x, np.ndarray):
         return x
+    if isinstance(x, np.generic):
+        return np.asarray(x)
     if np.isscalar(x) and not isinstance(x, (str, bytes)):
         return np.asarray(x)
     raise TypeError(f"expected an ndarray or a number, got {type(x).__name__}")
@@ -48,13 +31,15 @@ def as_variable(x):
 
 
 class Variable:
-    __slots__ = ("data", "name", "grad", "creator", "generation", "__weakref__")
+    __slots__ = ("__weakref__", "creator", "data", "generation", "grad", "name")
     # Makes `ndarray <op> Variable` defer to the Variable's reflected operator.
     __array_priority__ = 200
 
     def __init__(self, data, name=None):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable data must be a numpy.ndarray or None, got {type(data).__name__}")
+            raise TypeError(
+                f"Variable data must be a numpy.ndarray or None, got {type(data).__name__}"
+            )
         self.data = data
         self.name = name
         self.grad = None
@@ -95,22 +80,29 @@ class Variable:
         while heap:
             f = heapq.heappop(heap)[2]
             outputs = [ref() for ref in f.outputs]
-            gys = [_grad_or_zeros(y, meta) for y, meta in zip(outputs, f._output_meta)]
+            if f._output_meta is None:
+                gys = (outputs[0].grad,)
+            else:
+                gys = [
+                    _grad_or_zeros(y, meta) for y, meta in zip(outputs, f._output_meta, strict=True)
+                ]
             gxs = f.backward(*gys)
-            if not isinstance(gxs, tuple):
+            if type(gxs) is not tuple:
                 gxs = (gxs,)
-            if len(gxs) != len(f.inputs):
+            inputs = f.inputs
+            if len(gxs) != len(inputs):
                 raise ValueError(
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
-                    f"for {len(f.inputs)} inputs"
+                    f"for {len(inputs)} inputs"
                 )
-            for x, gx in zip(f.inputs, gxs):
+            for x, gx in zip(inputs, gxs, strict=True):
                 if gx is None:
                     continue
-                if not isinstance(gx, np.ndarray):
+                if type(gx) is not np.ndarray:
                     gx = as_array(gx)
                 # `+`, never `+=`: the old array may also be another Variable's grad.
-                x.grad = gx if x.grad is None else x.grad + gx
+                # as_array: numpy turns the sum of two 0-d arrays into a numpy scalar.
+                x.grad = gx if x.grad is None else as_array(x.grad + gx)
                 creator = x.creator
                 if creator is not None and creator not in seen:
                     seen.add(creator)
@@ -119,6 +111,20 @@ class Variable:
                 for y in outputs:
                     if y is not None:
                         y.grad = None
+
+
+_new_variable = Variable.__new__
+
+
+def _output(y):
+    """A Function's output Variable, without the checks Variable() makes on user input."""
+    if type(y) is not np.ndarray:
+        y = as_array(y)  # numpy turns 0-d results into scalars
+    v = _new_variable(Variable)
+    v.data = y
+    v.name = v.grad = v.creator = None
+    v.generation = 0
+    return v
 
 
 def _grad_or_zeros(y, meta):
@@ -136,28 +142,45 @@ class Function:
     array or a tuple; in `backward`, `self.inputs` holds the input Variables.
     """
 
-    __slots__ = ("inputs", "outputs", "generation", "_output_meta", "__weakref__")
+    __slots__ = ("__weakref__", "_output_meta", "generation", "inputs", "outputs")
 
     def __call__(self, *inputs):
-        inputs = [x if type(x) is Variable else as_variable(x) for x in inputs]
-        ys = self.forward(*[x.data for x in inputs])
-        if not isinstance(ys, tuple):
-            ys = (ys,)
-        outputs = [Variable(y if type(y) is np.ndarray else as_array(y)) for y in ys]
-        if _settings.enable_backprop:
-            self.generation = generation = max([x.generation for x in inputs])
+        # Each list comprehension is a function call on Python 3.11: one input is the common
+        # case and skips them.
+        if len(inputs) == 1:
+            x = inputs[0]
+            if type(x) is not Variable:
+                x = as_variable(x)
+            inputs = [x]
+            ys = self.forward(x.data)
+        else:
+            inputs = [x if type(x) is Variable else as_variable(x) for x in inputs]
+            ys = self.forward(*[x.data for x in inputs])
+        outputs = [_output(y) for y in ys] if type(ys) is tuple else [_output(ys)]
+        settings = _settings
+        if settings.enable_backprop:
+            generation = inputs[0].generation
+            for x in inputs:
+                if x.generation > generation:
+                    generation = x.generation
+            self.generation = generation
+            generation += 1
             for y in outputs:
                 y.creator = self
-                y.generation = generation + 1
+                y.generation = generation
             self.inputs = inputs
-            ref = _REF_MAKERS[_settings.graph]
-            self.outputs = [ref(y) for y in outputs]
-            self._output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
-        else:
-            # Keeping nothing lets intermediates die as soon as the next op has consumed them.
-            self.inputs = self.outputs = None
-            self.generation = 0
-        return outputs if len(outputs) > 1 else outputs[0]
+            self.outputs = [settings.ref(y) for y in outputs]
+            # A lone output is alive and has a grad whenever backward reaches this Function;
+            # only multi-output Functions can meet a missing or freed output.
+            if len(outputs) > 1:
+                self._output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
+            else:
+                self._output_meta = None
+            return outputs[0] if len(outputs) == 1 else outputs
+        # Keeping nothing lets intermediates die as soon as the next op has consumed them.
+        self.inputs = self.outputs = self._output_meta = None
+        self.generation = 0
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")

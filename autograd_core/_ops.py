@@ -1,4 +1,5 @@
 """The operations and the Python operators that call them."""
+
 import numpy as np
 
 from ._core import Function, Variable
@@ -105,7 +106,8 @@ class Pow(Function):
 
     def backward(self, gy):
         x = self.inputs[0].data
-        return self.c * x ** (self.c - 1) * gy
+        # An ndarray exponent may broadcast x up: sum the gradient back to x's shape.
+        return _sum_to(self.c * x ** (self.c - 1) * gy, x.shape)
 
 
 class _ConstPow(Function):
@@ -121,7 +123,8 @@ class _ConstPow(Function):
 
     def backward(self, gy):
         x = self.inputs[0].data
-        return self.c**x * np.log(self.c) * gy
+        # An ndarray base may broadcast x up: sum the gradient back to x's shape.
+        return _sum_to(self.c**x * np.log(self.c) * gy, x.shape)
 
 
 def square(x):
@@ -152,9 +155,11 @@ def div(x0, x1):
     return Div()(x0, x1)
 
 
-def pow(x, c):  # noqa: A001 - the book's name for it
+def pow(x, c):
     if isinstance(c, Variable):
-        raise TypeError("pow(x, c) takes a constant exponent c (a number or ndarray), not a Variable")
+        raise TypeError(
+            "pow(x, c) takes a constant exponent c (a number or ndarray), not a Variable"
+        )
     return Pow(c)(x)
 
 
