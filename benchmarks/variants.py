@@ -1,5 +1,6 @@
 """Canonical variant names: one name per (implementation, mode), used in JSON, plots, pytest ids
 and the report alike."""
+
 from dataclasses import dataclass
 
 OURS = ("strong", "weak")
@@ -31,8 +32,8 @@ class Variant:
 
         Recording: the previous y keeps its chain (depth + 1 arrays) while the new chain is
         built. no_grad and numpy: old y, x, the op's input and output. backward adds the old
-        leaf's grad, the incoming grad and the grad being made (more with retain_grad, where
-        both chains keep every grad).
+        leaf's grad, the incoming grad and the grad being made; with retain_grad both chains
+        keep a grad per array. (numpy reuses the temporary in `2 * x * gy` in place.)
         """
         chain = depth + 1
         if self.mode == "no_grad":
@@ -40,7 +41,7 @@ class Variant:
         elif self.mode == "backprop":
             arrays = 2 * chain
         elif retain_grad:
-            arrays = 4 * chain + 1
+            arrays = 4 * chain
         else:
             arrays = 2 * chain + 3
         return arrays * size * ARRAY_MIB
@@ -61,9 +62,7 @@ def parse(name):
     try:
         return BY_NAME[name]
     except KeyError:
-        raise ValueError(
-            f"unknown variant {name!r}; allowed: {', '.join(BY_NAME)}"
-        ) from None
+        raise ValueError(f"unknown variant {name!r}; allowed: {', '.join(BY_NAME)}") from None
 
 
 def select(only, variants=ALL_VARIANTS):

@@ -4,6 +4,7 @@
 hold for the whole loop, `step(array)` runs one iteration on a fresh input array and returns what
 the loop keeps until the next iteration (y, and through it whatever graph y keeps alive).
 """
+
 import contextlib
 
 import numpy as np
@@ -37,9 +38,7 @@ def _ours(graph, mode, depth, retain_grad):
 
     @contextlib.contextmanager
     def settings():
-        with ag.using_config("graph", graph), ag.using_config(
-            "enable_backprop", mode != "no_grad"
-        ):
+        with ag.using_config("graph", graph), ag.using_config("enable_backprop", mode != "no_grad"):
             yield
 
     return settings, backward if mode == "backward" else forward

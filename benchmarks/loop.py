@@ -1,0 +1,224 @@
+"""The classic workload as a script: `python benchmarks/loop.py` or `mprof run benchmarks/loop.py`.
+
+It is also the child process the measurement engine starts for every variant, so what mprof
+profiles and what the engine measures are the same loop.
+"""
+
+import argparse
+import gc
+import json
+import mmap
+import os
+import resource
+import struct
+import sys
+import time
+import tracemalloc
+
+if not __package__:  # run as a file: make the repo root importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np
+
+from benchmarks import variants as V
+from benchmarks.workloads import build
+
+MIB = 2**20
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def make_parser():
+    p = argparse.ArgumentParser(
+        prog="python benchmarks/loop.py",
+        description="1000 x y = square(square(square(Variable(randn(100000))))), measured.",
+    )
+    p.add_argument(
+        "--impl",
+        default="weak",
+        choices=["numpy", *V.OURS, *V.PEERS],
+        help="whose loop: plain numpy, our strong or weak graph, or a peer (default weak)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=V.MODES,
+        help="backprop: record the graph; backward: also call y.backward(); "
+        "no_grad: record nothing (default backprop; no_grad for numpy)",
+    )
+    p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
+    p.add_argument("--iters", type=_positive, default=1000)
+    p.add_argument("--size", type=_positive, default=100_000, help="elements per array")
+    p.add_argument("--depth", type=_positive, default=3, help="squares per iteration")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-gc", action="store_true", help="disable the cyclic garbage collector")
+    p.add_argument(
+        "--gc-threshold",
+        type=_positive,
+        metavar="N",
+        help="gc threshold0: tracked-container allocations between collections",
+    )
+    p.add_argument(
+        "--tracemalloc", action="store_true", help="also report the exact allocation peak"
+    )
+    # Used by the measurement engine, not by people.
+    p.add_argument("--progress-file", help=argparse.SUPPRESS)
+    p.add_argument("--report-file", help=argparse.SUPPRESS)
+    return p
+
+
+def parse_args(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.impl == "numpy":
+        if args.mode not in (None, "no_grad"):
+            parser.error(f"--impl numpy records no graph: --mode {args.mode} is not allowed")
+        args.mode = "no_grad"
+    args.mode = args.mode or "backprop"
+    allowed = V.PEERS.get(args.impl, V.MODES)
+    if args.mode not in allowed:
+        parser.error(f"--impl {args.impl} supports --mode {', '.join(allowed)}, not {args.mode}")
+    if args.retain_grad and args.mode != "backward":
+        parser.error(f"--retain-grad needs --mode backward (got --mode {args.mode})")
+    if args.no_gc and args.gc_threshold:
+        parser.error("--no-gc and --gc-threshold contradict each other: choose one")
+    args.variant = V.NUMPY if args.impl == "numpy" else V.Variant(args.impl, args.mode)
+    return args
+
+
+def current_rss_mib():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+    except OSError:  # not Linux
+        import psutil
+
+        return psutil.Process().memory_info().rss / MIB
+
+
+def kernel_peak_rss_mib():
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / MIB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
+
+
+class Progress:
+    """The iteration reached, for the gc callback and (through a shared page) the parent."""
+
+    def __init__(self, path=None):
+        self.iter = -1
+        self._map = None
+        if path:
+            with open(path, "r+b") as f:
+                self._map = mmap.mmap(f.fileno(), 8)
+
+    def set(self, i):
+        self.iter = i
+        if self._map is not None:
+            struct.pack_into("q", self._map, 0, i)
+
+
+class GcRecorder:
+    """Collections per generation, objects collected, pause and the iteration of each."""
+
+    MAX_EVENTS = 20_000
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.collections = [0, 0, 0]
+        self.collected = 0
+        self.pause_s = 0.0
+        self.events = []
+        self._start = 0.0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._start = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._start
+        gen = info["generation"]
+        self.collections[gen] += 1
+        self.collected += info["collected"]
+        self.pause_s += pause
+        if len(self.events) < self.MAX_EVENTS:
+            self.events.append(
+                {
+                    "iter": self.progress.iter,
+                    "generation": gen,
+                    "collected": info["collected"],
+                    "pause_s": pause,
+                }
+            )
+
+    def summary(self):
+        return {
+            "enabled": gc.isenabled(),
+            "threshold": list(gc.get_threshold()),
+            "collections": self.collections,
+            "collected": self.collected,
+            "pause_s": self.pause_s,
+            "events": self.events,
+        }
+
+
+def run(args):
+    """Run the loop as `args` say; return the child-side figures."""
+    settings, step = build(args.variant, args.depth, args.retain_grad)
+    rng = np.random.default_rng(args.seed)
+    progress = Progress(args.progress_file)
+    if args.gc_threshold:
+        gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
+    gc.collect()  # start from a clean heap, whatever set-up left behind
+    if args.no_gc:
+        gc.disable()
+    baseline = current_rss_mib()
+    recorder = GcRecorder(progress)
+    gc.callbacks.append(recorder)
+    if args.tracemalloc:
+        tracemalloc.start()
+    start = time.perf_counter()
+    with settings():
+        y = None
+        for i in range(args.iters):
+            progress.set(i)
+            y = step(rng.standard_normal(args.size))
+    seconds = time.perf_counter() - start
+    traced_peak = tracemalloc.get_traced_memory()[1] / MIB if args.tracemalloc else None
+    tracemalloc.stop()
+    progress.set(args.iters)
+    gc.callbacks.remove(recorder)
+    del y
+    return {
+        "variant": args.variant.name,
+        "iters_done": args.iters,
+        "baseline_rss_mib": baseline,
+        "seconds": seconds,
+        "seconds_per_iter": seconds / args.iters,
+        "tracemalloc_peak_mib": traced_peak,
+        "kernel_peak_rss_mib": kernel_peak_rss_mib(),
+        "gc": recorder.summary(),
+        "extra": getattr(step, "extra", {}),
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    figures = run(args)
+    line = (
+        f"{figures['variant']}: {args.iters} iterations in {figures['seconds']:.2f} s, "
+        f"peak RSS {figures['kernel_peak_rss_mib']:.1f} MiB "
+        f"(baseline {figures['baseline_rss_mib']:.1f} MiB)"
+    )
+    if figures["tracemalloc_peak_mib"] is not None:
+        line += f", tracemalloc peak {figures['tracemalloc_peak_mib']:.2f} MiB"
+    print(line, flush=True)
+    if args.report_file:
+        with open(args.report_file, "w") as f:
+            json.dump(figures, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Runs a matrix of variants and writes one results file, rewritten whole after every variant
+so an interrupted run still leaves valid JSON with what was measured."""
+
+import gc
+import importlib.metadata
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import psutil
+
+from . import engine, results
+from .progress import make_display
+
+PACKAGES = (
+    "numpy",
+    "psutil",
+    "matplotlib",
+    "jinja2",
+    "memory-profiler",
+    "pytest-benchmark",
+    "torch",
+    "dezero",
+    "autograd",
+)
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _now():
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _version(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_commit():
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None  # not a git checkout, e.g. an unpacked release
+    return out.stdout.strip() or None
+
+
+def environment(command):
+    return {
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "packages": {name: _version(name) for name in PACKAGES},
+        "gc_thresholds": list(gc.get_threshold()),
+        "os": platform.platform(),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "ram_mib": psutil.virtual_memory().total / engine.MIB,
+        "git_commit": _git_commit(),
+        "command": command,
+        "started": _now(),
+        "finished": None,
+    }
+
+
+def run(variants, settings, results_dir=results.RESULTS_DIR, command=None):
+    """Measure `variants` one after another; return the results file's path and content."""
+    command = command or shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]])
+    data = {
+        "schema": results.SCHEMA,
+        "complete": False,
+        "environment": environment(command),
+        "settings": settings.as_json(),
+        "variants": [],
+    }
+    path = results.new_results_path(results_dir)
+    display = make_display(len(variants), settings)
+    with display:
+        for variant in variants:
+            with display.variant(variant.name) as on_progress:
+                record = engine.measure(variant, settings, on_progress)
+            display.done(record)
+            data["variants"].append(record)
+            results.write_atomic(path, data)
+    data["complete"] = True
+    data["environment"]["finished"] = _now()
+    results.write_atomic(path, data)
+    return path, data

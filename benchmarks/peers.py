@@ -1,0 +1,106 @@
+"""The classic workload written for each peer framework, imported only in that peer's own
+process (a peer's import would otherwise land in every baseline)."""
+
+import contextlib
+import importlib
+
+import numpy as np
+
+# dezero 0.0.13 evaluates `np.int` (removed in numpy 1.24) as a default argument in
+# dezero/transforms.py at import time; its other uses run only inside dataset code.
+DEZERO_SHIM = "numpy.int = int while `import dezero` runs (removed in numpy 1.24; used at import)"
+
+
+def import_dezero():
+    """dezero 0.0.13 on a modern numpy: the one alias it needs at import, nothing else."""
+    if hasattr(np, "int") or "int" in np.__dict__:
+        return importlib.import_module("dezero"), None
+    np.int = int
+    try:
+        dezero = importlib.import_module("dezero")
+    finally:
+        del np.int
+    return dezero, DEZERO_SHIM
+
+
+def _torch(mode, depth):
+    import torch
+
+    # One thread: our core and numpy run on one, and the comparison should be like for like.
+    torch.set_num_threads(1)
+
+    def forward(a):
+        y = torch.from_numpy(a).requires_grad_(mode != "no_grad")
+        for _ in range(depth):
+            y = torch.square(y)
+        return y
+
+    def backward(a):
+        y = forward(a)
+        y.backward(torch.ones_like(y))
+        return y
+
+    step = backward if mode == "backward" else forward
+    # torch's tensor memory never reaches tracemalloc: its traced peak counts the numpy inputs only.
+    step.extra = {"torch_threads": torch.get_num_threads(), "tracemalloc_sees_tensors": False}
+    settings = torch.no_grad if mode == "no_grad" else contextlib.nullcontext
+    return settings, step
+
+
+def _dezero_square(dezero):
+    # dezero's package has no square (the book defines it in an early step): the book's Square
+    # on dezero's own Function, so dezero's machinery records and runs it.
+    class Square(dezero.Function):
+        def forward(self, x):
+            return x**2
+
+        def backward(self, gy):
+            (x,) = self.inputs
+            return 2 * x * gy
+
+    return lambda x: Square()(x)
+
+
+def _dezero(mode, depth, retain_grad):
+    dezero, shim = import_dezero()
+    square = _dezero_square(dezero)
+
+    def forward(a):
+        y = dezero.Variable(a)
+        for _ in range(depth):
+            y = square(y)
+        return y
+
+    def backward(a):
+        y = forward(a)
+        y.backward(retain_grad=retain_grad)
+        return y
+
+    step = backward if mode == "backward" else forward
+    step.extra = {"dezero_import_shim": shim}
+    settings = dezero.no_grad if mode == "no_grad" else contextlib.nullcontext
+    return settings, step
+
+
+def _autograd(mode, depth):
+    import autograd
+    import autograd.numpy as anp
+
+    def total(x):
+        for _ in range(depth):
+            x = anp.square(x)
+        return anp.sum(x)
+
+    # HIPS autograd records a graph only inside grad(): each iteration is one grad call.
+    step = autograd.grad(total)
+    return contextlib.nullcontext, step
+
+
+def build(variant, depth=3, retain_grad=False):
+    if variant.impl == "torch":
+        return _torch(variant.mode, depth)
+    if variant.impl == "dezero":
+        return _dezero(variant.mode, depth, retain_grad)
+    if variant.impl == "autograd":
+        return _autograd(variant.mode, depth)
+    raise ValueError(f"unknown peer {variant.impl!r}; peers: torch, dezero, autograd")

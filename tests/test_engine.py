@@ -1,0 +1,200 @@
+"""The measurement engine at small sizes: what it records, and that one variant's failure never
+takes the others down."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from benchmarks import __main__ as cli
+from benchmarks import engine, matrix, results
+from benchmarks import variants as V
+
+SMALL = dict(iters=30, size=20_000, depth=3)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def weak_backprop():
+    return engine.measure(V.parse("weak-backprop"), engine.Settings(**SMALL))
+
+
+def test_variant_record_has_every_field_with_sane_values(weak_backprop):
+    r = weak_backprop
+    assert (r["name"], r["impl"], r["mode"], r["status"], r["error"]) == (
+        "weak-backprop",
+        "weak",
+        "backprop",
+        "ok",
+        None,
+    )
+    assert (r["iters"], r["iters_done"], r["size"], r["depth"]) == (30, 30, 20_000, 3)
+    assert 5 < r["baseline_rss_mib"] < r["peak_rss_mib"] < 500
+    assert r["peak_increment_mib"] == pytest.approx(r["peak_rss_mib"] - r["baseline_rss_mib"])
+    assert r["kernel_peak_rss_mib"] >= r["baseline_rss_mib"]
+    # 8 arrays of 20,000 float64 live at once; tracemalloc sees them to the byte.
+    floor = 8 * 20_000 * 8 / 2**20
+    assert r["live_array_floor_mib"] == pytest.approx(floor)
+    assert floor <= r["tracemalloc_peak_mib"] < floor + 1.5
+    assert r["seconds"] > 0 and r["seconds_per_iter"] == pytest.approx(r["seconds"] / 30)
+    gc = r["gc"]
+    assert gc["enabled"] is True and len(gc["collections"]) == 3
+    assert gc["threshold"][0] > 0 and gc["collected"] >= 0
+    tl = r["timeline"]
+    assert len(tl["t"]) == len(tl["rss_mib"]) == len(tl["iter"]) > 0
+    assert tl["t"] == sorted(tl["t"]) and tl["iter"] == sorted(tl["iter"])
+    assert max(tl["rss_mib"]) == r["peak_rss_mib"]
+    json.dumps(r, allow_nan=False)  # plain JSON, nothing else
+
+
+def test_strong_graph_records_gc_collections_with_their_iterations():
+    # Collections come every threshold0 (700) container allocations: enough iterations for some.
+    r = engine.measure(V.parse("strong-backprop"), engine.Settings(iters=300, size=20_000))
+    gc = r["gc"]
+    assert gc["collections"][0] > 0 and gc["collected"] > 0
+    assert len(gc["events"]) == sum(gc["collections"])
+    assert all(0 <= e["iter"] < 300 and e["generation"] in (0, 1, 2) for e in gc["events"])
+    # Cycles pile up between collections: well above the weak graph's floor.
+    assert r["tracemalloc_peak_mib"] > 2 * r["live_array_floor_mib"]
+
+
+def test_repeat_keeps_median_min_max_and_tracemalloc_is_exact():
+    r = engine.measure(V.parse("weak-no_grad"), engine.Settings(repeat=3, **SMALL))
+    spread = r["repeats"]["tracemalloc_peak_mib"]
+    assert len(spread["values"]) == 3
+    assert spread["min"] == spread["max"] == r["tracemalloc_peak_mib"]
+    times = r["repeats"]["seconds"]
+    assert times["min"] <= times["median"] <= times["max"]
+
+
+def test_crashing_variant_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch):
+    real = engine.loop_command
+
+    def crash_weak_no_grad(variant, settings, traced=False):
+        if variant.name == "weak-no_grad":
+            return [sys.executable, "-c", "raise RuntimeError('boom in the child')"]
+        return real(variant, settings, traced)
+
+    monkeypatch.setattr(engine, "loop_command", crash_weak_no_grad)
+    chosen = [V.parse("weak-no_grad"), V.parse("numpy")]
+    path, data = matrix.run(chosen, engine.Settings(**SMALL), tmp_path, command="test")
+    crashed, numpy = data["variants"]
+    assert crashed["status"] == "error" and "boom in the child" in crashed["error"]
+    assert numpy["status"] == "ok" and numpy["tracemalloc_peak_mib"] > 0
+    assert results.load(path)["complete"] is True
+
+
+def test_mem_limit_kills_the_child_and_records_how_far_it_got():
+    # With gc off the strong graph keeps every iteration's 4 arrays (3 MiB): it must pass
+    # baseline + 60 MiB long before 1000 iterations.
+    settings = engine.Settings(iters=1000, size=100_000, gc_enabled=False, mem_limit_mib=100)
+    r = engine.measure(V.parse("strong-backprop"), settings)
+    assert r["status"] == "exceeded_limit"
+    assert "100 MiB" in r["error"] and f"iteration {r['iters_done']}" in r["error"]
+    assert 0 < r["iters_done"] < 1000
+    assert r["tracemalloc_peak_mib"] is None  # the traced pass is not run after a kill
+
+
+def test_missing_peer_is_skipped_with_the_reason(monkeypatch):
+    monkeypatch.setattr(engine.importlib.util, "find_spec", lambda name: None)
+    r = engine.measure(V.parse("torch-backprop"), engine.Settings(**SMALL))
+    assert r["status"] == "skipped" and "torch is not installed" in r["error"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "--iters", "-1"], "--iters: expected a whole number >= 1, got -1"),
+        (["run", "--size", "0"], "--size: expected a whole number >= 1, got 0"),
+        (["run", "--only", "bogus"], "--only 'bogus' matches no variant; allowed:"),
+        (["run", "--no-gc", "--gc-threshold", "5"], "contradict"),
+        (["run", "--mem-limit", "-5"], "expected a number > 0, got -5"),
+    ],
+)
+def test_bad_run_flags_exit_2_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--mode", "no_grad", "--retain-grad"], "--retain-grad needs --mode backward"),
+        (["--size", "0"], "must be a whole number >= 1, got 0"),
+        (["--iters", "-3"], "must be a whole number >= 1, got -3"),
+        (["--impl", "numpy", "--mode", "backward"], "--impl numpy records no graph"),
+        (["--impl", "autograd", "--mode", "no_grad"], "--impl autograd supports --mode backward"),
+        (["--impl", "bogus"], "invalid choice: 'bogus'"),
+    ],
+)
+def test_bad_loop_flags_exit_2_with_a_message(argv, message):
+    out = subprocess.run([sys.executable, engine.LOOP, *argv], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert message in out.stderr
+
+
+def test_loop_script_prints_one_summary_line():
+    out = subprocess.run(
+        [
+            sys.executable,
+            engine.LOOP,
+            "--impl",
+            "strong",
+            "--iters",
+            "5",
+            "--size",
+            "1000",
+            "--tracemalloc",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (line,) = out.stdout.splitlines()
+    assert line.startswith("strong-backprop: 5 iterations in ")
+    assert "peak RSS" in line and "tracemalloc peak" in line
+
+
+def test_interrupted_run_leaves_valid_json(tmp_path):
+    # Killed while the second variant runs: the file holds the first, whole.
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "run",
+        "--only",
+        "numpy",
+        "strong-backprop",
+        "--iters",
+        "100000",
+        "--size",
+        "1000",
+        "--results-dir",
+        str(tmp_path),
+    ]
+    child = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while not list(tmp_path.glob("*.json")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    (path,) = tmp_path.glob("*.json")
+    data = results.load(path)
+    assert data["complete"] is False
+    assert [v["name"] for v in data["variants"]] == ["numpy"]
+    assert not list(tmp_path.glob(".*.tmp"))
