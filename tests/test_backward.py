@@ -1,0 +1,362 @@
+"""The backward pass: semantics.md's examples, generation order, deep graphs, custom Functions."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+from autograd_core import (
+    Function,
+    Variable,
+    add,
+    exp,
+    mul,
+    neg,
+    no_grad,
+    square,
+    sub,
+    using_config,
+)
+
+
+def scalar(v):
+    return Variable(np.array(v, dtype=np.float64))
+
+
+# --- semantics.md examples ----------------------------------------------------------------
+
+
+def test_diamond():
+    x = scalar(2.0)
+    a = square(x)
+    y = add(square(a), square(a))
+    y.backward()
+    assert y.data == 32.0
+    assert x.grad == 64.0
+
+
+def test_variable_used_twice_gets_the_sum():
+    x = scalar(3.0)
+    add(x, x).backward()
+    assert x.grad == 2.0
+    # numpy makes a scalar of the sum of two 0-d arrays: the grad must stay an ndarray.
+    assert type(x.grad) is np.ndarray and x.grad.shape == ()
+
+
+def test_variable_used_three_times_gets_the_sum():
+    x = scalar(3.0)
+    add(add(x, x), x).backward()
+    assert x.grad == 3.0
+
+
+def test_grads_accumulate_across_calls_until_cleargrad():
+    x = scalar(3.0)
+    add(x, x).backward()
+    assert x.grad == 2.0
+    y = add(add(x, x), x)
+    y.backward()
+    assert x.grad == 5.0
+    x.cleargrad()
+    assert x.grad is None
+    y.backward()
+    assert x.grad == 3.0
+
+
+def test_accumulating_into_a_grad_keeps_the_seed_intact():
+    # add(x, x) hands the same gradient array to x twice; the first one may be y's own seed.
+    x = scalar(3.0)
+    y = add(x, x)
+    y.backward(retain_grad=True)
+    assert x.grad == 2.0
+    assert y.grad == 1.0
+
+
+def test_accumulation_never_mutates_a_shared_grad_array():
+    x0 = Variable(np.array([1.0, 2.0]))
+    x1 = Variable(np.array([3.0, 4.0]))
+    add(x0, x1).backward()
+    shared = x1.grad
+    x0_first = x0.grad
+    before = shared.copy()
+    mul(x0, 3.0).backward()
+    np.testing.assert_array_equal(x0.grad, [4.0, 4.0])
+    # Whatever arrays the first pass shared between grads, none of them was written to.
+    assert x1.grad is shared
+    np.testing.assert_array_equal(shared, before)
+    np.testing.assert_array_equal(x0_first, [1.0, 1.0])
+
+
+def test_accumulation_leaves_an_array_the_user_shared_alone():
+    g = np.array([1.0, 1.0])
+    a = Variable(np.array([1.0, 2.0]))
+    b = Variable(np.array([5.0, 6.0]))
+    a.grad = g
+    b.grad = g
+    square(a).backward()
+    np.testing.assert_array_equal(a.grad, [3.0, 5.0])
+    assert b.grad is g
+    np.testing.assert_array_equal(g, [1.0, 1.0])
+
+
+def test_retain_grad_false_keeps_only_leaf_grads():
+    x0, x1 = scalar(1.0), scalar(1.0)
+    t = add(x0, x1)
+    y = add(x0, t)
+    y.backward()
+    assert y.grad is None
+    assert t.grad is None
+    assert x0.grad == 2.0
+    assert x1.grad == 1.0
+
+
+def test_retain_grad_true_keeps_every_grad():
+    x0, x1 = scalar(1.0), scalar(1.0)
+    t = add(x0, x1)
+    y = add(x0, t)
+    y.backward(retain_grad=True)
+    assert y.grad == 1.0
+    assert t.grad == 1.0
+    assert x0.grad == 2.0
+    assert x1.grad == 1.0
+
+
+def test_sum_of_squares():
+    x, y = scalar(1.0), scalar(1.0)
+    z = x**2 + y**2
+    z.backward()
+    assert (x.grad, y.grad) == (2.0, 2.0)
+
+
+def test_matyas():
+    x, y = scalar(1.0), scalar(1.0)
+    z = 0.26 * (x**2 + y**2) - 0.48 * x * y
+    z.backward()
+    assert x.grad == pytest.approx(0.04)
+    assert y.grad == pytest.approx(0.04)
+
+
+def test_generations():
+    x = scalar(2.0)
+    a = square(x)
+    b = add(a, x)
+    assert (x.generation, a.generation, b.generation) == (0, 1, 2)
+    assert x.creator is None
+    assert (a.creator.generation, b.creator.generation) == (0, 1)
+    assert b.creator.inputs == [a, x]
+
+
+# --- generation order ---------------------------------------------------------------------
+
+
+class Logged(Function):
+    """x -> k * x, logging each backward call so tests can count and order them."""
+
+    def __init__(self, log, k=2.0):
+        self.log = log
+        self.k = k
+
+    def forward(self, x):
+        return self.k * x
+
+    def backward(self, gy):
+        self.log.append(self)
+        return self.k * gy
+
+
+class LoggedSquare(Logged):
+    def forward(self, x):
+        return x * x
+
+    def backward(self, gy):
+        self.log.append(self)
+        return 2.0 * self.inputs[0].data * gy
+
+
+def test_diamond_runs_each_function_once_after_its_consumers():
+    log = []
+    x = scalar(2.0)
+    a = LoggedSquare(log)(x)
+    b, c = LoggedSquare(log)(a), LoggedSquare(log)(a)
+    y = add(b, c)
+    y.backward()
+    assert x.grad == 64.0
+    assert len(log) == 3 and set(log) == {a.creator, b.creator, c.creator}
+    assert log[-1] is a.creator
+
+
+def test_wide_uneven_graph_runs_each_function_once_in_generation_order():
+    # Branches of depths 1..20 all start at `a`, so a's Function has 20 consumers at 20
+    # different generations; visiting it before all of them would lose gradient.
+    log = []
+    x = scalar(1.0)
+    a = Logged(log)(x)
+    ends = []
+    for depth in range(1, 21):
+        v = a
+        for _ in range(depth):
+            v = Logged(log)(v)
+        ends.append(v)
+    y = ends[0]
+    for v in ends[1:]:
+        y = add(y, v)
+    y.backward()
+    assert len(log) == 1 + sum(range(1, 21))
+    assert len(set(log)) == len(log)
+    gens = [f.generation for f in log]
+    assert gens == sorted(gens, reverse=True)
+    assert log[-1] is a.creator
+    # y = sum_k 2**k * (2 * x) for k = 1..20
+    assert x.grad == 2.0 * (2.0**21 - 2.0)
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_deep_chain_backward_and_delete(graph):
+    # 100,000 ops: a recursive backward (or a recursive free) would overflow the stack.
+    n = 100_000
+    x = Variable(np.array([1.0, -2.0]))
+    with using_config("graph", graph):
+        y = neg(x)
+        first = weakref.ref(y.creator)
+        for _ in range(n - 1):
+            y = neg(y)
+    assert y.generation == n
+    np.testing.assert_array_equal(y.data, x.data)  # an even number of negations
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+    del y
+    if graph == "strong":
+        gc.collect()  # the strong graph is 100,000 cycles: only the cyclic GC frees them
+    assert first() is None
+
+
+def test_backward_on_a_leaf_seeds_ones():
+    x = Variable(np.array([1.0, 2.0], dtype=np.float32))
+    assert x.backward() is None
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+
+
+def test_backward_on_a_no_grad_output_seeds_ones_only():
+    x = Variable(np.array([1.0, 2.0]))
+    with no_grad():
+        y = square(x)
+    assert y.backward() is None
+    np.testing.assert_array_equal(y.grad, [1.0, 1.0])
+    assert x.grad is None
+
+
+# --- custom Functions ---------------------------------------------------------------------
+
+
+class Split(Function):
+    """Two outputs of different shapes and dtypes: 2x, and x's first two elements as float32."""
+
+    def __init__(self):
+        self.gys = None
+
+    def forward(self, x):
+        return 2.0 * x, x[:2].astype(np.float32)
+
+    def backward(self, g0, g1):
+        self.gys = (g0, g1)
+        gx = 2.0 * g0
+        gx[:2] += g1
+        return gx
+
+
+def test_multi_output_function_records_both_outputs():
+    x = Variable(np.array([1.0, 2.0, 3.0]))
+    f = Split()
+    y0, y1 = f(x)
+    assert y0.creator is f and y1.creator is f
+    assert y0.generation == y1.generation == 1
+    assert y1.dtype == np.float32
+
+
+def test_unused_output_gets_zeros_of_its_shape_and_dtype():
+    x = Variable(np.array([1.0, 2.0, 3.0]))
+    f = Split()
+    y0, y1 = f(x)
+    y0.backward()
+    g1 = f.gys[1]
+    assert g1.shape == (2,) and g1.dtype == np.float32
+    assert not g1.any()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+    x.cleargrad()
+    y1.backward()
+    g0 = f.gys[0]
+    assert g0.shape == (3,) and g0.dtype == np.float64
+    assert not g0.any()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_deleted_output_gets_zeros(graph):
+    x = Variable(np.array([1.0, 2.0, 3.0]))
+    f = Split()
+    with using_config("graph", graph):
+        y0, y1 = f(x)
+    probe = weakref.ref(y1)
+    del y1
+    # The weak graph lets the unused output go at once; the strong graph holds it.
+    assert (probe() is None) == (graph == "weak")
+    y0.backward()
+    g1 = f.gys[1]
+    assert g1.shape == (2,) and g1.dtype == np.float32 and not g1.any()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+class Add2(Function):
+    def __init__(self, n_grads):
+        self.n_grads = n_grads
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        grads = (gy,) * self.n_grads
+        return grads[0] if self.n_grads == 1 else grads
+
+
+@pytest.mark.parametrize("n_grads", [1, 3])
+def test_wrong_number_of_gradients_raises(n_grads):
+    y = Add2(n_grads)(scalar(1.0), scalar(2.0))
+    with pytest.raises(ValueError, match=f"{n_grads} gradients for 2 inputs"):
+        y.backward()
+
+
+class Total(Function):
+    def __init__(self, as_float=False):
+        self.as_float = as_float
+
+    def forward(self, x):
+        s = x.sum()  # a numpy scalar, not an array
+        return float(s) if self.as_float else s
+
+    def backward(self, gy):
+        return np.ones_like(self.inputs[0].data) * gy
+
+
+@pytest.mark.parametrize("as_float", [False, True], ids=["numpy-scalar", "python-float"])
+def test_scalar_results_become_0d_arrays(as_float):
+    x = Variable(np.array([1.0, 2.0, 3.0]))
+    y = Total(as_float)(x)
+    assert type(y.data) is np.ndarray
+    assert y.shape == () and y.data == 6.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "op",
+    [square, exp, neg, lambda x: add(x, x), lambda x: mul(x, 2.0), lambda x: sub(1.0, x)],
+    ids=["square", "exp", "neg", "add", "mul", "sub"],
+)
+def test_builtin_ops_on_0d_give_0d_arrays(op):
+    x = scalar(0.5)
+    y = op(x)
+    assert type(y.data) is np.ndarray and y.shape == ()
+    y.backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == ()

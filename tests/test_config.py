@@ -1,0 +1,293 @@
+"""Config, using_config and no_grad: values, errors, restoring, and per-thread isolation."""
+
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+from autograd_core import Config, Function, Variable, no_grad, square, using_config
+
+
+@pytest.fixture(autouse=True)
+def restore_config():
+    # Tests assign Config in the book's style; put the defaults back even if one fails.
+    yield
+    Config.enable_backprop = True
+    Config.graph = "weak"
+
+
+class Double(Function):
+    def forward(self, x):
+        return 2.0 * x
+
+    def backward(self, gy):
+        return 2.0 * gy
+
+
+def leaf():
+    return Variable(np.array([1.0, 2.0]))
+
+
+def recorded_strongly():
+    """Whether `square` records its output strongly right now (True in the strong graph).
+
+    Only the creator is kept, so the output outlives this call only if the creator holds it
+    by an ordinary reference. Needs no GC: the creator itself stays referenced.
+    """
+    creator, probe = _record()
+    return probe() is not None and creator.outputs[0]() is probe()
+
+
+def _record():
+    # A separate frame, so no caller's name or evaluation stack keeps the output alive.
+    y = square(leaf())
+    return y.creator, weakref.ref(y)
+
+
+def run_in_threads(*targets, barrier=None):
+    """Run each target in its own thread; re-raise the first error here, in the test."""
+    errors = []
+
+    def wrap(target):
+        def run():
+            try:
+                target()
+            except BaseException as e:
+                errors.append(e)
+                if barrier is not None:
+                    barrier.abort()  # release the other thread at once instead of timing out
+
+        return run
+
+    threads = [threading.Thread(target=wrap(t)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    if errors:
+        raise errors[0]
+
+
+# --- values and errors --------------------------------------------------------------------
+
+
+def test_defaults():
+    assert Config.enable_backprop is True
+    assert Config.graph == "weak"
+
+
+def test_assign_in_the_books_style():
+    Config.enable_backprop = False
+    assert Config.enable_backprop is False
+    assert square(leaf()).creator is None
+    Config.enable_backprop = True
+    assert square(leaf()).creator is not None
+
+    Config.graph = "strong"
+    assert Config.graph == "strong"
+    assert recorded_strongly()
+    Config.graph = "weak"
+    assert not recorded_strongly()
+
+
+@pytest.mark.parametrize("value", ["Weak", "weakref", None, 1])
+def test_invalid_graph_raises_listing_the_choices(value):
+    with pytest.raises(ValueError, match="weak") as info:
+        Config.graph = value
+    assert "strong" in str(info.value)
+    assert Config.graph == "weak"
+    with pytest.raises(ValueError, match="strong"), using_config("graph", value):
+        pass
+    assert Config.graph == "weak"
+
+
+@pytest.mark.parametrize("value", [1, 0, None, "False", np.True_])
+def test_non_bool_enable_backprop_raises(value):
+    with pytest.raises(TypeError, match="bool"):
+        Config.enable_backprop = value
+    assert Config.enable_backprop is True
+    with pytest.raises(TypeError), using_config("enable_backprop", value):
+        pass
+    assert Config.enable_backprop is True
+
+
+def test_unknown_setting_raises_naming_the_known_ones():
+    with pytest.raises(ValueError, match="enable_grad") as info, using_config("enable_grad", False):
+        pass
+    assert "enable_backprop" in str(info.value)
+    assert "graph" in str(info.value)
+
+
+# --- using_config and no_grad -------------------------------------------------------------
+
+
+def test_using_config_sets_and_restores():
+    with using_config("graph", "strong"):
+        assert Config.graph == "strong"
+        with using_config("enable_backprop", False):
+            assert Config.enable_backprop is False
+            assert Config.graph == "strong"
+        assert Config.enable_backprop is True
+    assert Config.graph == "weak"
+
+
+def test_using_config_restores_after_an_exception():
+    with pytest.raises(KeyError), using_config("graph", "strong"), no_grad():
+        assert (Config.graph, Config.enable_backprop) == ("strong", False)
+        raise KeyError("boom")
+    assert (Config.graph, Config.enable_backprop) == ("weak", True)
+
+
+def test_using_config_restores_the_previous_value_not_the_default():
+    Config.graph = "strong"
+    with using_config("graph", "weak"):
+        assert Config.graph == "weak"
+    assert Config.graph == "strong"
+
+
+def test_no_grad_as_with():
+    x = leaf()
+    with no_grad():
+        assert Config.enable_backprop is False
+        y = square(square(x))
+    assert Config.enable_backprop is True
+    assert y.creator is None and y.generation == 0
+
+
+@no_grad
+def _bare(x):
+    return square(x), Config.enable_backprop
+
+
+@no_grad()
+def _called(x):
+    return square(x), Config.enable_backprop
+
+
+@no_grad
+def _raises():
+    raise RuntimeError("inside")
+
+
+@pytest.mark.parametrize("fn", [_bare, _called], ids=["@no_grad", "@no_grad()"])
+def test_no_grad_as_decorator(fn):
+    assert Config.enable_backprop is True
+    for _ in range(2):  # the decorator must work on every call, not just the first
+        y, inside = fn(leaf())
+        assert inside is False
+        assert y.creator is None
+        assert Config.enable_backprop is True
+    assert square(leaf()).creator is not None
+
+
+def test_no_grad_decorator_keeps_the_name_and_restores_after_an_exception():
+    assert _bare.__name__ == "_bare"
+    with pytest.raises(RuntimeError, match="inside"):
+        _raises()
+    assert Config.enable_backprop is True
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_no_grad_records_nothing(graph):
+    x = square(square(leaf()))  # generation 2, so a leftover generation would show
+    f = Double()
+    with using_config("graph", graph), no_grad():
+        y = f(x)
+    assert y.creator is None
+    assert y.generation == 0
+    assert f.inputs is None
+    assert f.outputs is None
+    assert f.generation == 0
+    np.testing.assert_array_equal(y.data, [2.0, 32.0])
+
+
+def test_graph_kind_is_chosen_at_call_time_and_kept():
+    with using_config("graph", "strong"):
+        creator, probe = _record()
+    assert Config.graph == "weak"
+    # Still held after the setting went back, and the creator still hands it out.
+    assert probe() is not None and creator.outputs[0]() is probe()
+    assert not recorded_strongly()
+
+
+# --- threads ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "context",
+    [no_grad, lambda: using_config("graph", "strong")],
+    ids=["no_grad", "graph=strong"],
+)
+def test_a_context_in_one_thread_does_not_leak_into_another(context):
+    # Two waits on one barrier: A enters its block, both meet, B records while A is still
+    # inside, both meet again, then A leaves. So the two really overlap in time.
+    barrier = threading.Barrier(2, timeout=10)
+    seen = {}
+
+    def a():
+        with context():
+            barrier.wait()
+            barrier.wait()
+            seen["a"] = (Config.enable_backprop, Config.graph)
+            seen["a_creator"] = square(leaf()).creator
+            if Config.enable_backprop:
+                seen["a_strong"] = recorded_strongly()
+
+    def b():
+        barrier.wait()
+        seen["b"] = (Config.enable_backprop, Config.graph)
+        seen["b_creator"] = square(leaf()).creator
+        seen["b_strong"] = recorded_strongly()
+        barrier.wait()
+
+    run_in_threads(a, b, barrier=barrier)
+    assert seen["b"] == (True, "weak")
+    assert seen["b_creator"] is not None
+    assert seen["b_strong"] is False
+    if context is no_grad:
+        assert seen["a"] == (False, "weak")
+        assert seen["a_creator"] is None
+    else:
+        assert seen["a"] == (True, "strong")
+        assert seen["a_strong"] is True
+    assert (Config.enable_backprop, Config.graph) == (True, "weak")  # the main thread too
+
+
+def test_assigning_config_in_one_thread_does_not_change_another():
+    barrier = threading.Barrier(2, timeout=10)
+    seen = {}
+
+    def a():
+        Config.graph = "strong"
+        Config.enable_backprop = False
+        barrier.wait()
+        barrier.wait()
+        seen["a"] = (Config.enable_backprop, Config.graph)
+
+    def b():
+        barrier.wait()
+        seen["b"] = (Config.enable_backprop, Config.graph)
+        seen["b_creator"] = square(leaf()).creator
+        barrier.wait()
+
+    run_in_threads(a, b, barrier=barrier)
+    assert seen["a"] == (False, "strong")
+    assert seen["b"] == (True, "weak")
+    assert seen["b_creator"] is not None
+    assert (Config.enable_backprop, Config.graph) == (True, "weak")
+
+
+def test_new_threads_start_at_the_defaults():
+    Config.graph = "strong"
+    Config.enable_backprop = False
+    seen = {}
+
+    def read():
+        seen["config"] = (Config.enable_backprop, Config.graph)
+        seen["strong"] = recorded_strongly()
+
+    run_in_threads(read)
+    assert seen == {"config": (True, "weak"), "strong": False}
+    assert (Config.enable_backprop, Config.graph) == (False, "strong")

@@ -1,0 +1,148 @@
+"""Deterministic memory behaviour of the two graphs: who frees what, and the loop's peak.
+
+Everything runs with the cyclic GC disabled, so "freed" below means freed by reference
+counting alone, and the strong graph's garbage stays until an explicit `gc.collect()`.
+tracemalloc counts numpy's data buffers exactly, so peaks can be held to the live-array floor
+of measurement.md. Run `pytest -s tests/test_memory.py` to see the observed figures.
+"""
+
+import gc
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+from autograd_core import Variable, no_grad, square, using_config
+
+SIZE = 100_000
+ARRAY = SIZE * 8  # bytes in one float64 array of the loop
+MIB = 2**20
+SLACK = 1.5 * MIB  # Python-level allocations on top of the arrays (measurement.md: ~1.4 MiB)
+
+
+@pytest.fixture
+def gc_off():
+    was_enabled = gc.isenabled()
+    gc.collect()  # start from no garbage, so collections below count only this test's
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()  # never leave a test's cycles behind for the next one
+
+
+@pytest.fixture
+def traced(gc_off):
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        tracemalloc.stop()
+
+
+# --- who frees what -----------------------------------------------------------------------
+
+
+def build_chain():
+    """x -> a -> b -> y by `square`; returns y and weakref probes on everything in the graph."""
+    x = Variable(np.random.randn(1000))
+    a = square(x)
+    b = square(a)
+    y = square(b)
+    objects = [x, a, b, y, x.data, a.data, b.data, y.data, a.creator, b.creator, y.creator]
+    return y, [weakref.ref(o) for o in objects]
+
+
+def test_weak_graph_is_freed_by_reference_counting(gc_off):
+    y, probes = build_chain()
+    assert all(p() is not None for p in probes)  # the output keeps the whole chain alive
+    del y
+    assert [p() for p in probes] == [None] * len(probes)
+
+
+def test_strong_graph_waits_for_the_cyclic_gc(gc_off):
+    with using_config("graph", "strong"):
+        y, probes = build_chain()
+    del y
+    # Every op is a Variable <-> Function cycle: reference counting frees none of it.
+    assert all(p() is not None for p in probes)
+    assert gc.collect() > 0
+    assert [p() for p in probes] == [None] * len(probes)
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_no_grad_intermediates_die_once_consumed(gc_off, graph):
+    with using_config("graph", graph), no_grad():
+        x = Variable(np.random.randn(1000))
+        a = square(x)
+        probes = [weakref.ref(a), weakref.ref(a.data)]
+        y = square(a)
+        del a
+    assert [p() for p in probes] == [None, None]
+    assert y.data is not None
+
+
+def test_recorded_graph_keeps_intermediates(gc_off):
+    # The contrast to the test above: with backprop on, y's creator holds a as an input.
+    x = Variable(np.random.randn(1000))
+    a = square(x)
+    probe = weakref.ref(a)
+    y = square(a)
+    del a
+    assert probe() is y.creator.inputs[0]
+
+
+# --- the classic loop under tracemalloc ---------------------------------------------------
+
+
+def loop_peak(iterations):
+    """Peak bytes traced while running the classic loop, over what was traced before it."""
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    y = None
+    for _ in range(iterations):
+        x = Variable(np.random.randn(SIZE))
+        y = square(square(square(x)))  # the previous y (and its graph) lives until here
+    peak = tracemalloc.get_traced_memory()[1] - before
+    del x, y
+    return peak
+
+
+def report(label, peak, floor_arrays):
+    print(
+        f"\ntracemalloc peak, {label}: {peak / MIB:.2f} MiB "
+        f"(floor {floor_arrays} arrays = {floor_arrays * ARRAY / MIB:.2f} MiB)"
+    )
+
+
+def test_weak_graph_loop_peak_stays_at_the_live_array_floor(traced):
+    peak = loop_peak(50)
+    report("weak graph, backprop, 50 iterations", peak, 8)
+    # Old y's chain (4 arrays) plus the new chain (4 arrays); anything more is a leak.
+    assert 8 * ARRAY <= peak <= 8 * ARRAY + SLACK
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_no_grad_loop_peak_stays_at_the_live_array_floor(traced, graph):
+    with using_config("graph", graph), no_grad():
+        peak = loop_peak(50)
+    report(f"{graph} graph, no_grad, 50 iterations", peak, 4)
+    # Old y, x, and the current op's input and output.
+    assert 4 * ARRAY <= peak <= 4 * ARRAY + SLACK
+
+
+def test_strong_graph_without_gc_grows_with_iterations(traced):
+    with using_config("graph", "strong"):
+        peak20 = loop_peak(20)
+        assert gc.collect() > 0
+        peak40 = loop_peak(40)
+        assert gc.collect() > 0
+    report("strong graph, gc disabled, 20 iterations", peak20, 20 * 4)
+    report("strong graph, gc disabled, 40 iterations", peak40, 40 * 4)
+    # Nothing of any iteration is freed: x and its 3 results (4 arrays) pile up every time.
+    assert 20 * 4 * ARRAY <= peak20 <= 20 * 4 * ARRAY + SLACK
+    assert 40 * 4 * ARRAY <= peak40 <= 40 * 4 * ARRAY + SLACK
+    assert 1.9 <= peak40 / peak20 <= 2.1

@@ -1,0 +1,134 @@
+"""The Variable API, the conversion helpers and the package's public names."""
+
+import numpy as np
+import pytest
+
+import autograd_core
+from autograd_core import Variable, as_array, as_variable, pow, square  # noqa: A004
+
+
+def test_constructor_and_attributes():
+    data = np.array([1.0, 2.0])
+    v = Variable(data, name="x")
+    assert v.data is data  # wrapped, not copied
+    assert v.name == "x"
+    assert v.grad is None
+    assert v.creator is None
+    assert v.generation == 0
+    assert Variable(data).name is None
+
+
+def test_data_may_be_none():
+    v = Variable(None)
+    assert v.data is None
+    assert v.creator is None
+
+
+@pytest.mark.parametrize(
+    ("data", "type_name"),
+    [([1.0, 2.0], "list"), (1.0, "float"), (np.float64(1.0), "float64"), ("1.0", "str")],
+)
+def test_data_that_is_not_an_ndarray_raises_naming_its_type(data, type_name):
+    with pytest.raises(TypeError, match=rf"\b{type_name}\b"):
+        Variable(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "shape", "ndim", "size", "length"),
+    [
+        (np.zeros((2, 3), dtype=np.float32), (2, 3), 2, 6, 2),
+        (np.arange(5), (5,), 1, 5, 5),
+    ],
+)
+def test_array_properties(data, shape, ndim, size, length):
+    v = Variable(data)
+    assert v.shape == shape
+    assert v.ndim == ndim
+    assert v.size == size
+    assert v.dtype == data.dtype
+    assert len(v) == length
+
+
+def test_0d_properties():
+    v = Variable(np.array(3.0))
+    assert (v.shape, v.ndim, v.size, v.dtype) == ((), 0, 1, np.float64)
+    with pytest.raises(TypeError):
+        len(v)  # like a 0-d ndarray, a 0-d Variable has no length
+
+
+def test_repr():
+    assert repr(Variable(np.array([1.0, 2.0]))) == "variable([1. 2.])"
+    assert repr(Variable(None)) == "variable(None)"
+    assert repr(Variable(np.array(2.5))) == "variable(2.5)"
+
+
+def test_repr_indents_continuation_lines_under_the_first():
+    r = repr(Variable(np.array([[1, 2, 3], [4, 5, 6]])))
+    assert r == "variable([[1 2 3]\n" + " " * 9 + " [4 5 6]])"
+    first, second = r.split("\n")
+    assert first.index("[1") == second.index("[4")  # the rows line up
+
+
+def test_as_array():
+    a = np.array([1.0])
+    assert as_array(a) is a
+    for x in (2.0, 3, np.float64(2.0), np.int32(3)):
+        r = as_array(x)
+        assert type(r) is np.ndarray and r.shape == () and r == x
+    assert as_array(np.float32(1.5)).dtype == np.float32  # numpy scalars keep their dtype
+    for bad in ("1.0", [1.0], None):
+        with pytest.raises(TypeError):
+            as_array(bad)
+
+
+def test_as_variable():
+    v = Variable(np.array(1.0))
+    assert as_variable(v) is v
+    a = np.array([1.0, 2.0])
+    w = as_variable(a)
+    assert type(w) is Variable and w.data is a and w.creator is None
+    n = as_variable(2.0)
+    assert type(n) is Variable and type(n.data) is np.ndarray and n.data == 2.0
+
+
+def test_pow_with_a_variable_exponent_raises():
+    x = Variable(np.array(2.0))
+    c = Variable(np.array(3.0))
+    with pytest.raises(TypeError):
+        pow(x, c)
+    with pytest.raises(TypeError):
+        x**c
+
+
+def test_square_records_its_creator():
+    x = Variable(np.array(3.0))
+    y = square(x)
+    assert y.creator is not None and y.creator.inputs == [x]
+    assert y.creator.outputs[0]() is y
+
+
+def test_public_names():
+    expected = {
+        "Variable",
+        "Function",
+        "Config",
+        "using_config",
+        "no_grad",
+        "as_array",
+        "as_variable",
+        "square",
+        "exp",
+        "add",
+        "mul",
+        "neg",
+        "sub",
+        "div",
+        "pow",
+    }
+    assert len(autograd_core.__all__) == 15
+    assert set(autograd_core.__all__) == expected
+    for name in expected:
+        assert getattr(autograd_core, name) is not None
+    namespace = {}
+    exec("from autograd_core import *", namespace)
+    assert set(namespace) - {"__builtins__"} == expected
