@@ -82,6 +82,7 @@ def _add_run_options(p):
         help="leave torch, dezero and autograd out of the default matrix",
     )
     p.add_argument("--results-dir", default=results.RESULTS_DIR)
+    p.add_argument("--reports-dir", default="reports", help="where `all` writes the report")
 
 
 def make_parser():
@@ -92,6 +93,11 @@ def make_parser():
     report = sub.add_parser("report", help="render reports/index.html from a results file")
     report.add_argument("--results", metavar="FILE", help="results file (default: the newest)")
     report.add_argument("--reports-dir", default="reports")
+    report.add_argument(
+        "--benchmark-json",
+        metavar="FILE",
+        help="pytest-benchmark JSON to show (default: the newest in .benchmarks/)",
+    )
     sub.add_parser(
         "compare", help="fail when a variant's peak grew (see its --help)", add_help=False
     )
@@ -130,11 +136,11 @@ def _run(args, parser):
     return path
 
 
-def _report(results_path, reports_dir):
+def _report(results_path, reports_dir, benchmark_json=None):
     from .report import ReportError, render
 
     try:
-        index = render(results=results_path, reports_dir=reports_dir)
+        index = render(results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json)
     except ReportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -153,10 +159,10 @@ def main(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
     if args.command == "report":
-        return _report(args.results, args.reports_dir)
+        return _report(args.results, args.reports_dir, args.benchmark_json)
     path = _run(args, parser)
     if args.command == "all":
-        return _report(str(path), "reports")
+        return _report(str(path), args.reports_dir)
     return 0
 
 

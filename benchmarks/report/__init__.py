@@ -1,0 +1,173 @@
+"""`python -m benchmarks report`: one self-contained HTML page and its plots as PNG files, rendered
+only from files already on disk (a results JSON, mprof .dat files, pytest-benchmark JSON).
+"""
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from .. import results as results_files
+from . import history, mprof, page, plots, pytest_bench
+
+__all__ = ["ReportError", "render"]
+
+log = logging.getLogger(__name__)
+PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
+    "peak_mib.png": (
+        "Peak memory per variant",
+        "Pale: RSS after imports. Coloured: what the loop added. Black tick: the least the loop"
+        " could peak at (baseline + the arrays it must hold at once). Hatched: stopped at the"
+        " memory limit.",
+        plots.peak_bars,
+    ),
+    "rss_over_iterations.png": (
+        "RSS over iterations",
+        "Each sample's RSS against the iteration the loop had reached. Markers: garbage"
+        " collections, at the iteration they ran (circles gen0, triangles gen1, diamonds gen2).",
+        plots.rss_over_iterations,
+    ),
+    "rss_over_time.png": (
+        "RSS over wall time",
+        "From each variant's process start, imports included; a cross marks a variant stopped"
+        " at the memory limit.",
+        plots.rss_over_time,
+    ),
+}
+
+
+class ReportError(Exception):
+    """The report cannot be rendered; the message says why and what to do, for the user."""
+
+
+def render(results=None, reports_dir="reports", repo_root=".", benchmark_json=None):
+    """Render <reports_dir>/index.html and the plot PNGs next to it; returns the page's path.
+
+    results: a results file to show; None picks the newest valid one in <reports_dir>/results,
+        noting on the page any newer file that could not be read.
+    benchmark_json: a `pytest --benchmark-json` file; None picks the newest autosaved one under
+        <repo_root>/.benchmarks/.
+    Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
+    """
+    reports_dir = Path(reports_dir)
+    path, data, notices = _choose_results(results, reports_dir / "results")
+    runs, warnings = mprof.load_all(repo_root, reports_dir)
+    try:
+        bench, bench_warnings = pytest_bench.newest(repo_root, benchmark_json)
+    except pytest_bench.BenchmarkJsonError as e:
+        raise ReportError(str(e)) from None
+    warnings += bench_warnings
+    for text in notices + warnings:
+        log.warning("%s", text)
+
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    previous = _previous(reports_dir / "results", path)
+    html = page.render(
+        {
+            "results_path": path,
+            "results": data,
+            "notices": notices,
+            "warnings": warnings,
+            "headline": page.headline(data),
+            "increments": page.increments(data),
+            "workload": page.workload(data),
+            "rows": page.variant_rows(data),
+            "figures": _draw_results(data, reports_dir),
+            "mprof_runs": _draw_mprof(runs, reports_dir),
+            "bench": bench,
+            "previous_path": previous and previous[0],
+            "history": previous and history.compare(previous[1], data),
+            "settings_changed": previous and history.settings_changed(previous[1], data),
+            "growth_flag": history.GROWTH_FLAG,
+            "data_uri": page.data_uri,
+            "shown": lambda p: _relative(p, repo_root),
+        }
+    )
+    return _write_text(reports_dir / "index.html", html)
+
+
+def _choose_results(results, results_dir):
+    """(path, data, notices) of the results file to show; ReportError when there is none."""
+    try:
+        if results is None:
+            path, data, skipped = results_files.newest_valid(results_dir)
+        else:
+            path, data, skipped = Path(results), results_files.load(results), []
+    except results_files.ResultsError as e:
+        raise ReportError(str(e)) from None
+    notices = []
+    if data.get("complete") is False:  # the engine rewrites the file after every variant
+        notices.append(
+            f"{path.name} is from a run that has not finished (or was interrupted): it holds"
+            f" {len(data['variants'])} variant(s) so far."
+        )
+    if skipped:
+        notices.append(
+            f"The newest results could not be read, so this report shows {path.name},"
+            f" the newest valid file. Skipped: {'; '.join(skipped)}"
+        )
+    return path, data, notices
+
+
+def _draw_results(data, reports_dir):
+    figures = []
+    for filename, (title, caption, draw) in PLOTS.items():
+        png = _write_png(reports_dir / filename, draw(data))
+        if png:
+            narrow = draw(data, narrow=True)  # embedded only: phones get a drawing of their own
+            figures.append(
+                {"title": title, "caption": caption, "file": filename, "png": png, "narrow": narrow}
+            )
+    return figures
+
+
+def _draw_mprof(runs, reports_dir):
+    for stale in reports_dir.glob("mprofile_*.png"):
+        stale.unlink()  # plots of .dat files that are gone would mislead
+    drawn = []
+    for run in runs:
+        png = _write_png(reports_dir / f"{run.path.stem}.png", plots.mprof_curve(run))
+        narrow = plots.mprof_curve(run, narrow=True)
+        drawn.append({"run": run, "file": f"{run.path.stem}.png", "png": png, "narrow": narrow})
+    return drawn
+
+
+def _previous(results_dir, shown):
+    """(path, data) of the newest valid results file named before `shown`, or None."""
+    for path in reversed(results_files.list_results(results_dir)):
+        if path.name < shown.name and path.resolve() != shown.resolve():
+            try:
+                return path, results_files.load(path)
+            except results_files.ResultsError:
+                continue  # an unreadable old run only means less history
+    return None
+
+
+def _relative(path, root):
+    # Paths on the page read from the repository root, where the commands run.
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve())
+    except ValueError:
+        return Path(path)
+
+
+def _write_png(path, png):
+    if png is None:
+        path.unlink(missing_ok=True)  # no data now: an old plot would describe another run
+    else:
+        path.write_bytes(png)
+    return png
+
+
+def _write_text(path, text):
+    # A half-written page would look like a report that lost its data.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the page is for anyone to open
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,118 @@
+"""memory_profiler's `mprof run` files (mprofile_*.dat): command line, RSS curve, function spans.
+
+Format, one record a line: `CMDLINE <command>`, `MEM <MiB> <unix time>`,
+`FUNC <name> <MiB at start> <start> <MiB at end> <end> [<stack level>]`,
+`CHLD <child #> <MiB> <unix time>` (with --include-children --multiprocess).
+"""
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_FORMATS = {
+    "MEM": "MEM <MiB> <unix time>",
+    "FUNC": "FUNC <name> <MiB> <start> <MiB> <end> [<level>]",
+    "CHLD": "CHLD <child #> <MiB> <unix time>",
+}
+
+
+class MalformedDat(ValueError):
+    """A .dat file this parser cannot read; the message says where and why."""
+
+
+@dataclass
+class FunctionSpan:
+    name: str
+    start_s: float  # from the first sample
+    end_s: float
+    start_mib: float
+    end_mib: float
+
+
+@dataclass
+class MprofRun:
+    path: Path
+    command: str
+    t_s: list = field(default_factory=list)  # from the first sample
+    mem_mib: list = field(default_factory=list)
+    functions: list = field(default_factory=list)
+    children: dict = field(default_factory=dict)  # child # -> (t_s list, mem_mib list)
+
+    @property
+    def peak_mib(self):
+        return max(self.mem_mib)
+
+    @property
+    def duration_s(self):
+        return self.t_s[-1] if self.t_s else 0.0
+
+
+def parse(path):
+    """The MprofRun in `path`; MalformedDat naming the file and line when it is not one."""
+    path = Path(path)
+    command, mem, funcs, children = "", [], [], {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise MalformedDat(f"{path.name}: cannot read it ({e})") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        kind, _, rest = line.partition(" ")
+        values = rest.split()
+        if not line.strip():
+            continue
+        if kind == "CMDLINE":
+            command = rest.strip()
+            continue
+        if kind not in _FORMATS:
+            raise MalformedDat(f"{path.name}, line {number}: not an mprof record: {line[:80]!r}")
+        try:
+            if kind == "MEM":
+                mib, t = float(values[0]), float(values[1])
+                if not (math.isfinite(mib) and math.isfinite(t)):
+                    raise ValueError  # nan/inf parse as floats but would poison the peak
+                mem.append((t, mib))
+            elif kind == "FUNC":
+                name, m0, t0, m1, t1 = values[0], *map(float, values[1:5])
+                funcs.append((name, t0, t1, m0, m1))
+            else:
+                children.setdefault(values[0], []).append((float(values[2]), float(values[1])))
+        except (ValueError, IndexError):
+            raise MalformedDat(
+                f"{path.name}, line {number}: expected {_FORMATS[kind]!r}, found {line[:80]!r}"
+            ) from None
+    if not mem:
+        raise MalformedDat(f"{path.name}: no MEM samples (was the profiled run too short?)")
+    start = min(t for t, _ in mem)
+    mem.sort()
+    return MprofRun(
+        path=path,
+        command=command,
+        t_s=[t - start for t, _ in mem],
+        mem_mib=[m for _, m in mem],
+        functions=[FunctionSpan(n, t0 - start, t1 - start, m0, m1) for n, t0, t1, m0, m1 in funcs],
+        children={
+            k: ([t - start for t, _ in v], [m for _, m in v]) for k, v in sorted(children.items())
+        },
+    )
+
+
+def find(*folders):
+    """Every mprofile_*.dat directly in `folders`, oldest first (mprof names them by time)."""
+    seen, found = set(), []
+    for folder in folders:
+        for path in sorted(Path(folder).glob("mprofile_*.dat")):
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                found.append(path)
+    return sorted(found, key=lambda p: p.name)
+
+
+def load_all(*folders):
+    """(runs, warnings): the readable .dat files in `folders`, and one warning per skipped one."""
+    runs, warnings = [], []
+    for path in find(*folders):
+        try:
+            runs.append(parse(path))
+        except MalformedDat as e:
+            warnings.append(f"skipped mprof file {e}")
+    return runs, warnings

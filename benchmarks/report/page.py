@@ -1,0 +1,200 @@
+"""The HTML page: turns a results dict and its companions into template values and renders
+benchmarks/templates/index.html.j2 with autoescape, so text from files can never become markup.
+"""
+
+import base64
+import datetime as dt
+
+import jinja2
+from markupsafe import Markup
+
+from . import palette
+
+# Published by a reader of the book: mprof peaks on macOS, 2022 (see the measurement notes).
+REFERENCE = {"strong_mib": 539.438, "weak_mib": 75.484, "ratio": 7.15, "how": "mprof on macOS"}
+ARRAY_ELEMENT_BYTES = 8
+_STATUS = {  # status -> (word in the table, css class)
+    "ok": ("ok", "ok"),
+    "exceeded_limit": ("exceeded limit", "exceeded"),
+    "error": ("failed", "failed"),
+    "skipped": ("skipped", "skipped"),
+}
+_REPEATED = ("peak_rss_mib", "peak_increment_mib", "kernel_peak_rss_mib", "seconds_per_iter")
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("benchmarks", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,  # a typo in the template fails loudly, not as blank text
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def mib(value, digits=1):
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def duration(seconds):
+    if seconds is None:
+        return "—"
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:,.3g} {unit}"
+    return f"{seconds / 1e-9:,.3g} ns"
+
+
+def percent(value):
+    return "—" if value is None else f"{value:+.1f}%".replace("-", "−")
+
+
+def figures(value):
+    """About four significant figures, with thousands separators: 13,716 / 158.7 / 1.503."""
+    digits = 0 if abs(value) >= 1000 else 1 if abs(value) >= 100 else 2 if abs(value) >= 10 else 3
+    return f"{value:,.{digits}f}"
+
+
+def describe(value, none="—"):
+    """A recorded value as one line of text: lists joined, dicts as `key value` pairs."""
+    if value is None:
+        return none
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return " / ".join(describe(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {describe(v, none)}" for k, v in value.items())
+    return str(value)
+
+
+_env.filters.update(mib=mib, duration=duration, percent=percent, describe=describe, figures=figures)
+
+
+def data_uri(png):
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _by_name(results):
+    return {v["name"]: v for v in results.get("variants", [])}
+
+
+def headline(results):
+    """The strong/weak peak ratio in one sentence, beside the published reference."""
+    ref = Markup(
+        "The published reference measured <b>{ratio:.2f}×</b> ({strong} MiB vs {weak} MiB, {how})."
+    ).format(
+        ratio=REFERENCE["ratio"],
+        strong=REFERENCE["strong_mib"],
+        weak=REFERENCE["weak_mib"],
+        how=REFERENCE["how"],
+    )
+    variants = _by_name(results)
+    strong, weak = variants.get("strong-backprop"), variants.get("weak-backprop")
+    if strong and weak and strong.get("status") == "exceeded_limit" and weak.get("peak_rss_mib"):
+        limit = (results.get("settings") or {}).get("mem_limit_mib")
+        return Markup(
+            "Recording the graph with strong references <b>ran out of memory</b>: it was stopped at"
+            " the {limit} MiB limit after {done} of {iters} iterations, while weak references"
+            " peaked at <b>{weak} MiB</b> (strong-backprop vs weak-backprop). {ref}"
+        ).format(
+            limit=mib(limit, 0),
+            done=strong.get("iters_done", "?"),
+            iters=strong.get("iters", "?"),
+            weak=mib(weak["peak_rss_mib"]),
+            ref=ref,
+        )
+    missing = [
+        f"{name} {_absent_reason(v)}"
+        for name, v in (("strong-backprop", strong), ("weak-backprop", weak))
+        if not v or v.get("status") != "ok" or not v.get("peak_rss_mib")
+    ]
+    if missing:
+        return Markup("This run has no strong/weak ratio: {why}. {ref}").format(
+            why=" and ".join(missing), ref=ref
+        )
+    s, w = strong["peak_rss_mib"], weak["peak_rss_mib"]
+    return Markup(
+        "Recording the graph with strong references took <b>{ratio:.2f}×</b> the memory of"
+        " recording it with weak references: <b>{s} MiB</b> vs <b>{w} MiB</b> peak RSS"
+        " (strong-backprop vs weak-backprop). {ref}"
+    ).format(ratio=s / w, s=mib(s), w=mib(w), ref=ref)
+
+
+def _absent_reason(variant):
+    if not variant:
+        return "was not measured"
+    status = variant.get("status")
+    reasons = {
+        "error": "failed",
+        "skipped": "was skipped",
+        "exceeded_limit": "was stopped at the memory limit",
+    }
+    return reasons.get(status, "has no peak figure")
+
+
+def increments(results):
+    """A second sentence on the loop's own memory, above the import baseline."""
+    variants = _by_name(results)
+    strong, weak = variants.get("strong-backprop") or {}, variants.get("weak-backprop") or {}
+    s, w = strong.get("peak_increment_mib"), weak.get("peak_increment_mib")
+    if s is None or w is None or strong.get("status") != "ok" or weak.get("status") != "ok":
+        return None
+    ratio = f" ({s / w:.1f}×)" if w > 0 else ""
+    return Markup(
+        "Peak RSS counts everything the process holds, imports included; the loop alone added"
+        " <b>+{s} MiB</b> vs <b>+{w} MiB</b>{ratio} over the RSS after imports."
+    ).format(s=mib(s), w=mib(w), ratio=ratio)
+
+
+def workload(results):
+    st = results.get("settings") or {}
+    size, depth = st.get("size"), st.get("depth")
+    expr = "x"
+    for _ in range(depth if isinstance(depth, int) and 0 < depth <= 8 else 0):
+        expr = f"square({expr})"
+    array = f" ({size * ARRAY_ELEMENT_BYTES / 2**20:.2f} MiB)" if isinstance(size, int) else ""
+    size_text = f"{size:,}" if isinstance(size, int) else describe(size)
+    gc = "gc disabled" if st.get("gc_enabled") is False else "gc enabled"
+    if st.get("gc_threshold"):
+        gc += f", thresholds {describe(st['gc_threshold'])}"
+    return (
+        f"Workload: {describe(st.get('iters'))} iterations of y = {expr} on a fresh array of"
+        f" {size_text} float64{array}; RSS sampled every {duration(st.get('interval_s'))}; {gc}."
+    )
+
+
+def variant_rows(results):
+    rows = []
+    for v in results.get("variants", []):
+        word, css = _STATUS.get(v.get("status"), (str(v.get("status")), "failed"))
+        error = v.get("error")
+        repeats = v.get("repeats") or {}
+        rows.append(
+            {
+                "v": v,
+                "colour": palette.colour(v["name"]),
+                "status_word": word,
+                "status_class": css,
+                "error": None if error is None else str(error),
+                "error_summary": _last_line(error),
+                "gc": (v.get("gc") or {}).get("collections"),
+                "ranges": {
+                    k: (r.get("min"), r.get("max"))
+                    for k, r in repeats.items()
+                    if k in _REPEATED and isinstance(r, dict)
+                },
+                "extra": v.get("extra") or {},
+            }
+        )
+    return rows
+
+
+def _last_line(text):
+    # A traceback's last line names the exception; the rest goes behind a disclosure.
+    lines = [line for line in str(text or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else None
+
+
+def render(context):
+    """The page as a string; `context` holds what index.html.j2 reads (see report.render)."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return _env.get_template("index.html.j2").render(generated=now, **context)

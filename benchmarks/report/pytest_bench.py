@@ -1,0 +1,118 @@
+"""pytest-benchmark JSON (`--benchmark-autosave` into .benchmarks/, or `--benchmark-json FILE`):
+a timing table with each benchmark's memory figures from `extra_info`, and, within a group that
+holds one of ours (a name with `strong` or `weak`), each time relative to our fastest.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OURS = ("strong", "weak")
+# extra_info keys shown first, in this order; any others follow alphabetically.
+KNOWN_EXTRA = ("tracemalloc_peak_mib", "peak_rss_mib", "live_array_floor_mib", "gc_collections")
+_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+class BenchmarkJsonError(ValueError):
+    """Not a pytest-benchmark JSON file; the message names the file."""
+
+
+@dataclass
+class Row:
+    name: str
+    group: str | None
+    min: float
+    median: float
+    mean: float
+    stddev: float
+    rounds: int
+    extra: dict
+    is_ours: bool
+    time_vs_ours: float | None = None  # median / the median of our fastest in the group
+
+
+@dataclass
+class BenchmarkRun:
+    path: Path
+    datetime: str
+    commit: str
+    rows: list = field(default_factory=list)
+    extra_keys: list = field(default_factory=list)
+    unit: str = "s"
+    scale: float = 1.0
+    has_ratio: bool = False
+
+
+def load(path):
+    """The BenchmarkRun in `path`; BenchmarkJsonError naming the file when it is not one."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        benchmarks = data["benchmarks"]
+        rows = [_row(b) for b in benchmarks]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BenchmarkJsonError(f"{path}: cannot read it as JSON ({e})") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise BenchmarkJsonError(f"{path}: not pytest-benchmark output (bad {e})") from None
+    commit = data.get("commit_info") or {}
+    dirty = " (uncommitted changes)" if commit.get("dirty") else ""
+    run = BenchmarkRun(
+        path=path,
+        datetime=str(data.get("datetime") or ""),
+        commit=str(commit.get("id") or "") + dirty,
+        rows=sorted(rows, key=lambda r: (r.group or "", r.median)),
+    )
+    _add_ratios(run)
+    keys = {k for r in rows for k in r.extra}
+    run.extra_keys = [k for k in KNOWN_EXTRA if k in keys] + sorted(keys - set(KNOWN_EXTRA))
+    fastest = min((r.min for r in rows), default=1.0)
+    run.scale, run.unit = next(((s, u) for s, u in _UNITS if fastest >= s), _UNITS[-1])
+    return run
+
+
+def _row(bench):
+    stats = bench["stats"]
+    name = str(bench["name"])
+    label = f"{name} {bench.get('param') or ''}".lower()
+    group = bench.get("group")
+    return Row(
+        name=name,
+        group=None if group is None else str(group),
+        min=float(stats["min"]),
+        median=float(stats["median"]),
+        mean=float(stats["mean"]),
+        stddev=float(stats["stddev"]),
+        rounds=int(stats["rounds"]),
+        extra=dict(bench.get("extra_info") or {}),
+        is_ours=any(word in label for word in OURS),
+    )
+
+
+def _add_ratios(run):
+    groups = {}
+    for row in run.rows:
+        groups.setdefault(row.group, []).append(row)
+    for rows in groups.values():
+        ours = [r.median for r in rows if r.is_ours]
+        if ours and min(ours) > 0:
+            for row in rows:
+                row.time_vs_ours = row.median / min(ours)
+            run.has_ratio = True
+
+
+def newest(repo_root=".", explicit=None):
+    """(run or None, warnings): `explicit` if given (errors raise), else the newest readable file
+    autosaved under <repo_root>/.benchmarks/<machine-id>/."""
+    if explicit is not None:
+        return load(explicit), []
+    folder = Path(repo_root) / ".benchmarks"
+    candidates = sorted(
+        folder.glob("*/*.json"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True
+    )
+    warnings = []
+    for path in candidates:
+        try:
+            return load(path), warnings
+        except BenchmarkJsonError as e:
+            warnings.append(f"skipped pytest-benchmark file {e}")
+    return None, warnings

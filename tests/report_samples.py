@@ -1,0 +1,193 @@
+"""Synthetic schema-1 results for the report tests: shaped like real runs (a strong graph's
+sawtooth freed by gen0 collections, flat weak and no_grad curves), deterministic, never measured.
+
+`python tests/report_samples.py DIR` writes two realistic results files into DIR/results, for a
+look at the report: `benchmarks.report.render(reports_dir=DIR, repo_root=DIR)`.
+"""
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+XSS = "<script>alert(1)</script>"
+# name -> (import baseline MiB, loop plateau over it MiB, sawtooth height MiB or 0, s/iter)
+SHAPES = {
+    "numpy": (24.9, 3.1, 0, 0.0002),
+    "strong-backprop": (25.2, 4.0, 293.0, 0.0016),
+    "weak-backprop": (25.2, 13.4, 0, 0.0012),
+    "strong-backward": (25.3, 5.0, 340.0, 0.0031),
+    "weak-backward": (25.3, 14.1, 0, 0.0027),
+    "strong-no_grad": (25.2, 10.7, 0, 0.0009),
+    "weak-no_grad": (25.2, 10.7, 0, 0.0009),
+    "torch-backprop": (243.0, 9.0, 0, 0.0007),
+    "dezero-backprop": (94.0, 12.0, 0, 0.0015),
+}
+DEFAULT_STATUS = {
+    "strong-backward": "exceeded_limit",
+    "dezero-backprop": "error",
+    "torch-backprop": "skipped",
+}
+GC_PERIOD = 100  # iterations between gen0 collections (700 tracked objects at ~7 per iteration)
+
+
+def make_variant(name, status="ok", iters=200, size=100_000, depth=3, mem_limit_mib=340.0, seed=0):
+    base, plateau, saw, spi = SHAPES.get(name, (30.0, 5.0, 0, 0.001))
+    impl, _, mode = name.partition("-")
+    floor_arrays = {"backprop": 2 * (depth + 1), "backward": 2 * (depth + 1) + 3}.get(mode, 4)
+    variant = {
+        "name": name,
+        "impl": impl,
+        "mode": mode or "no_grad",
+        "status": status,
+        "error": None,
+        "iters": iters,
+        "size": size,
+        "depth": depth,
+        "iters_done": iters,
+        "baseline_rss_mib": base,
+        "live_array_floor_mib": floor_arrays * size * 8 / 2**20,
+        "extra": {"torch_threads": 1} if impl == "torch" else {},
+    }
+    if status == "skipped":
+        variant.update(error=f"{impl} is not installed (pip install -e '.[peers]')", iters_done=0)
+        return _blank(variant)
+    if status == "error":
+        variant["error"] = (
+            "Traceback (most recent call last):\n"
+            '  File "benchmarks/peers.py", line 12, in build\n'
+            f"    import {impl}\n"
+            f"AttributeError: module 'numpy' has no attribute 'int' {XSS}"
+        )
+        variant["iters_done"] = 0
+        return _blank(variant)
+
+    rng = np.random.default_rng(seed + sum(map(ord, name)))
+    it = np.repeat(np.arange(iters), 3)  # three RSS samples per iteration
+    grow = (it % GC_PERIOD + 1) / GC_PERIOD
+    rss = base + plateau + saw * grow + rng.normal(0, 0.15, len(it))
+    if status == "exceeded_limit":
+        stop = int(np.argmax(rss > mem_limit_mib)) or len(it)
+        it, rss = it[: stop + 1], rss[: stop + 1]
+        variant.update(
+            error=f"RSS reached {mem_limit_mib:.0f} MiB: stopped by --mem-limit",
+            iters_done=int(it[-1]),
+        )
+    warmup = np.linspace(8.0, base, 40)
+    t_loop = 0.15 + np.arange(len(it)) * spi / 3
+    timeline = {
+        "interval_s": 0.001,
+        "t": [round(x, 5) for x in [*np.linspace(0, 0.15, 40, endpoint=False), *t_loop]],
+        "rss_mib": [round(x, 3) for x in [*warmup, *rss]],
+        "iter": [-1] * 40 + [int(i) for i in it],
+    }
+    events = [
+        {
+            "iter": i,
+            "generation": 2 if i % (GC_PERIOD * 10) == 0 else (1 if i % 500 == 0 else 0),
+            "collected": 40 * GC_PERIOD if saw else 0,
+            "pause_s": 0.002 if saw else 0.0001,
+        }
+        for i in range(GC_PERIOD - 1, int(it[-1]) + 1, GC_PERIOD)
+    ]
+    counts = [sum(e["generation"] == g for e in events) for g in range(3)]
+    peak = float(rss.max())
+    done = status == "ok"
+    variant.update(
+        peak_rss_mib=round(peak, 3),
+        peak_increment_mib=round(peak - base, 3),
+        kernel_peak_rss_mib=round(peak + 0.4, 3),
+        tracemalloc_peak_mib=round(plateau * 0.6 + saw * 0.99, 2) if done else None,
+        seconds=round(spi * iters, 4) if done else None,
+        seconds_per_iter=spi if done else None,
+        gc={
+            "enabled": True,
+            "threshold": [700, 10, 10],
+            "collections": counts,
+            "collected": sum(e["collected"] for e in events),
+            "pause_s": round(sum(e["pause_s"] for e in events), 5),
+            "events": events,
+        },
+        timeline=timeline,
+    )
+    return variant
+
+
+def _blank(variant):
+    for key in (
+        "peak_rss_mib",
+        "peak_increment_mib",
+        "kernel_peak_rss_mib",
+        "tracemalloc_peak_mib",
+        "seconds",
+        "seconds_per_iter",
+        "baseline_rss_mib",
+    ):
+        variant[key] = None
+    variant.update(gc=None, timeline=None)
+    return variant
+
+
+def make_results(names=tuple(SHAPES), status=None, iters=200, started="2026-11-23T12:00:00Z"):
+    """A schema-1 results dict; `status` maps names to a status other than ok (default: one
+    exceeded_limit, one error whose text holds a <script> tag, one skipped)."""
+    status = DEFAULT_STATUS if status is None else status
+    return {
+        "schema": 1,
+        "environment": {
+            "python": "3.11.7",
+            "python_implementation": "CPython",
+            "packages": {"numpy": "2.4.6", "psutil": "7.2.2", "torch": None, "dezero": "0.0.13"},
+            "gc_thresholds": [700, 10, 10],
+            "os": "Linux-6.1.0-x86_64-with-glibc2.36",
+            "cpu": "Intel(R) Xeon(R) CPU @ 2.20GHz",
+            "cores": 2,
+            "ram_mib": 24000.0,
+            "git_commit": "584b31e",
+            "command": "python -m benchmarks run",
+            "started": started,
+            "finished": started.replace("12:00:00", "12:01:10"),
+        },
+        "settings": {
+            "iters": iters,
+            "size": 100_000,
+            "depth": 3,
+            "repeat": 1,
+            "seed": 0,
+            "interval_s": 0.001,
+            "gc_enabled": True,
+            "gc_threshold": None,
+            "mem_limit_mib": 340.0,
+            "retain_grad": False,
+        },
+        "variants": [make_variant(n, status.get(n, "ok"), iters=iters) for n in names],
+    }
+
+
+def scaled(results, factor, names=None):
+    """A copy of `results` with the peaks of `names` (all by default) multiplied by `factor`."""
+    results = copy.deepcopy(results)
+    for v in results["variants"]:
+        if names is None or v["name"] in names:
+            for key in ("peak_rss_mib", "kernel_peak_rss_mib", "tracemalloc_peak_mib"):
+                if v.get(key) is not None:
+                    v[key] = round(v[key] * factor, 3)
+    return results
+
+
+def write(path, data):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:  # never a default: fake results in the real reports/ would mislead
+        sys.exit("usage: python tests/report_samples.py DIR  (writes DIR/results/*.json)")
+    out = Path(sys.argv[1]) / "results"
+    realistic = make_results(iters=1000)
+    write(out / "20261122T120000Z.json", scaled(realistic, 0.85, {"weak-backward"}))
+    print(write(out / "20261123T120000Z.json", realistic))

@@ -1,0 +1,422 @@
+"""The report renderer and the results files it reads, on synthetic results in tmp_path."""
+
+import json
+import math
+import os
+import re
+
+import numpy as np
+import pytest
+from report_samples import XSS, make_results, scaled, write
+
+from benchmarks import results as results_files
+from benchmarks.report import (
+    ReportError,
+    history,
+    mprof,
+    page,
+    palette,
+    plots,
+    pytest_bench,
+    render,
+)
+
+NAMES = [v["name"] for v in make_results()["variants"]]
+GOOD_DAT = "CMDLINE python -m benchmarks run {cmd}\n" + "".join(
+    f"MEM {20 + (i % 7) * 3.5:.6f} {1700000000 + i / 10:.4f}\n" for i in range(30)
+)
+
+
+@pytest.fixture
+def reports(tmp_path):
+    return tmp_path / "reports"
+
+
+def save(reports, name, data):
+    return write(reports / "results" / name, data)
+
+
+def render_page(reports, **kwargs):
+    kwargs.setdefault("repo_root", reports.parent)
+    index = render(reports_dir=reports, **kwargs)
+    return index.read_text(encoding="utf-8")
+
+
+def variant_rows(html):
+    start = html.index('id="variant-table"')
+    table = html[start : html.index("</table>", start)]
+    return re.findall(r'<tr data-variant="([^"]*)"', table)
+
+
+# --- the page, rendered once with every section filled --------------------------------------
+
+EVIL_NAME = '"><img src=x onerror=alert(3)>'
+BENCH_ROWS = [
+    ("test_loop[strong-backprop]", "loop", 0.004, {"tracemalloc_peak_mib": 289.92}),
+    ("test_loop[weak-backprop]", "loop", 0.002, {"tracemalloc_peak_mib": 7.5}),
+    ("test_loop[torch-backprop]", "loop", 0.001, {"gc_collections": [12, 1, 0]}),
+    ("test_import", "import", 0.5, {}),
+]
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    """(reports folder, page): three runs, the newest with a 20% bigger weak-backprop peak and a
+    variant whose name is markup; a good mprof file with a <script> in its command line and a
+    malformed one; two autosaved pytest-benchmark files."""
+    root = tmp_path_factory.mktemp("repo")
+    reports = root / "reports"
+    before = make_results(iters=40)
+    save(reports, "20261121T120000Z.json", scaled(before, 0.5))  # older than the one compared
+    save(reports, "20261122T120000Z.json", before)
+    now = scaled(before, 1.2, {"weak-backprop"})
+    now["variants"].append({**now["variants"][0], "name": EVIL_NAME})
+    save(reports, "20261123T120000Z.json", now)
+    (root / "mprofile_20261123115900.dat").write_text(GOOD_DAT.format(cmd=XSS))
+    reports.joinpath("mprofile_20261123115959.dat").write_text("MEM twelve 1700000000.0\n")
+    folder = root / ".benchmarks" / "Linux-CPython-3.11-64bit"
+    old = benchmark_json([("old", None, 1, {})])
+    old = write(folder / "0001_584b31e_20261122_120000.json", old)
+    os.utime(old, (1, 1))
+    write(folder / "0002_584b31e_20261123_120000.json", benchmark_json(BENCH_ROWS))
+    return reports, render_page(reports)
+
+
+def section(html, name):
+    start = html.index(f'<section id="{name}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_page_has_a_row_per_variant_and_its_plots(full):
+    reports, html = full
+    assert variant_rows(html) == [
+        *NAMES,
+        EVIL_NAME.replace('"', "&#34;").replace(">", "&gt;").replace("<", "&lt;"),
+    ]
+    for png in ("peak_mib.png", "rss_over_iterations.png", "rss_over_time.png"):
+        assert (reports / png).read_bytes().startswith(b"\x89PNG")
+    assert (reports / "mprofile_20261123115900.png").exists()
+    assert html.count("<img ") == 4  # three plots and one mprof curve
+    table = section(html, "variants")
+    assert "exceeded limit" in table and "skipped" in table and "failed" in table
+    assert "torch is not installed" in table
+
+
+def test_page_is_self_contained(full):
+    _, html = full
+    assert "http://" not in html and "https://" not in html
+    links = re.findall(r'(?:src|href|srcset)\s*=\s*"([^"]*)"', html)
+    assert links and all(link.startswith(("data:", "#")) for link in links)
+    assert "@import" not in html and "url(" not in html
+
+
+def test_text_from_files_is_escaped(full):
+    _, html = full
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section(html, "variants")  # error text
+    command = "python -m benchmarks run &lt;script&gt;alert(1)&lt;/script&gt;"
+    assert command in section(html, "mprof")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(3)&gt;" in html
+
+
+def test_malformed_dat_is_skipped_with_a_visible_warning(full):
+    _, html = full
+    warning = re.search(r'class="box warning".*?</div>', html, re.S).group(0)
+    assert "mprofile_20261123115959.dat" in warning and "line 1" in warning
+    assert "mprofile_20261123115900.dat" in section(html, "mprof")
+
+
+def test_newest_autosaved_benchmark_json_becomes_a_table(full):
+    _, html = full
+    table = section(html, "pytest-benchmark")
+    assert "0002_584b31e_20261123_120000.json" in table and ">old<" not in table
+    assert "time / ours" in table and "tracemalloc_peak_mib" in table
+    assert "289.92" in table and "12 / 1 / 0" in table
+    assert "2.00×" in table and "1.00×" in table and "0.50×" in table
+
+
+def test_history_section_compares_with_the_previous_run(full):
+    _, html = full
+    history_html = section(html, "history")
+    assert "20261122T120000Z.json" in history_html and "20261121T120000Z.json" not in history_html
+    flagged = re.findall(r'<tr class="flagged" data-variant="([^"]+)"', history_html)
+    assert flagged == ["weak-backprop"]
+    assert "+20.0%" in history_html and "peak grew &gt; 10%" in history_html
+    assert "new in this run" in history_html  # the variant with the odd name
+
+
+def test_environment_shows_everything_recorded(full):
+    _, html = full
+    env = section(html, "environment")
+    for text in ("3.11.7", "torch: not installed", "700 / 10 / 10", "584b31e", "mem_limit_mib"):
+        assert text in env
+
+
+def test_headline_states_the_ratio_beside_the_reference():
+    results = make_results(iters=40)
+    strong, weak = (
+        next(v for v in results["variants"] if v["name"] == n)
+        for n in ("strong-backprop", "weak-backprop")
+    )
+    text = str(page.headline(results))
+    assert f"{strong['peak_rss_mib'] / weak['peak_rss_mib']:.2f}×" in text
+    assert "539.438 MiB vs 75.484 MiB" in text and "7.15×" in text
+
+    only_weak = make_results(names=("numpy", "weak-backprop"), iters=40)
+    assert "no strong/weak ratio: strong-backprop was not measured" in str(page.headline(only_weak))
+
+    killed = make_results(status={"strong-backprop": "exceeded_limit"}, iters=400)
+    assert "ran out of memory" in str(page.headline(killed))
+
+
+def test_a_lone_run_without_curves_renders_without_those_plots(reports):
+    results = make_results(iters=40)
+    for v in results["variants"]:
+        v["timeline"] = None
+    save(reports, "20261123T120000Z.json", results)
+    (reports / "rss_over_time.png").write_bytes(b"a plot of another run")
+    html = render_page(reports)
+    assert variant_rows(html) == NAMES
+    assert not (reports / "rss_over_time.png").exists()
+    assert (reports / "peak_mib.png").exists()
+    assert "No earlier results file" in html
+    assert "No <code>mprofile_*.dat</code>" in html and "No pytest-benchmark results" in html
+
+
+# --- results files: choosing, falling back, refusing ----------------------------------------
+
+
+@pytest.mark.parametrize("make_dir", [False, True])
+def test_no_results_tells_how_to_make_them(reports, make_dir):
+    if make_dir:
+        (reports / "results").mkdir(parents=True)
+    with pytest.raises(ReportError, match=r"python -m benchmarks run"):
+        render(reports_dir=reports, repo_root=reports.parent)
+
+
+def test_corrupt_newest_falls_back_to_the_previous_valid_one(reports, caplog):
+    save(reports, "20261122T120000Z.json", make_results(iters=40))
+    (reports / "results" / "20261123T120000Z.json").write_text('{"schema": 1, "vari')
+    html = render_page(reports)
+    assert variant_rows(html) == NAMES
+    notice = re.search(r'class="box notice".*?</div>', html, re.S).group(0)
+    assert "20261123T120000Z.json" in notice and "20261122T120000Z.json" in notice
+    assert "20261123T120000Z.json" in caplog.text  # said on the terminal too
+
+
+def test_an_unfinished_run_is_shown_with_a_notice(reports):
+    unfinished = {**make_results(names=("numpy",), iters=5), "complete": False}
+    path = save(reports, "20261123T120000Z.json", unfinished)
+    html = render_page(reports, results=path)
+    assert "has not finished" in re.search(r'class="box notice".*?</div>', html, re.S).group(0)
+
+
+def test_an_explicit_corrupt_file_is_an_error_naming_it(reports, tmp_path):
+    save(reports, "20261122T120000Z.json", make_results(iters=40))
+    broken = tmp_path / "broken.json"
+    broken.write_text("not json")
+    with pytest.raises(ReportError, match=r"broken\.json.*not valid JSON"):
+        render(results=broken, reports_dir=reports, repo_root=tmp_path)
+
+
+def test_an_unknown_schema_is_refused(reports, tmp_path):
+    future = save(reports, "20261123T120000Z.json", {**make_results(iters=40), "schema": 2})
+    with pytest.raises(ReportError, match=r"20261123T120000Z\.json.*unknown results schema 2"):
+        render(results=future, reports_dir=reports, repo_root=tmp_path)
+    with pytest.raises(ReportError, match=r"no valid results file.*schema 2"):
+        render(reports_dir=reports, repo_root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[]", "expected a JSON object"),
+        ('{"variants": []}', "no 'schema' field"),
+        ('{"schema": 1}', "no 'variants' list"),
+        ('{"schema": 1, "variants": [{"status": "ok"}]}', "variant #1 has no name"),
+        ('{"schema": 1, "variants": [{"name": "x", "status": "fine"}]}', "status 'fine'"),
+        (
+            '{"schema": 1, "variants": [{"name": "x", "status": "ok", "peak_rss_mib": "big"}]}',
+            "peak_rss_mib is 'big', not a number",
+        ),
+    ],
+)
+def test_load_names_the_file_and_the_problem(tmp_path, content, message):
+    path = tmp_path / "r.json"
+    path.write_text(content)
+    with pytest.raises(results_files.ResultsError, match=rf"r\.json.*{re.escape(message)}"):
+        results_files.load(path)
+
+
+def test_newest_valid_lists_what_it_skipped(tmp_path):
+    write(tmp_path / "20261121T120000Z.json", make_results(iters=5))
+    write(tmp_path / "20261122T120000Z.json", make_results(iters=5))
+    (tmp_path / "20261123T120000Z.json").write_text("")
+    path, data, skipped = results_files.newest_valid(tmp_path)
+    assert path.name == "20261122T120000Z.json" and data["schema"] == 1
+    assert len(skipped) == 1 and "20261123T120000Z.json" in skipped[0]
+
+
+def test_new_results_paths_are_unique_and_sort_in_time_order(tmp_path):
+    import datetime as dt
+
+    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    first = results_files.new_results_path(tmp_path, now=now)
+    assert first.name == "20261123T120000Z.json"
+    first.write_text("{}")
+    second = results_files.new_results_path(tmp_path, now=now)
+    second.write_text("{}")
+    later = results_files.new_results_path(tmp_path, now=now + dt.timedelta(seconds=1))
+    assert results_files.list_results(tmp_path) == [first, second]
+    assert sorted([later.name, second.name, first.name]) == [first.name, second.name, later.name]
+
+
+def test_write_atomic_never_leaves_a_partial_file(tmp_path):
+    target = tmp_path / "results" / "20261123T120000Z.json"
+    with pytest.raises(TypeError):
+        results_files.write_atomic(target, {"schema": 1, "variants": [object()]})
+    assert os.listdir(target.parent) == []  # neither the target nor a temporary file
+
+    results_files.write_atomic(target, {"schema": 1, "variants": []})
+    with pytest.raises(ValueError):  # NaN is not JSON
+        results_files.write_atomic(target, {"schema": 1, "variants": [], "x": math.nan})
+    assert json.loads(target.read_text()) == {"schema": 1, "variants": []}
+    assert os.listdir(target.parent) == [target.name]
+
+
+# --- mprof files ----------------------------------------------------------------------------
+
+
+def test_mprof_dat_is_parsed(tmp_path):
+    dat = tmp_path / "mprofile_20261123120000.dat"
+    dat.write_text(
+        "CMDLINE mprof run bench.py --size 10\n"
+        "MEM 20.000000 1000.0000\nMEM 75.484000 1000.5000\nMEM 30.000000 1001.0000\n"
+        "FUNC bench.loop 20.0000 1000.1000 70.0000 1000.9000 1\n"
+        "CHLD 12345 5.000000 1000.5000\n"
+    )
+    run = mprof.parse(dat)
+    assert run.command == "mprof run bench.py --size 10"
+    assert run.peak_mib == 75.484 and run.duration_s == 1.0 and run.t_s[0] == 0
+    assert run.functions[0].name == "bench.loop" and run.functions[0].end_s == pytest.approx(0.9)
+    assert run.children["12345"] == ([0.5], [5.0])
+
+
+@pytest.mark.parametrize(
+    "content", ["", "CMDLINE x\n", "MEM abc 1.0\n", "MEM 1.0\n", "hello world\n", "\x00\xff"]
+)
+def test_malformed_mprof_dat_is_refused(tmp_path, content):
+    dat = tmp_path / "mprofile_bad.dat"
+    dat.write_bytes(content.encode("latin-1"))
+    with pytest.raises(mprof.MalformedDat, match=r"mprofile_bad\.dat"):
+        mprof.parse(dat)
+
+
+# --- pytest-benchmark -----------------------------------------------------------------------
+
+
+def benchmark_json(benchmarks, when="2026-11-23T12:00:00+00:00"):
+    return {
+        "machine_info": {"python_version": "3.11.7"},
+        "commit_info": {"id": "584b31e", "dirty": False},
+        "datetime": when,
+        "version": "5.3.1",
+        "benchmarks": [
+            {
+                "group": group,
+                "name": name,
+                "fullname": f"benchmarks/bench_loop.py::{name}",
+                "param": None,
+                "extra_info": extra,
+                "stats": {
+                    "min": median * 0.9,
+                    "median": median,
+                    "mean": median * 1.1,
+                    "stddev": median / 10,
+                    "rounds": 20,
+                },
+            }
+            for name, group, median, extra in benchmarks
+        ],
+    }
+
+
+def test_benchmark_ratios_only_where_a_group_holds_ours(tmp_path):
+    rows = [
+        ("test_loop[weak-backprop]", "loop", 2.0, {}),
+        ("test_loop[strong-backprop]", "loop", 3.0, {}),
+        ("test_loop[torch-backprop]", "loop", 1.0, {}),
+        ("test_sum", "numpy", 1.0, {}),
+    ]
+    run = pytest_bench.load(write(tmp_path / "b.json", benchmark_json(rows)))
+    ratios = {r.name: r.time_vs_ours for r in run.rows}
+    assert ratios == {
+        "test_loop[torch-backprop]": 0.5,
+        "test_loop[weak-backprop]": 1.0,
+        "test_loop[strong-backprop]": 1.5,
+        "test_sum": None,
+    }
+    assert run.has_ratio and run.unit == "ms"  # the fastest min, 0.9 s, reads as 900 ms
+
+    theirs = benchmark_json([("test_sum", None, 1e-5, {})])
+    theirs = pytest_bench.load(write(tmp_path / "c.json", theirs))
+    assert not theirs.has_ratio and theirs.unit == "µs"
+
+
+def test_an_explicit_benchmark_json_is_used_and_must_be_valid(reports, tmp_path):
+    save(reports, "20261123T120000Z.json", make_results(iters=40))
+    chosen = write(tmp_path / "bench.json", benchmark_json([("test_chosen", None, 1.0, {})]))
+    assert "test_chosen" in render_page(reports, benchmark_json=chosen)
+    broken = tmp_path / "broken-bench.json"
+    broken.write_text('{"benchmarks": [{"name": "x"}]}')
+    with pytest.raises(ReportError, match=r"broken-bench\.json"):
+        render(reports_dir=reports, repo_root=tmp_path, benchmark_json=broken)
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def test_history_gives_percent_changes_and_flags_grown_peaks():
+    before = make_results(names=("strong-backprop", "weak-backprop", "numpy"), status={}, iters=40)
+    now = scaled(before, 1.11, {"weak-backprop"})
+    now = scaled(now, 1.09, {"numpy"})
+    now["variants"][0]["seconds_per_iter"] *= 2  # time is never flagged
+    rows = {h.name: h for h in history.compare(before, now)}
+    weak = {c.figure: c for c in rows["weak-backprop"].changes}
+    assert weak["peak_rss_mib"].percent == pytest.approx(11, abs=0.01)
+    assert rows["weak-backprop"].flagged
+    assert not rows["numpy"].flagged and not rows["strong-backprop"].flagged
+
+    now["variants"].pop()
+    now["variants"].append(make_results(names=("weak-no_grad",), iters=40)["variants"][0])
+    presence = {h.name: h.presence for h in history.compare(before, now)}
+    assert presence == {
+        "strong-backprop": "both",
+        "weak-backprop": "both",
+        "weak-no_grad": "new",
+        "numpy": "gone",
+    }
+
+
+# --- plots ----------------------------------------------------------------------------------
+
+
+def test_downsample_keeps_short_peaks():
+    y = np.zeros(100_000)
+    y[54_321] = 500.0
+    x, ys = plots.downsample(np.arange(len(y)), y)
+    assert len(x) <= plots.MAX_POINTS and ys.max() == 500.0 and np.all(np.diff(x) > 0)
+
+
+def test_many_gc_events_are_thinned_and_still_drawn():
+    results = make_results(names=("strong-backprop",), status={}, iters=40)
+    gc = results["variants"][0]["gc"]
+    gc["events"] = [{"iter": i % 40, "generation": i % 3} for i in range(5000)]
+    assert plots.rss_over_iterations(results).startswith(b"\x89PNG")
+
+
+def test_each_variant_keeps_one_colour():
+    assert palette.colour("strong-backprop") == palette.colour("strong-backprop")
+    names = ["numpy", "strong-backprop", "weak-backprop", "strong-no_grad", "torch-backward"]
+    assert len({palette.colour(n) for n in names}) == len(names)
+    assert palette.colour("some-new-peer") == palette.colour("some-new-peer")
