@@ -1,0 +1,96 @@
+"""The autograd engine's per-op cost, timed, with allocation peaks in `extra_info`: a scalar
+3-op chain, backward through long chains, and backward through a wide graph.
+
+Scalars (0-d arrays) keep numpy's share small, so these time the engine itself.
+"""
+
+import functools
+import gc
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from benchmarks import variants as V
+from benchmarks.memprobe import benchmark_with_memory
+from benchmarks.workloads import build
+
+SCALAR = np.array(1.1)
+CHAIN_OPS = (1_000, 10_000, 100_000)
+WIDTH = 1_000
+GRAPHS = ("weak", "strong")
+
+
+def _variants(*modes):
+    return [pytest.param(v, id=v.name) for v in V.DEFAULT_MATRIX if v.mode in modes]
+
+
+@pytest.mark.parametrize("variant", _variants("backprop", "no_grad"))
+def test_scalar_forward(benchmark, variant):
+    benchmark.group = "scalar-forward"
+    _time_scalar_chain(benchmark, variant)
+
+
+@pytest.mark.parametrize("variant", _variants("backward"))
+def test_scalar_forward_backward(benchmark, variant):
+    benchmark.group = "scalar-forward-backward"
+    _time_scalar_chain(benchmark, variant)
+
+
+def _time_scalar_chain(benchmark, variant):
+    # The classic loop's 3 squares on a scalar. The input is never modified, so one serves every
+    # call and pytest-benchmark can time microseconds in calibrated batches.
+    settings, step = build(variant, depth=3)
+    with settings():
+        benchmark_with_memory(benchmark, lambda: step(SCALAR))
+
+
+def neg_chain(ops):
+    """y = -(-(...(-x))) with `ops` negations: the cheapest op, so the engine's cost shows."""
+    y = ag.Variable(SCALAR.copy())
+    for _ in range(ops):
+        y = -y
+    return y
+
+
+def wide_graph(width):
+    """One input feeding `width` squares, summed back together: x's grad accumulates `width`
+    times."""
+    x = ag.Variable(SCALAR.copy())
+    return functools.reduce(ag.add, (ag.square(x) for _ in range(width)))
+
+
+@pytest.mark.parametrize(
+    "graph, ops",
+    [pytest.param(g, n, id=f"{g}-{n}") for n in CHAIN_OPS for g in GRAPHS],
+)
+def test_chain_backward(benchmark, graph, ops):
+    benchmark.group = f"chain-backward-{ops}"
+    benchmark.extra_info["ops"] = ops
+    _time_backward(benchmark, graph, lambda: neg_chain(ops), rounds=max(5, 100_000 // ops))
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+def test_wide_backward(benchmark, graph):
+    benchmark.group = "wide-backward"
+    benchmark.extra_info["branches"] = WIDTH
+    _time_backward(benchmark, graph, lambda: wide_graph(WIDTH), rounds=100)
+
+
+def _time_backward(benchmark, graph, make, rounds):
+    # Building the graph and freeing it are per-round preparation, outside the timed region: a
+    # strong graph's cycles are collected between rounds, never during one.
+    def build_graph():
+        return ([make()],), {}
+
+    def backward(held):
+        held[0].backward()
+
+    def free_graph(held):
+        held.clear()
+        gc.collect()
+
+    with ag.using_config("graph", graph):
+        benchmark_with_memory(
+            benchmark, backward, setup=build_graph, teardown=free_graph, rounds=rounds
+        )

@@ -1,0 +1,69 @@
+"""Memory beside time for pytest-benchmark, which measures time only: one traced run of a target
+(its exact allocation peak and the GC work it caused), then the timed rounds without tracing."""
+
+import gc
+import tracemalloc
+
+from .loop import GcRecorder, Progress
+
+MIB = 2**20
+
+
+def _prepare(setup):
+    # pytest-benchmark's convention: setup returns (args, kwargs), or None for no arguments.
+    prepared = setup() if setup is not None else None
+    return prepared or ((), {})
+
+
+def measure_memory(fn, setup=None, teardown=None):
+    """Run `fn` once under tracemalloc; its allocation peak (MiB) and the GC collections it saw.
+
+    `setup` and `teardown` work as in `benchmark.pedantic` and stay outside the traced region.
+    The peak counts what `fn` allocated beyond what was traced when it started. A full collection
+    before the run empties every generation, so the collections counted are deterministic. If
+    tracemalloc was already tracing, it keeps tracing, but its peak is reset.
+    """
+    args, kwargs = _prepare(setup)
+    gc.collect()
+    recorder = GcRecorder(Progress())
+    was_tracing = tracemalloc.is_tracing()
+    gc.callbacks.append(recorder)
+    try:
+        if not was_tracing:
+            tracemalloc.start()
+        tracemalloc.reset_peak()
+        start = tracemalloc.get_traced_memory()[0]
+        result = fn(*args, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+        gc.callbacks.remove(recorder)
+    del result  # what fn returned may hold a graph: free it untraced, before teardown
+    if teardown is not None:
+        teardown(*args, **kwargs)
+    return {
+        "tracemalloc_peak_mib": peak / MIB,
+        "gc_collections": recorder.collections,
+        "gc_collected": recorder.collected,
+    }
+
+
+def benchmark_with_memory(benchmark, target, *, setup=None, teardown=None, rounds=None):
+    """Measure `target`'s memory once into `benchmark.extra_info`, then time it.
+
+    With `rounds`, `benchmark.pedantic` times one call per round and keeps `setup` and `teardown`
+    (fresh inputs, building a graph, freeing it) out of the timed region. Without, pytest-benchmark
+    calibrates how many calls to time together: for microsecond targets that need no preparation.
+    With benchmarks disabled (the plain test command) either way calls `target` once.
+    """
+    if rounds is None and (setup or teardown):
+        raise ValueError("setup and teardown need rounds: calibrated batches would time them")
+    benchmark.extra_info.update(measure_memory(target, setup, teardown))
+    if rounds is None:
+        benchmark(target)
+    else:
+        # One warm-up round: first calls pay for caches and lazy imports, not for the graph.
+        benchmark.pedantic(
+            target, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=1, iterations=1
+        )

@@ -1,0 +1,150 @@
+"""The memory regression gate (`python -m benchmarks compare`) on synthetic results files."""
+
+import json
+
+import pytest
+
+from benchmarks import compare, results
+
+
+def variant(name, tracemalloc_peak=7.5, kernel_peak=39.0, status="ok"):
+    return {
+        "name": name,
+        "status": status,
+        "tracemalloc_peak_mib": tracemalloc_peak,
+        "kernel_peak_rss_mib": kernel_peak,
+        "peak_rss_mib": kernel_peak - 1,
+        "peak_increment_mib": kernel_peak - 25,
+    }
+
+
+def results_file(folder, stamp, *variants):
+    data = {
+        "schema": results.SCHEMA,
+        "complete": True,
+        "environment": {"python": "3.11.7", "gc_thresholds": [700, 10, 10]},
+        "settings": {"iters": 1000, "size": 100_000},
+        "variants": list(variants),
+    }
+    return str(results.write_atomic(folder / f"2026112{stamp}T120000Z.json", data))
+
+
+def run(capsys, *argv):
+    code = compare.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+BASE = (variant("numpy", 4.45, 36.0), variant("strong-backprop", 289.92, 322.0))
+
+
+def test_a_heavier_variant_fails_the_gate_and_is_named(tmp_path, capsys):
+    old = results_file(tmp_path, 1, *BASE, variant("weak-backprop", 7.5, 39.0))
+    new = results_file(tmp_path, 2, *BASE, variant("weak-backprop", 60.0, 39.0))
+    code, out, _ = run(capsys, old, new)
+    assert code == 1
+    assert f"comparing {old} (old) -> {new} (new)" in out
+    (line,) = [x for x in out.splitlines() if "REGRESSION" in x]
+    assert "weak-backprop" in line and "tracemalloc_peak_mib" in line and "+700.0%" in line
+    assert out.splitlines()[-1].startswith("FAIL") and "weak-backprop" in out.splitlines()[-1]
+
+
+def test_kernel_peak_is_gated_too_but_sampled_rss_is_not(tmp_path):
+    heavier = {**variant("weak-backprop"), "peak_rss_mib": 500.0, "peak_increment_mib": 500.0}
+    old = {"variants": [variant("weak-backprop")]}
+    assert compare.compare(old, {"variants": [heavier]}).regressions == []
+    more_kernel = {"variants": [variant("weak-backprop", kernel_peak=50.0)]}
+    (row,) = compare.compare(old, more_kernel).regressions
+    assert row.figure == "kernel_peak_rss_mib"
+
+
+def test_equal_files_pass(tmp_path, capsys):
+    old = results_file(tmp_path, 1, *BASE)
+    new = results_file(tmp_path, 2, *BASE)
+    code, out, _ = run(capsys, old, new)
+    assert code == 0
+    assert "REGRESSION" not in out and out.splitlines()[-1].startswith("OK")
+
+
+def test_growth_exactly_at_the_threshold_passes_and_just_over_fails():
+    old = {"variants": [variant("weak-backprop", 0.7, 100.0)]}
+    # +10%: 0.7 -> 0.77 computes as 10.000000000000009% in floating point
+    at = {"variants": [variant("weak-backprop", 0.77, 110.0)]}
+    over = {"variants": [variant("weak-backprop", 0.77, 110.1)]}
+    assert compare.compare(old, at, max_growth=10).regressions == []
+    assert len(compare.compare(old, over, max_growth=10).regressions) == 1
+
+
+def test_max_growth_option_sets_the_threshold(tmp_path, capsys):
+    old = results_file(tmp_path, 1, variant("weak-backprop", 10.0))
+    new = results_file(tmp_path, 2, variant("weak-backprop", 12.0))  # +20%
+    assert run(capsys, old, new, "--max-growth", "25")[0] == 0
+    assert run(capsys, old, new, "--max-growth", "15")[0] == 1
+    assert run(capsys, old, new)[0] == 1  # default 10%
+
+
+def test_variant_in_only_one_file_is_listed_not_failed(tmp_path, capsys):
+    old = results_file(tmp_path, 1, *BASE, variant("torch-backprop", None, 250.0))
+    new = results_file(tmp_path, 2, *BASE, variant("dezero-backprop", 8.0, 110.0))
+    code, out, _ = run(capsys, old, new)
+    assert code == 0
+    assert "only in old: torch-backprop" in out and "only in new: dezero-backprop" in out
+
+
+def test_variants_not_ok_in_either_file_are_skipped(tmp_path, capsys):
+    killed = variant("strong-backprop", None, 12000.0, status="exceeded_limit")
+    old = results_file(tmp_path, 1, variant("strong-backprop", 289.92, 322.0))
+    new = results_file(tmp_path, 2, killed)
+    code, out, _ = run(capsys, old, new)
+    assert code == 0
+    assert "not compared: strong-backprop (status ok -> exceeded_limit)" in out
+
+
+def test_defaults_compare_the_two_newest_files(tmp_path, capsys):
+    results_file(tmp_path, 1, variant("weak-backprop", 1.0))  # oldest: would fail if used
+    second = results_file(tmp_path, 2, variant("weak-backprop", 7.5))
+    newest = results_file(tmp_path, 3, variant("weak-backprop", 7.6))
+    code, out, _ = run(capsys, "--results-dir", tmp_path)
+    assert code == 0
+    assert f"comparing {second} (old) -> {newest} (new)" in out
+    code, out, _ = run(capsys, tmp_path / "20261121T120000Z.json", "--results-dir", tmp_path)
+    assert code == 1  # OLD given: compared with the newest
+
+
+def test_fewer_than_two_results_files_is_an_error(tmp_path, capsys):
+    results_file(tmp_path, 1, *BASE)
+    code, out, err = run(capsys, "--results-dir", tmp_path)
+    assert code == 2 and out == ""
+    assert str(tmp_path) in err and "1 results file(s), 2 needed" in err
+
+
+def corrupt(path):
+    path.write_text('{"schema": 1, "variants": [')
+
+
+def wrong_schema(path):
+    path.write_text(json.dumps({"schema": 99, "variants": []}))
+
+
+def peak_not_a_number(path):
+    path.write_text(json.dumps({"schema": 1, "variants": [variant("numpy", "lots", 36.0)]}))
+
+
+@pytest.mark.parametrize("spoil", [None, corrupt, wrong_schema, peak_not_a_number])
+@pytest.mark.parametrize("side", ["old", "new"])
+def test_bad_or_missing_file_exits_2_naming_it(tmp_path, capsys, spoil, side):
+    good = results_file(tmp_path, 1, *BASE)
+    bad = tmp_path / "bad.json"
+    if spoil is not None:  # None: the file does not exist
+        spoil(bad)
+    code, out, err = run(capsys, *((bad, good) if side == "old" else (good, bad)))
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and str(bad) in err
+
+
+@pytest.mark.parametrize("value", ["-1", "ten", "inf"])
+def test_max_growth_must_be_a_percentage(capsys, value):
+    with pytest.raises(SystemExit) as exit_info:
+        compare.main(["a.json", "b.json", "--max-growth", value])
+    assert exit_info.value.code == 2
+    assert "--max-growth" in capsys.readouterr().err
