@@ -1,5 +1,6 @@
 """Repo-wide pytest settings: benchmarks run once in the plain test command, for real with
 `--benchmark-only` / `--benchmark-enable`."""
+
 import os
 
 import pytest
