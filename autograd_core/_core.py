@@ -77,16 +77,19 @@ class Variable:
         order = itertools.count()
         heap = [(-f.generation, next(order), f)]
         seen = {f}
+        heappop, heappush, ndarray = heapq.heappop, heapq.heappush, np.ndarray
         while heap:
-            f = heapq.heappop(heap)[2]
-            outputs = [ref() for ref in f.outputs]
-            if f._output_meta is None:
-                gys = (outputs[0].grad,)
+            f = heappop(heap)[2]
+            meta = f._output_meta
+            if meta is None:  # one output: alive and with a grad whenever its creator is reached
+                y = f.outputs[0]()
+                outputs = (y,)
+                gxs = f.backward(y.grad)
             else:
-                gys = [
-                    _grad_or_zeros(y, meta) for y, meta in zip(outputs, f._output_meta, strict=True)
-                ]
-            gxs = f.backward(*gys)
+                outputs = [ref() for ref in f.outputs]
+                gxs = f.backward(
+                    *[_grad_or_zeros(y, m) for y, m in zip(outputs, meta, strict=True)]
+                )
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             inputs = f.inputs
@@ -95,18 +98,17 @@ class Variable:
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
                     f"for {len(inputs)} inputs"
                 )
-            for x, gx in zip(inputs, gxs, strict=True):
+            for x, gx in zip(inputs, gxs, strict=False):  # lengths checked just above
                 if gx is None:
                     continue
-                if type(gx) is not np.ndarray:
-                    gx = as_array(gx)
+                if type(gx) is not ndarray:
+                    gx = as_array(gx)  # numpy turns 0-d results into numpy scalars
                 # `+`, never `+=`: the old array may also be another Variable's grad.
-                # as_array: numpy turns the sum of two 0-d arrays into a numpy scalar.
                 x.grad = gx if x.grad is None else as_array(x.grad + gx)
                 creator = x.creator
                 if creator is not None and creator not in seen:
                     seen.add(creator)
-                    heapq.heappush(heap, (-creator.generation, next(order), creator))
+                    heappush(heap, (-creator.generation, next(order), creator))
             if not retain_grad:
                 for y in outputs:
                     if y is not None:
@@ -119,7 +121,7 @@ _new_variable = Variable.__new__
 def _output(y):
     """A Function's output Variable, without the checks Variable() makes on user input."""
     if type(y) is not np.ndarray:
-        y = as_array(y)  # numpy turns 0-d results into scalars
+        y = as_array(y)  # numpy turns 0-d results into numpy scalars; a bad type raises
     v = _new_variable(Variable)
     v.data = y
     v.name = v.grad = v.creator = None
@@ -158,29 +160,33 @@ class Function:
             ys = self.forward(*[x.data for x in inputs])
         outputs = [_output(y) for y in ys] if type(ys) is tuple else [_output(ys)]
         settings = _settings
-        if settings.enable_backprop:
-            generation = inputs[0].generation
-            for x in inputs:
-                if x.generation > generation:
-                    generation = x.generation
-            self.generation = generation
-            generation += 1
-            for y in outputs:
-                y.creator = self
-                y.generation = generation
-            self.inputs = inputs
-            self.outputs = [settings.ref(y) for y in outputs]
+        if not settings.enable_backprop:
+            # Keeping nothing lets intermediates die as soon as the next op has consumed them.
+            self.inputs = self.outputs = self._output_meta = None
+            self.generation = 0
+            return outputs[0] if len(outputs) == 1 else outputs
+        generation = inputs[0].generation
+        for x in inputs:
+            if x.generation > generation:
+                generation = x.generation
+        self.generation = generation
+        self.inputs = inputs
+        ref = settings.ref
+        if len(outputs) == 1:
+            y = outputs[0]
+            y.creator = self
+            y.generation = generation + 1
+            self.outputs = [ref(y)]
             # A lone output is alive and has a grad whenever backward reaches this Function;
             # only multi-output Functions can meet a missing or freed output.
-            if len(outputs) > 1:
-                self._output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
-            else:
-                self._output_meta = None
-            return outputs[0] if len(outputs) == 1 else outputs
-        # Keeping nothing lets intermediates die as soon as the next op has consumed them.
-        self.inputs = self.outputs = self._output_meta = None
-        self.generation = 0
-        return outputs[0] if len(outputs) == 1 else outputs
+            self._output_meta = None
+            return y
+        for y in outputs:
+            y.creator = self
+            y.generation = generation + 1
+        self.outputs = [ref(y) for y in outputs]
+        self._output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
+        return outputs
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")

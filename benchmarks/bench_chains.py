@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
+from benchmarks import peers
 from benchmarks import variants as V
 from benchmarks.memprobe import benchmark_with_memory
 from benchmarks.workloads import build
@@ -22,7 +23,8 @@ GRAPHS = ("weak", "strong")
 
 
 def _variants(*modes):
-    return [pytest.param(v, id=v.name) for v in V.DEFAULT_MATRIX if v.mode in modes]
+    # Peers share the groups, so pytest-benchmark prints them side by side with ours.
+    return V.as_params(v for v in V.ALL_VARIANTS if v.mode in modes)
 
 
 @pytest.mark.parametrize("variant", _variants("backprop", "no_grad"))
@@ -68,6 +70,18 @@ def test_chain_backward(benchmark, graph, ops):
     benchmark.group = f"chain-backward-{ops}"
     benchmark.extra_info["ops"] = ops
     _time_backward(benchmark, graph, lambda: neg_chain(ops), rounds=max(5, 100_000 // ops))
+
+
+@pytest.mark.parametrize(
+    "peer",
+    V.as_params((V.Variant(p, "backward") for p in V.PEERS), name=lambda v: f"{v.impl}-10000"),
+)
+def test_peer_chain_backward(benchmark, peer):
+    # Peers in the 10,000-op group: the same negation chain, recorded by each framework.
+    ops = 10_000
+    benchmark.group = f"chain-backward-{ops}"
+    benchmark.extra_info["ops"] = ops
+    _time_backward(benchmark, "weak", lambda: peers.neg_chain(peer.impl, ops), rounds=10)
 
 
 @pytest.mark.parametrize("graph", GRAPHS)

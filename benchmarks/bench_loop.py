@@ -23,7 +23,7 @@ def settled_allocator():
     np.empty(16 * 2**20 // 8)  # allocated and freed at once
 
 
-@pytest.mark.parametrize("variant", V.DEFAULT_MATRIX, ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", V.as_params(V.ALL_VARIANTS))
 def test_classic_loop_iteration(benchmark, variant):
     benchmark.group = "classic-loop-iteration"
     settings, step = build(variant, DEPTH)

@@ -5,7 +5,6 @@ A variant is measured in two passes, each a new `benchmarks/loop.py` process: an
 and a traced pass (the exact tracemalloc peak, which would slow the first pass down).
 """
 
-import importlib.util
 import json
 import mmap
 import os
@@ -170,13 +169,6 @@ def _sample(child, shared, settings, on_progress):
     return result
 
 
-def peer_missing(variant):
-    """Why a peer variant cannot run here, or None."""
-    if variant.is_peer and importlib.util.find_spec(variant.impl) is None:
-        return f"{variant.impl} is not installed (pip install -e '.[peers]')"
-    return None
-
-
 def _record(variant, settings):
     return {
         "name": variant.name,
@@ -230,7 +222,7 @@ def measure_once(variant, settings, on_progress=None):
 
 def measure(variant, settings, on_progress=None):
     """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`."""
-    missing = peer_missing(variant)
+    missing = variant.missing()
     if missing:
         return {**_record(variant, settings), "status": "skipped", "error": missing}
     runs = []

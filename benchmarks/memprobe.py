@@ -18,11 +18,18 @@ def _prepare(setup):
 def measure_memory(fn, setup=None, teardown=None):
     """Run `fn` once under tracemalloc; its allocation peak (MiB) and the GC collections it saw.
 
-    `setup` and `teardown` work as in `benchmark.pedantic` and stay outside the traced region.
+    `setup` and `teardown` work as in `benchmark.pedantic` and stay outside the traced region;
+    one untraced call (with its own setup and teardown) warms up first.
     The peak counts what `fn` allocated beyond what was traced when it started. A full collection
     before the run empties every generation, so the collections counted are deterministic. If
     tracemalloc was already tracing, it keeps tracing, but its peak is reset.
     """
+    # One untraced call first: lazy imports and caches (PyTorch's first backward allocates
+    # about 35 MiB of them) are paid once per process, not by each call measured.
+    args, kwargs = _prepare(setup)
+    fn(*args, **kwargs)
+    if teardown is not None:
+        teardown(*args, **kwargs)
     args, kwargs = _prepare(setup)
     gc.collect()
     recorder = GcRecorder(Progress())

@@ -23,11 +23,16 @@ def import_dezero():
     return dezero, DEZERO_SHIM
 
 
-def _torch(mode, depth):
+def import_torch():
     import torch
 
     # One thread: our core and numpy run on one, and the comparison should be like for like.
     torch.set_num_threads(1)
+    return torch
+
+
+def _torch(mode, depth):
+    torch = import_torch()
 
     def forward(a):
         y = torch.from_numpy(a).requires_grad_(mode != "no_grad")
@@ -94,6 +99,39 @@ def _autograd(mode, depth):
     # HIPS autograd records a graph only inside grad(): each iteration is one grad call.
     step = autograd.grad(total)
     return contextlib.nullcontext, step
+
+
+class _AutogradChain:
+    """A recorded HIPS autograd forward pass (make_vjp), backpropagated by `.backward()`."""
+
+    def __init__(self, vjp, out):
+        self.vjp, self.out = vjp, out
+
+    def backward(self):
+        return self.vjp(np.ones_like(self.out))
+
+
+def neg_chain(impl, ops, x=1.1):
+    """y = -(-(...(-x))) with `ops` negations recorded by peer `impl`, ready for `.backward()`."""
+    if impl == "torch":
+        torch = import_torch()
+        y = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    elif impl == "dezero":
+        y = import_dezero()[0].Variable(np.array(x))
+    elif impl == "autograd":
+        import autograd
+
+        def chain(y):
+            for _ in range(ops):
+                y = -y
+            return y
+
+        return _AutogradChain(*autograd.make_vjp(chain)(np.array(x)))
+    else:
+        raise ValueError(f"unknown peer {impl!r}; peers: torch, dezero, autograd")
+    for _ in range(ops):
+        y = -y
+    return y
 
 
 def build(variant, depth=3, retain_grad=False):

@@ -1,6 +1,7 @@
 """Canonical variant names: one name per (implementation, mode), used in JSON, plots, pytest ids
 and the report alike."""
 
+import importlib.util
 from dataclasses import dataclass
 
 OURS = ("strong", "weak")
@@ -26,6 +27,12 @@ class Variant:
     @property
     def is_peer(self):
         return self.impl in PEERS
+
+    def missing(self):
+        """Why this variant cannot run here (a peer that is not installed), or None."""
+        if self.is_peer and importlib.util.find_spec(self.impl) is None:
+            return f"{self.impl} is not installed (pip install -e '.[peers]')"
+        return None
 
     def live_array_floor_mib(self, size, depth, retain_grad=False):
         """The least memory the loop can live in: the arrays it must hold at once.
@@ -55,6 +62,17 @@ DEFAULT_MATRIX = (
 PEER_VARIANTS = tuple(Variant(impl, mode) for impl, modes in PEERS.items() for mode in modes)
 ALL_VARIANTS = DEFAULT_MATRIX + PEER_VARIANTS
 BY_NAME = {v.name: v for v in ALL_VARIANTS}
+
+
+def as_params(variants, name=lambda v: v.name):
+    """pytest params, by default with canonical ids; a peer that is not installed is skipped."""
+    import pytest  # only the benchmark suite calls this
+
+    skip = pytest.mark.skipif
+    return [
+        pytest.param(v, id=name(v), marks=skip(bool(v.missing()), reason=str(v.missing())))
+        for v in variants
+    ]
 
 
 def parse(name):

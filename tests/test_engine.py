@@ -100,7 +100,7 @@ def test_mem_limit_kills_the_child_and_records_how_far_it_got():
 
 
 def test_missing_peer_is_skipped_with_the_reason(monkeypatch):
-    monkeypatch.setattr(engine.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(V.importlib.util, "find_spec", lambda name: None)
     r = engine.measure(V.parse("torch-backprop"), engine.Settings(**SMALL))
     assert r["status"] == "skipped" and "torch is not installed" in r["error"]
 
