@@ -43,7 +43,11 @@ class Variant:
         keep a grad per array. (numpy reuses the temporary in `2 * x * gy` in place.)
         """
         chain = depth + 1
-        if self.mode == "no_grad":
+        if self.impl == "autograd":
+            # HIPS autograd's loop keeps only the gradient: the previous one, the chain its
+            # tape records and the gradient being made.
+            arrays = chain + 2
+        elif self.mode == "no_grad":
             arrays = 4 if depth > 1 else 3
         elif self.mode == "backprop":
             arrays = 2 * chain
