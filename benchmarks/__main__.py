@@ -6,28 +6,9 @@ import sys
 
 from . import results
 from . import variants as V
+from .argtypes import positive_float, positive_int
 
 SUBCOMMANDS = ("run", "report", "compare", "all")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
-    return value
 
 
 def _add_run_options(p):
@@ -40,38 +21,38 @@ def _add_run_options(p):
         metavar="NAME",
         help="variants to run: names (weak-backprop), implementations (strong) or modes",
     )
-    p.add_argument("--iters", type=_positive_int, default=d.iters)
-    p.add_argument("--size", type=_positive_int, default=d.size, help="elements per array")
-    p.add_argument("--depth", type=_positive_int, default=d.depth, help="squares per iteration")
+    p.add_argument("--iters", type=positive_int, default=d.iters)
+    p.add_argument("--size", type=positive_int, default=d.size, help="elements per array")
+    p.add_argument("--depth", type=positive_int, default=d.depth, help="squares per iteration")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=positive_int,
         default=d.repeat,
         help="measure each variant N times; keep median, min and max",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic GC in every child")
     p.add_argument(
-        "--gc-threshold", type=_positive_int, metavar="N", help="gc threshold0 in every child"
+        "--gc-threshold", type=positive_int, metavar="N", help="gc threshold0 in every child"
     )
     p.add_argument(
         "--mem-limit",
-        type=_positive_float,
+        type=positive_float,
         metavar="MIB",
         default=d.mem_limit_mib,
         help=f"kill a child whose RSS passes this (default half the RAM: {d.mem_limit_mib:.0f})",
     )
     p.add_argument(
         "--interval",
-        type=_positive_float,
+        type=positive_float,
         metavar="SECONDS",
         default=d.interval_s,
         help=f"RSS sampling period (default {d.interval_s})",
     )
     p.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=positive_float,
         metavar="SECONDS",
         default=d.timeout_s,
         help="kill a child that runs longer than this",

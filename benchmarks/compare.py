@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass, field
 
 from . import results
+from .argtypes import percentage
 
 # Printed for every variant; GATED decide the exit code. tracemalloc counts arrays to the byte and
 # the kernel's peak is exact, while sampled RSS can miss short peaks: it is shown, not gated.
@@ -132,16 +133,6 @@ def _differences(old, new):
     return notes
 
 
-def _growth(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage >= 0, got {text!r}") from None
-    if not value >= 0 or math.isinf(value):
-        raise argparse.ArgumentTypeError(f"expected a percentage >= 0, got {text}")
-    return value
-
-
 def make_parser():
     p = argparse.ArgumentParser(
         prog="python -m benchmarks compare",
@@ -154,7 +145,7 @@ def make_parser():
     )
     p.add_argument(
         "--max-growth",
-        type=_growth,
+        type=percentage,
         default=DEFAULT_MAX_GROWTH,
         metavar="PERCENT",
         help=f"allowed growth of a gated peak (default {DEFAULT_MAX_GROWTH:g})",

@@ -21,16 +21,10 @@ if not __package__:  # run as a file: make the repo root importable
 import numpy as np
 
 from benchmarks import variants as V
+from benchmarks.argtypes import positive_int
 from benchmarks.workloads import build
 
 MIB = 2**20
-
-
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
-    return value
 
 
 def make_parser():
@@ -51,14 +45,14 @@ def make_parser():
         "no_grad: record nothing (default backprop; no_grad for numpy)",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
-    p.add_argument("--iters", type=_positive, default=1000)
-    p.add_argument("--size", type=_positive, default=100_000, help="elements per array")
-    p.add_argument("--depth", type=_positive, default=3, help="squares per iteration")
+    p.add_argument("--iters", type=positive_int, default=1000)
+    p.add_argument("--size", type=positive_int, default=100_000, help="elements per array")
+    p.add_argument("--depth", type=positive_int, default=3, help="squares per iteration")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic garbage collector")
     p.add_argument(
         "--gc-threshold",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="gc threshold0: tracked-container allocations between collections",
     )

@@ -6,6 +6,8 @@ import importlib
 
 import numpy as np
 
+from .workloads import dezero_style_step
+
 # dezero 0.0.13 evaluates `np.int` (removed in numpy 1.24) as a default argument in
 # dezero/transforms.py at import time; its other uses run only inside dataset code.
 DEZERO_SHIM = "numpy.int = int while `import dezero` runs (removed in numpy 1.24; used at import)"
@@ -68,20 +70,7 @@ def _dezero_square(dezero):
 
 def _dezero(mode, depth, retain_grad):
     dezero, shim = import_dezero()
-    square = _dezero_square(dezero)
-
-    def forward(a):
-        y = dezero.Variable(a)
-        for _ in range(depth):
-            y = square(y)
-        return y
-
-    def backward(a):
-        y = forward(a)
-        y.backward(retain_grad=retain_grad)
-        return y
-
-    step = backward if mode == "backward" else forward
+    step = dezero_style_step(dezero.Variable, _dezero_square(dezero), mode, depth, retain_grad)
     step.extra = {"dezero_import_shim": shim}
     settings = dezero.no_grad if mode == "no_grad" else contextlib.nullcontext
     return settings, step

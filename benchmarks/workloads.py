@@ -20,11 +20,11 @@ def _numpy(depth):
     return contextlib.nullcontext, step
 
 
-def _ours(graph, mode, depth, retain_grad):
-    square = ag.square
+def dezero_style_step(variable, square, mode, depth, retain_grad):
+    """One iteration for a DeZero-style API (ours, dezero): Variable(a), squares, backward()."""
 
     def forward(a):
-        y = ag.Variable(a)
+        y = variable(a)
         for _ in range(depth):
             y = square(y)
         return y
@@ -34,12 +34,18 @@ def _ours(graph, mode, depth, retain_grad):
         y.backward(retain_grad=retain_grad)
         return y
 
+    return backward if mode == "backward" else forward
+
+
+def _ours(graph, mode, depth, retain_grad):
+    step = dezero_style_step(ag.Variable, ag.square, mode, depth, retain_grad)
+
     @contextlib.contextmanager
     def settings():
         with ag.using_config("graph", graph), ag.using_config("enable_backprop", mode != "no_grad"):
             yield
 
-    return settings, backward if mode == "backward" else forward
+    return settings, step
 
 
 def build(variant, depth=3, retain_grad=False):

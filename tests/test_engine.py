@@ -126,8 +126,8 @@ def test_bad_run_flags_exit_2_with_a_message(argv, message, capsys):
     "argv, message",
     [
         (["--mode", "no_grad", "--retain-grad"], "--retain-grad needs --mode backward"),
-        (["--size", "0"], "must be a whole number >= 1, got 0"),
-        (["--iters", "-3"], "must be a whole number >= 1, got -3"),
+        (["--size", "0"], "--size: expected a whole number >= 1, got 0"),
+        (["--iters", "-3"], "--iters: expected a whole number >= 1, got -3"),
         (["--impl", "numpy", "--mode", "backward"], "--impl numpy records no graph"),
         (["--impl", "autograd", "--mode", "no_grad"], "--impl autograd supports --mode backward"),
         (["--impl", "bogus"], "invalid choice: 'bogus'"),
