@@ -42,7 +42,8 @@ class Comparison:
         return [row for row in self.rows if row.regression]
 
 
-def _growth_pct(old, new):
+def growth_pct(old, new):
+    """Percent change from old to new; None when either is missing, inf when growing from 0."""
     if old is None or new is None:
         return None
     if old == 0:
@@ -50,7 +51,7 @@ def _growth_pct(old, new):
     return (new - old) / old * 100
 
 
-def _grew_too_much(change_pct, max_growth):
+def grew_more_than(change_pct, max_growth):
     # Exactly at the threshold is allowed; isclose absorbs float noise such as 10.000000000000009.
     return (
         change_pct is not None
@@ -78,8 +79,8 @@ def compare(old, new, max_growth=DEFAULT_MAX_GROWTH):
             continue
         for figure in FIGURES:
             a, b = before.get(figure), after.get(figure)
-            change = _growth_pct(a, b)
-            gated = figure in GATED and _grew_too_much(change, max_growth)
+            change = growth_pct(a, b)
+            gated = figure in GATED and grew_more_than(change, max_growth)
             comparison.rows.append(Row(name, figure, a, b, change, gated))
     return comparison
 

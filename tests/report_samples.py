@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.engine import REPEATED_FIGURES
+
 XSS = "<script>alert(1)</script>"
 # name -> (import baseline MiB, loop plateau over it MiB, sawtooth height MiB or 0, s/iter)
 SHAPES = {
@@ -116,15 +118,8 @@ def make_variant(name, status="ok", iters=200, size=100_000, depth=3, mem_limit_
 
 
 def _blank(variant):
-    for key in (
-        "peak_rss_mib",
-        "peak_increment_mib",
-        "kernel_peak_rss_mib",
-        "tracemalloc_peak_mib",
-        "seconds",
-        "seconds_per_iter",
-        "baseline_rss_mib",
-    ):
+    # The figures the engine leaves null when a variant did not complete a pass.
+    for key in REPEATED_FIGURES:
         variant[key] = None
     variant.update(gc=None, timeline=None)
     return variant

@@ -6,6 +6,8 @@ wall time is too noisy on shared machines to gate on.
 
 from dataclasses import dataclass, field
 
+from ..compare import grew_more_than, growth_pct
+
 GROWTH_FLAG = 0.10  # a peak more than 10% above the previous run's is flagged
 FIGURES = {  # results field -> column title
     "peak_rss_mib": "peak RSS",
@@ -26,14 +28,12 @@ class Change:
 
     @property
     def percent(self):
-        if self.before is None or self.now is None or self.before == 0:
-            return None
-        return 100.0 * (self.now - self.before) / self.before
+        return growth_pct(self.before, self.now)
 
     @property
     def grew_too_much(self):
-        p = self.percent
-        return self.figure in PEAKS and p is not None and p > 100 * GROWTH_FLAG
+        # The gate's arithmetic, so the report flags exactly what `compare` would at this limit.
+        return self.figure in PEAKS and grew_more_than(self.percent, 100 * GROWTH_FLAG)
 
 
 @dataclass
