@@ -30,16 +30,26 @@ def write_atomic(path, data):
     A crash or an unserialisable value leaves the old file (or no file) and no temporary file:
     readers never see half a run. NaN and infinity are refused because they are not JSON.
     """
+    return write_bytes_atomic(
+        path, lambda: (json.dumps(data, indent=2, allow_nan=False) + "\n").encode("utf-8")
+    )
+
+
+def write_bytes_atomic(path, content):
+    """Write `content` (bytes, or a function making them) to `path` whole or not at all.
+
+    A temporary file in the same folder, then a rename; a function is called only once that
+    file exists, so an error while making the content leaves no trace either.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, allow_nan=False)
-            f.write("\n")
+        with os.fdopen(fd, "wb") as f:
+            f.write(content() if callable(content) else content)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for anyone to read
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are for anyone to read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -3,8 +3,6 @@ only from files already on disk (a results JSON, mprof .dat files, pytest-benchm
 """
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from .. import results as results_files
@@ -83,7 +81,8 @@ def render(results=None, reports_dir="reports", repo_root=".", benchmark_json=No
             "shown": lambda p: _relative(p, repo_root),
         }
     )
-    return _write_text(reports_dir / "index.html", html)
+    # Whole or not at all: a half-written page would look like a report that lost its data.
+    return results_files.write_bytes_atomic(reports_dir / "index.html", html.encode("utf-8"))
 
 
 def _choose_results(results, results_dir):
@@ -157,17 +156,3 @@ def _write_png(path, png):
     else:
         path.write_bytes(png)
     return png
-
-
-def _write_text(path, text):
-    # A half-written page would look like a report that lost its data.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the page is for anyone to open
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
