@@ -72,11 +72,13 @@ def as_params(variants, name=lambda v: v.name):
     """pytest params, by default with canonical ids; a peer that is not installed is skipped."""
     import pytest  # only the benchmark suite calls this
 
-    skip = pytest.mark.skipif
-    return [
-        pytest.param(v, id=name(v), marks=skip(bool(v.missing()), reason=str(v.missing())))
-        for v in variants
-    ]
+    params = []
+    for v in variants:
+        why = v.missing()  # a filesystem lookup for peers: once per variant
+        params.append(
+            pytest.param(v, id=name(v), marks=pytest.mark.skipif(bool(why), reason=str(why)))
+        )
+    return params
 
 
 def parse(name):
