@@ -19,7 +19,7 @@ from benchmarks.workloads import build
 SCALAR = np.array(1.1)
 CHAIN_OPS = (1_000, 10_000, 100_000)
 WIDTH = 1_000
-GRAPHS = ("weak", "strong")
+GRAPHS = V.OURS
 
 
 def _variants(*modes):

@@ -9,6 +9,8 @@ import contextlib
 
 import autograd_core as ag
 
+from .variants import OURS
+
 
 def _numpy(depth):
     def step(x):
@@ -52,7 +54,7 @@ def build(variant, depth=3, retain_grad=False):
     """(settings, step) for `variant` (a benchmarks.variants.Variant)."""
     if variant.impl == "numpy":
         return _numpy(depth)
-    if variant.impl in ("strong", "weak"):
+    if variant.impl in OURS:
         return _ours(variant.impl, variant.mode, depth, retain_grad)
     from . import peers  # imported only in a peer's own process
 

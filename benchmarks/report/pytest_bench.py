@@ -7,7 +7,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-OURS = ("strong", "weak")
+from ..variants import OURS
+
 # extra_info keys shown first, in this order; any others follow alphabetically.
 KNOWN_EXTRA = ("tracemalloc_peak_mib", "peak_rss_mib", "live_array_floor_mib", "gc_collections")
 _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
