@@ -1,7 +1,12 @@
-"""Per-thread settings of the autograd core: whether to record a graph, and which kind."""
+"""Settings of the autograd core: whether to record a graph, and which kind.
+
+Each setting is a context variable, so every thread (and every asyncio task) has its own, like
+PyTorch's grad mode. It is also read in half the time of a `threading.local` attribute: every op
+reads `enable_backprop`, and under no_grad that read is a visible part of an op's cost.
+"""
 
 import contextlib
-import threading
+import contextvars
 import weakref
 
 
@@ -25,20 +30,26 @@ class _StrongRef:
 REF_MAKERS = {"weak": weakref.ref, "strong": _StrongRef}
 GRAPHS = tuple(REF_MAKERS)
 
+# The defaults are what every new thread starts from.
+_VARS = {
+    "enable_backprop": contextvars.ContextVar("enable_backprop", default=True),
+    "graph": contextvars.ContextVar("graph", default="weak"),
+}
+# REF_MAKERS[graph], set beside graph so a recorded call reads one variable, not two and a dict.
+_ref = contextvars.ContextVar("ref", default=weakref.ref)
 
-class _Settings(threading.local):
-    # Class attributes are the defaults every new thread starts from.
-    enable_backprop = True
-    graph = "weak"
-    ref = weakref.ref  # REF_MAKERS[graph], kept beside it so Function calls skip a lookup
-
-    def __setattr__(self, name, value):
-        super().__setattr__(name, value)
-        if name == "graph":
-            super().__setattr__("ref", REF_MAKERS[value])
+backprop_enabled = _VARS["enable_backprop"].get
+ref_maker = _ref.get
 
 
-_settings = _Settings()
+def _get(name):
+    return _VARS[name].get()
+
+
+def _set(name, value):
+    _VARS[name].set(value)
+    if name == "graph":
+        _ref.set(REF_MAKERS[value])
 
 
 def _check(name, value):
@@ -51,48 +62,52 @@ def _check(name, value):
         if value not in GRAPHS:
             raise ValueError(f"graph must be one of {', '.join(map(repr, GRAPHS))}, got {value!r}")
     else:
-        known = ", ".join(("enable_backprop", "graph"))
+        known = ", ".join(_VARS)
         raise ValueError(f"unknown setting {name!r}; known settings: {known}")
 
 
 class _ConfigMeta(type):
     # Properties on the metaclass make `Config.graph = "strong"` (the book's style) act on the
-    # calling thread only, like PyTorch's grad mode.
+    # calling thread (or asyncio task) only, like PyTorch's grad mode.
     @property
     def enable_backprop(cls):
-        return _settings.enable_backprop
+        return _get("enable_backprop")
 
     @enable_backprop.setter
     def enable_backprop(cls, value):
         _check("enable_backprop", value)
-        _settings.enable_backprop = value
+        _set("enable_backprop", value)
 
     @property
     def graph(cls):
-        return _settings.graph
+        return _get("graph")
 
     @graph.setter
     def graph(cls, value):
         _check("graph", value)
-        _settings.graph = value
+        _set("graph", value)
 
 
 class Config(metaclass=_ConfigMeta):
-    """Settings of the current thread: `enable_backprop` (bool), `graph` ("weak" or "strong")."""
+    """The current thread's or task's settings: `enable_backprop` (bool), `graph` ("weak" or
+    "strong")."""
 
     __slots__ = ()
 
 
 @contextlib.contextmanager
 def using_config(name, value):
-    """Set one setting for the current thread inside a `with` block (or a decorated function)."""
+    """Set one setting for the current thread or task inside a `with` block (or a decorated
+    function)."""
     _check(name, value)
-    old = getattr(_settings, name)
-    setattr(_settings, name, value)
+    old = _get(name)
+    _set(name, value)
     try:
         yield
     finally:
-        setattr(_settings, name, old)
+        # The old value, not a token reset: a setting assigned inside the block for another
+        # name stays as assigned, and only this one goes back.
+        _set(name, old)
 
 
 def no_grad(func=None):

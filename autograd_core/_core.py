@@ -9,7 +9,7 @@ import itertools
 
 import numpy as np
 
-from ._config import _settings
+from ._config import backprop_enabled, ref_maker
 
 
 def as_array(x):
@@ -116,6 +116,7 @@ class Variable:
 
 
 _new_variable = Variable.__new__
+ndarray = np.ndarray
 
 
 def _output(y):
@@ -135,6 +136,53 @@ def _grad_or_zeros(y, meta):
         return y.grad
     shape, dtype = meta
     return np.zeros(shape, dtype)
+
+
+def _data(x):
+    # What an op computes on: a Variable's array, or a number or array the caller passed.
+    return x.data if isinstance(x, Variable) else as_array(x)
+
+
+def unary(cls):
+    """`cls` as a function of one input, for a Function whose forward is a staticmethod.
+
+    Recording needs a Function object per call; under no_grad nothing is recorded, so the
+    function calls forward alone. No Function object, no input list: at 100,000 elements that
+    keeps a no_grad op within a few percent of the bare numpy expression.
+    """
+    forward = cls.forward
+
+    def op(x):
+        if backprop_enabled():
+            return cls()(x)
+        y = forward(x.data if type(x) is Variable else _data(x))
+        # `_output`, inlined: one call fewer per op is about 1% of a no_grad op at 100,000
+        # elements (the unary ops are the classic loop's).
+        v = _new_variable(Variable)
+        v.data = y if type(y) is ndarray else as_array(y)
+        v.name = v.grad = v.creator = None
+        v.generation = 0
+        return v
+
+    return _named(op, cls)
+
+
+def binary(cls):
+    """`cls` as a function of two inputs: `unary`'s counterpart."""
+    forward = cls.forward
+
+    def op(x0, x1):
+        if backprop_enabled():
+            return cls()(x0, x1)
+        return _output(forward(_data(x0), _data(x1)))
+
+    return _named(op, cls)
+
+
+def _named(op, cls):
+    op.__name__ = op.__qualname__ = cls.__name__.lower()
+    op.__doc__ = f"Apply {cls.__name__}: recorded in the graph unless under no_grad."
+    return op
 
 
 class Function:
@@ -159,8 +207,7 @@ class Function:
             inputs = [x if type(x) is Variable else as_variable(x) for x in inputs]
             ys = self.forward(*[x.data for x in inputs])
         outputs = [_output(y) for y in ys] if type(ys) is tuple else [_output(ys)]
-        settings = _settings
-        if not settings.enable_backprop:
+        if not backprop_enabled():
             # Keeping nothing lets intermediates die as soon as the next op has consumed them.
             self.inputs = self.outputs = self._output_meta = None
             self.generation = 0
@@ -171,7 +218,7 @@ class Function:
                 generation = x.generation
         self.generation = generation
         self.inputs = inputs
-        ref = settings.ref
+        ref = ref_maker()
         if len(outputs) == 1:
             y = outputs[0]
             y.creator = self

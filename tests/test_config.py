@@ -6,7 +6,20 @@ import weakref
 import numpy as np
 import pytest
 
-from autograd_core import Config, Function, Variable, no_grad, square, using_config
+from autograd_core import (
+    Config,
+    Function,
+    Variable,
+    add,
+    div,
+    exp,
+    mul,
+    neg,
+    no_grad,
+    square,
+    sub,
+    using_config,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -201,6 +214,42 @@ def test_no_grad_records_nothing(graph):
     assert f.outputs is None
     assert f.generation == 0
     np.testing.assert_array_equal(y.data, [2.0, 32.0])
+
+
+# Under no_grad the op functions skip the Function object (a faster path of their own): each
+# must give what the recorded path gives, for Variables, arrays and numbers, broadcast or 0-d.
+OP_CASES = [
+    (square, (np.array([1.5, -2.0]),)),
+    (exp, (np.array(0.5),)),
+    (neg, (np.array([[1.0], [2.0]]),)),
+    (add, (np.array([1.0, 2.0]), 3.0)),
+    (mul, (np.array([[1.0], [2.0]]), np.array([3.0, 4.0]))),
+    (sub, (2.0, np.array([1.0, 5.0]))),
+    (div, (np.array(3.0), np.array([2.0, 4.0]))),
+]
+
+
+@pytest.mark.parametrize(("op", "args"), OP_CASES, ids=[op.__name__ for op, _ in OP_CASES])
+@pytest.mark.parametrize("wrap", [Variable, lambda a: a], ids=["variables", "raw"])
+def test_no_grad_ops_give_what_the_recorded_path_gives(op, args, wrap):
+    args = [wrap(np.asarray(a)) if isinstance(a, np.ndarray) else a for a in args]
+    recorded = op(*args)
+    with no_grad():
+        y = op(*args)
+    assert type(y) is Variable
+    assert y.creator is None and y.generation == 0 and y.grad is None
+    assert type(y.data) is np.ndarray  # 0-d results too, not numpy scalars
+    assert y.data.shape == recorded.data.shape
+    np.testing.assert_array_equal(y.data, recorded.data)
+
+
+@pytest.mark.parametrize("mode", ["recorded", "no_grad"])
+def test_ops_reject_a_bad_input_the_same_way_in_both_modes(mode):
+    backprop = mode == "recorded"
+    with using_config("enable_backprop", backprop), pytest.raises(TypeError, match="got str"):
+        square("2")
+    with using_config("enable_backprop", backprop), pytest.raises(TypeError, match="got list"):
+        add(leaf(), [1.0])
 
 
 def test_graph_kind_is_chosen_at_call_time_and_kept():
