@@ -53,7 +53,12 @@ def variant_rows(html):
 EVIL_NAME = '"><img src=x onerror=alert(3)>'
 BENCH_ROWS = [
     ("test_loop[strong-backprop]", "loop", 0.004, {"tracemalloc_peak_mib": 289.92}),
-    ("test_loop[weak-backprop]", "loop", 0.002, {"tracemalloc_peak_mib": 7.5}),
+    (
+        "test_loop[weak-backprop]",
+        "loop",
+        0.002,
+        {"tracemalloc_peak_mib": 7.5, "time_vs_numpy": 1.0437},
+    ),
     ("test_loop[torch-backprop]", "loop", 0.001, {"gc_collections": [12, 1, 0]}),
     ("test_import", "import", 0.5, {}),
 ]
@@ -133,6 +138,7 @@ def test_newest_autosaved_benchmark_json_becomes_a_table(full):
     assert "time / ours" in table and "tracemalloc_peak_mib" in table
     assert "289.92" in table and "12 / 1 / 0" in table
     assert "2.00×" in table and "1.00×" in table and "0.50×" in table
+    assert "1.044×" in table and "numpy against itself" in table  # the alternated ratio, explained
 
 
 def test_history_section_compares_with_the_previous_run(full):

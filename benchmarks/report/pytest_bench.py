@@ -10,7 +10,14 @@ from pathlib import Path
 from ..variants import OURS
 
 # extra_info keys shown first, in this order; any others follow alphabetically.
-KNOWN_EXTRA = ("tracemalloc_peak_mib", "peak_rss_mib", "live_array_floor_mib", "gc_collections")
+KNOWN_EXTRA = (
+    "time_vs_numpy",
+    "numpy_median_us",
+    "tracemalloc_peak_mib",
+    "peak_rss_mib",
+    "live_array_floor_mib",
+    "gc_collections",
+)
 _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
 
