@@ -30,7 +30,9 @@ class _StrongRef:
 REF_MAKERS = {"weak": weakref.ref, "strong": _StrongRef}
 GRAPHS = tuple(REF_MAKERS)
 
-# The defaults are what every new thread starts from.
+# A new thread starts from the defaults: its context starts empty, unless
+# `sys.flags.thread_inherit_context` is set (the default on free-threaded builds since 3.14);
+# then it starts with a copy of its starter's settings.
 _VARS = {
     "enable_backprop": contextvars.ContextVar("enable_backprop", default=True),
     "graph": contextvars.ContextVar("graph", default="weak"),

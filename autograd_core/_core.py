@@ -116,7 +116,7 @@ class Variable:
 
 
 _new_variable = Variable.__new__
-ndarray = np.ndarray
+_ndarray = np.ndarray
 
 
 def _output(y):
@@ -159,7 +159,7 @@ def unary(cls):
         # `_output`, inlined: one call fewer per op is about 1% of a no_grad op at 100,000
         # elements (the unary ops are the classic loop's).
         v = _new_variable(Variable)
-        v.data = y if type(y) is ndarray else as_array(y)
+        v.data = y if type(y) is _ndarray else as_array(y)
         v.name = v.grad = v.creator = None
         v.generation = 0
         return v
