@@ -165,15 +165,16 @@ def run(args):
     progress = Progress(args.progress_file)
     if args.gc_threshold:
         gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
-    gc.collect()  # start from a clean heap, whatever set-up left behind
-    if args.no_gc:
-        gc.disable()
-    baseline = current_rss_mib()
-    recorder = GcRecorder(progress)
-    gc.callbacks.append(recorder)
-    # Settings are entered outside the traced and timed region: setting a context variable
-    # allocates a few bytes that depend on the process's hash seed, and the loop is the subject.
+    # Settings first, then the collection: setting a context variable allocates a number of
+    # GC-tracked objects that depends on the variables' addresses, so a gen0 count started
+    # before it would shift every collection of the strong graph from one process to the next.
     with settings():
+        gc.collect()  # a clean heap and a zero gen0 count, whatever set-up left behind
+        if args.no_gc:
+            gc.disable()
+        baseline = current_rss_mib()
+        recorder = GcRecorder(progress)
+        gc.callbacks.append(recorder)
         if args.tracemalloc:
             tracemalloc.start()
         start = time.perf_counter()

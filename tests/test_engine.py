@@ -1,6 +1,7 @@
 """The measurement engine at small sizes: what it records, and that one variant's failure never
 takes the others down."""
 
+import contextlib
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ import time
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import engine, matrix, results
+from benchmarks import engine, loop, matrix, results
 from benchmarks import variants as V
 
 SMALL = dict(iters=30, size=20_000, depth=3)
@@ -198,3 +199,38 @@ def test_interrupted_run_leaves_valid_json(tmp_path):
     assert data["complete"] is False
     assert [v["name"] for v in data["variants"]] == ["numpy"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_what_entering_the_settings_allocates_does_not_move_the_collections(monkeypatch):
+    # Setting a context variable allocates a number of GC-tracked objects that depends on the
+    # variables' addresses. The loop must count gen0 from after that, or the strong graph's
+    # collections, and with them its peak, move from one process to the next.
+    args = loop.parse_args(
+        ["--impl", "strong", "--iters", "120", "--size", "1000", "--tracemalloc"]
+    )
+    real_build = loop.build
+
+    def build_allocating(n):
+        def build(variant, depth, retain_grad):
+            settings, step = real_build(variant, depth, retain_grad)
+
+            @contextlib.contextmanager
+            def settings_that_allocate():
+                with settings():
+                    kept = [[] for _ in range(n)]  # n containers, alive all through the loop
+                    yield
+                    del kept
+
+            return settings_that_allocate, step
+
+        return build
+
+    seen = []
+    # 40: about three iterations' worth of containers. The first run is a warm-up: it also
+    # allocates what a process keeps once made (caches, specialised code), as a fresh child does.
+    for n in (0, 0, 40):
+        monkeypatch.setattr(loop, "build", build_allocating(n))
+        figures = loop.run(args)
+        seen.append(([e["iter"] for e in figures["gc"]["events"]], figures["tracemalloc_peak_mib"]))
+    assert seen[1][0], "the strong graph needed no collection: the test shows nothing"
+    assert seen[1] == seen[2]
