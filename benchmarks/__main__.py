@@ -1,5 +1,5 @@
-"""`python -m benchmarks [run|report|compare]`: with no subcommand, measure the default matrix
-and render the report (the main job)."""
+"""`python -m benchmarks [run|speed|report|compare]`: with no subcommand, measure the default
+matrix, time the pytest-benchmark suite and render the report (the main job)."""
 
 import argparse
 import sys
@@ -8,7 +8,7 @@ from . import results
 from . import variants as V
 from .argtypes import positive_float, positive_int
 
-SUBCOMMANDS = ("run", "report", "compare", "all")
+SUBCOMMANDS = ("run", "speed", "report", "compare", "all")
 
 
 def _add_run_options(p):
@@ -68,9 +68,14 @@ def _add_run_options(p):
 
 def make_parser():
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    sub = p.add_subparsers(dest="command", metavar="{run,report,compare}")
+    sub = p.add_subparsers(dest="command", metavar="{run,speed,report,compare}")
     run = sub.add_parser("run", help="measure a matrix of variants into reports/results/")
     _add_run_options(run)
+    speed = sub.add_parser(
+        "speed", help="time the pytest-benchmark suite into reports/speed/ (a few minutes)"
+    )
+    speed.add_argument("--no-peers", action="store_true", help="leave the peers out")
+    speed.add_argument("--reports-dir", default="reports")
     report = sub.add_parser("report", help="render reports/index.html from a results file")
     report.add_argument("--results", metavar="FILE", help="results file (default: the newest)")
     report.add_argument("--reports-dir", default="reports")
@@ -82,8 +87,13 @@ def make_parser():
     sub.add_parser(
         "compare", help="fail when a variant's peak grew (see its --help)", add_help=False
     )
-    everything = sub.add_parser("all", help="run, then report (what no subcommand does)")
+    everything = sub.add_parser("all", help="run, speed, then report (what no subcommand does)")
     _add_run_options(everything)
+    everything.add_argument(
+        "--no-speed",
+        action="store_true",
+        help="skip the speed step (skipped too with --only: it times the whole suite)",
+    )
     return p
 
 
@@ -129,6 +139,23 @@ def _report(results_path, reports_dir, benchmark_json=None):
     return 0
 
 
+def _speed(reports_dir, peers):
+    from . import speed
+
+    print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
+    path, code = speed.run(reports_dir, peers=peers)
+    if path is None:
+        print(f"error: the benchmark suite wrote no results (pytest exit {code})", file=sys.stderr)
+    elif code != 0:
+        print(
+            f"warning: some benchmarks failed (pytest exit {code}); {path} holds those that ran",
+            file=sys.stderr,
+        )
+    else:
+        print(f"speed: {path}")
+    return path, code
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["compare"]:
@@ -141,10 +168,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "report":
         return _report(args.results, args.reports_dir, args.benchmark_json)
+    if args.command == "speed":
+        return 0 if _speed(args.reports_dir, peers=not args.no_peers)[1] == 0 else 1
     path = _run(args, parser)
-    if args.command == "all":
-        return _report(str(path), args.reports_dir)
-    return 0
+    if args.command != "all":
+        return 0
+    bench, speed_code = None, 0
+    if not (args.no_speed or args.only):
+        bench, speed_code = _speed(args.reports_dir, peers=not args.no_peers)
+    code = _report(str(path), args.reports_dir, bench)
+    # The report shows whatever was measured; a failed speed step still fails the command.
+    return code or (1 if speed_code != 0 else 0)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 and the report alike."""
 
 import importlib.util
+import os
 from dataclasses import dataclass
 
 OURS = ("strong", "weak")
@@ -13,6 +14,8 @@ PEERS = {
     "autograd": ("backward",),
 }
 ARRAY_MIB = 8 / 2**20  # one float64 element, in MiB
+# Set (by `python -m benchmarks --no-peers`) to leave the peers out of the benchmark suite.
+NO_PEERS_ENV = "AUTOGRAD_BENCH_NO_PEERS"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class Variant:
         if self.is_peer and importlib.util.find_spec(self.impl) is None:
             return f"{self.impl} is not installed (pip install -e '.[peers]')"
         return None
+
+    def left_out(self):
+        """Why the benchmark suite leaves this variant out (`missing`, or --no-peers), or None."""
+        if self.is_peer and os.environ.get(NO_PEERS_ENV):
+            return "peers left out (--no-peers)"
+        return self.missing()
 
     def live_array_floor_mib(self, size, depth, retain_grad=False):
         """The least memory the loop can live in: the arrays it must hold at once.
@@ -69,12 +78,13 @@ BY_NAME = {v.name: v for v in ALL_VARIANTS}
 
 
 def as_params(variants, name=lambda v: v.name):
-    """pytest params, by default with canonical ids; a peer that is not installed is skipped."""
+    """pytest params, by default with canonical ids; a peer that is not installed, or left out
+    by --no-peers, is skipped with the reason."""
     import pytest  # only the benchmark suite calls this
 
     params = []
     for v in variants:
-        why = v.missing()  # a filesystem lookup for peers: once per variant
+        why = v.left_out()  # a filesystem lookup for peers: once per variant
         params.append(
             pytest.param(v, id=name(v), marks=pytest.mark.skipif(bool(why), reason=str(why)))
         )

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from .. import results as results_files
+from .. import speed
 from . import history, mprof, page, plots, pytest_bench
 
 __all__ = ["ReportError", "render"]
@@ -43,15 +44,17 @@ def render(results=None, reports_dir="reports", repo_root=".", benchmark_json=No
 
     results: a results file to show; None picks the newest valid one in <reports_dir>/results,
         noting on the page any newer file that could not be read.
-    benchmark_json: a `pytest --benchmark-json` file; None picks the newest autosaved one under
-        <repo_root>/.benchmarks/.
+    benchmark_json: a `pytest --benchmark-json` file; None picks the newest one autosaved under
+        <repo_root>/.benchmarks/ or written by the speed step into <reports_dir>/speed/.
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
     path, data, notices = _choose_results(results, reports_dir / "results")
     runs, warnings = mprof.load_all(repo_root, reports_dir)
     try:
-        bench, bench_warnings = pytest_bench.newest(repo_root, benchmark_json)
+        bench, bench_warnings = pytest_bench.newest(
+            repo_root, benchmark_json, reports_dir / speed.SUBDIR
+        )
     except pytest_bench.BenchmarkJsonError as e:
         raise ReportError(str(e)) from None
     warnings += bench_warnings

@@ -1,4 +1,5 @@
-"""pytest-benchmark JSON (`--benchmark-autosave` into .benchmarks/, or `--benchmark-json FILE`):
+"""pytest-benchmark JSON (`--benchmark-autosave` into .benchmarks/, `--benchmark-json FILE`, or the
+main job's speed step into reports/speed/):
 a timing table with each benchmark's memory figures from `extra_info`, and, within a group that
 holds one of ours (a name with `strong` or `weak`), each time relative to our fastest.
 """
@@ -108,15 +109,16 @@ def _add_ratios(run):
             run.has_ratio = True
 
 
-def newest(repo_root=".", explicit=None):
+def newest(repo_root=".", explicit=None, speed_dir=None):
     """(run or None, warnings): `explicit` if given (errors raise), else the newest readable file
-    autosaved under <repo_root>/.benchmarks/<machine-id>/."""
+    among those autosaved under <repo_root>/.benchmarks/<machine-id>/ and those the main job's
+    speed step wrote into `speed_dir`."""
     if explicit is not None:
         return load(explicit), []
-    folder = Path(repo_root) / ".benchmarks"
-    candidates = sorted(
-        folder.glob("*/*.json"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True
-    )
+    found = list((Path(repo_root) / ".benchmarks").glob("*/*.json"))
+    if speed_dir is not None:
+        found += [p for p in Path(speed_dir).glob("*.json") if not p.name.endswith(".partial.json")]
+    candidates = sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
     warnings = []
     for path in candidates:
         try:

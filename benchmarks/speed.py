@@ -1,0 +1,60 @@
+"""The main job's speed step: the pytest-benchmark suite (`benchmarks/bench_*.py`) in a child
+pytest, saved as `reports/speed/<UTC time>.json` for the report's timing table and ratios.
+
+It is `pytest --benchmark-only --benchmark-json=FILE` run for the user, so the speed figures of
+a `python -m benchmarks` run come from the same machine, minutes apart from its memory figures.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .results import new_results_path
+from .variants import NO_PEERS_ENV
+
+SUBDIR = "speed"  # inside the reports folder: reports/speed/
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where conftest.py and pyproject.toml are
+
+
+def command(json_path, select=None):
+    """The pytest command line that measures the suite into `json_path`."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(PROJECT_ROOT / "benchmarks"),
+        "--benchmark-only",
+        f"--benchmark-json={json_path}",  # with "=": a separate argument can be read as a path
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
+    if select:
+        cmd += ["-k", select]
+    return cmd
+
+
+def run(reports_dir="reports", peers=True, select=None):
+    """Run the suite; (the JSON file written, or None, pytest's exit code).
+
+    pytest-benchmark writes its file at the end of the session, even when some benchmarks
+    failed; it is written beside the final name and renamed, so a crash leaves no half file.
+    `select` is a pytest `-k` expression, to run part of the suite.
+    """
+    final = new_results_path(Path(reports_dir) / SUBDIR)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.with_name(final.stem + ".partial.json")
+    env = dict(os.environ)
+    if peers:
+        env.pop(NO_PEERS_ENV, None)
+    else:
+        env[NO_PEERS_ENV] = "1"
+    try:
+        code = subprocess.run(command(partial, select), cwd=PROJECT_ROOT, env=env).returncode
+        if not partial.exists():
+            return None, code
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    return final, code

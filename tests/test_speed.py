@@ -1,0 +1,75 @@
+"""The main job's speed step: the benchmark suite run into reports/speed/, and its wiring."""
+
+import json
+
+import pytest
+
+from benchmarks import __main__ as cli
+from benchmarks import speed
+from benchmarks import variants as V
+from benchmarks.report import pytest_bench
+
+
+def test_the_suite_is_timed_into_a_json_file_the_report_reads(tmp_path):
+    path, code = speed.run(tmp_path, peers=False, select="scalar_forward and numpy")
+    assert code == 0
+    assert path.parent == tmp_path / "speed" and path.suffix == ".json"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file left
+    run = pytest_bench.load(path)
+    assert [r.name for r in run.rows] == ["test_scalar_forward[numpy]"]
+    assert run.rows[0].rounds > 1  # timed for real, not the single call of the test command
+
+
+def test_a_run_that_measures_nothing_leaves_no_file(tmp_path):
+    path, code = speed.run(tmp_path, peers=False, select="no_benchmark_is_called_this")
+    assert path is None and code == 5  # pytest: no tests selected
+    assert list((tmp_path / "speed").iterdir()) == []
+
+
+def test_no_peers_skips_them_with_the_reason(monkeypatch):
+    monkeypatch.setenv(V.NO_PEERS_ENV, "1")
+    torch, ours = V.as_params([V.parse("torch-backprop"), V.parse("weak-backprop")])
+    assert [m.kwargs["reason"] for m in torch.marks if m.args[0]] == ["peers left out (--no-peers)"]
+    assert not any(m.args[0] for m in ours.marks)
+
+
+@pytest.fixture
+def fake_speed(monkeypatch, tmp_path):
+    """speed.run replaced by one that writes a small pytest-benchmark file; records its calls."""
+    calls = []
+
+    def run(reports_dir, peers=True, select=None):
+        calls.append(peers)
+        path = tmp_path / "bench.json"
+        rows = [{"group": "g", "name": "test_fake[weak-no_grad]", "param": "weak-no_grad"}]
+        for row in rows:
+            row["stats"] = {"min": 1e-4, "median": 1e-4, "mean": 1e-4, "stddev": 0, "rounds": 9}
+            row["extra_info"] = {"time_vs_numpy": 1.01}
+        path.write_text(json.dumps({"datetime": "", "benchmarks": rows}))
+        return path, 0
+
+    monkeypatch.setattr(speed, "run", run)
+    return calls
+
+
+SMALL_RUN = ["--iters", "3", "--size", "1000", "--interval", "0.01"]
+
+
+def test_the_main_job_times_the_suite_and_shows_it(tmp_path, fake_speed):
+    reports = tmp_path / "reports"
+    argv = [*SMALL_RUN, "--no-peers", "--reports-dir", str(reports)]
+    argv += ["--results-dir", str(reports / "results")]
+    assert cli.main(argv) == 0
+    assert fake_speed == [False]  # --no-peers reaches the suite too
+    html = (reports / "index.html").read_text(encoding="utf-8")
+    assert "test_fake[weak-no_grad]" in html and "1.010×" in html
+
+
+@pytest.mark.parametrize("flag", [["--no-speed", "--no-peers"], ["--only", "numpy"]])
+def test_the_main_job_skips_the_suite_when_asked_or_narrowed(tmp_path, fake_speed, flag):
+    reports = tmp_path / "reports"
+    argv = [*SMALL_RUN, *flag, "--reports-dir", str(reports)]
+    argv += ["--results-dir", str(reports / "results")]
+    assert cli.main(argv) == 0
+    assert fake_speed == []
+    assert (reports / "index.html").exists()
