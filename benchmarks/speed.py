@@ -26,6 +26,7 @@ def command(json_path, select=None):
         str(PROJECT_ROOT / "benchmarks"),
         "--benchmark-only",
         f"--benchmark-json={json_path}",  # with "=": a separate argument can be read as a path
+        "--benchmark-quiet",  # the report shows the table; the terminal shows progress
         "-q",
         "-p",
         "no:cacheprovider",
