@@ -43,7 +43,8 @@ def run(reports_dir="reports", peers=True, select=None):
     failed; it is written beside the final name and renamed, so a crash leaves no half file.
     `select` is a pytest `-k` expression, to run part of the suite.
     """
-    final = new_results_path(Path(reports_dir) / SUBDIR)
+    # Absolute: the child pytest runs in the project root, whatever the caller's folder.
+    final = new_results_path(Path(reports_dir).resolve() / SUBDIR)
     final.parent.mkdir(parents=True, exist_ok=True)
     partial = final.with_name(final.stem + ".partial.json")
     env = dict(os.environ)
