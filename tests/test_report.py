@@ -139,6 +139,8 @@ def test_newest_autosaved_benchmark_json_becomes_a_table(full):
     assert "289.9<" in table and "12 / 1 / 0" in table  # floats to about four figures
     assert "2.00×" in table and "1.00×" in table and "0.50×" in table
     assert "1.044×" in table and "numpy against itself" in table  # the alternated ratio, explained
+    summary = table[table.index('id="vs-numpy-table"') : table.index('id="benchmark-table"')]
+    assert "test_loop[weak-backprop]" in summary and "strong-backprop" not in summary
 
 
 def test_history_section_compares_with_the_previous_run(full):

@@ -50,6 +50,8 @@ class BenchmarkRun:
     unit: str = "s"
     scale: float = 1.0
     has_ratio: bool = False
+    # Rows timed against plain numpy in alternate rounds (`time_vs_numpy`), fastest first.
+    vs_numpy: list = field(default_factory=list)
 
 
 def load(path):
@@ -72,6 +74,10 @@ def load(path):
         rows=sorted(rows, key=lambda r: (r.group or "", r.median)),
     )
     _add_ratios(run)
+    run.vs_numpy = sorted(
+        (r for r in rows if isinstance(r.extra.get("time_vs_numpy"), int | float)),
+        key=lambda r: r.extra["time_vs_numpy"],
+    )
     keys = {k for r in rows for k in r.extra}
     run.extra_keys = [k for k in KNOWN_EXTRA if k in keys] + sorted(keys - set(KNOWN_EXTRA))
     fastest = min((r.min for r in rows), default=1.0)
