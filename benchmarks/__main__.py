@@ -60,7 +60,7 @@ def _add_run_options(p):
     p.add_argument(
         "--no-peers",
         action="store_true",
-        help="leave torch, dezero and autograd out of the default matrix",
+        help="leave torch, dezero and autograd out of the default matrix (and of the speed step)",
     )
     p.add_argument("--results-dir", default=results.RESULTS_DIR)
     p.add_argument("--reports-dir", default="reports", help="where `all` writes the report")
