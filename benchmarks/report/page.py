@@ -66,7 +66,14 @@ def describe(value, none="—"):
     return str(value)
 
 
-_env.filters.update(mib=mib, duration=duration, percent=percent, describe=describe, figures=figures)
+def ratio(value, digits=3):
+    """A time ratio: 1.037×."""
+    return f"{value:.{digits}f}×"
+
+
+_env.filters.update(
+    mib=mib, duration=duration, percent=percent, describe=describe, figures=figures, ratio=ratio
+)
 
 
 def data_uri(png):
