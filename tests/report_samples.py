@@ -179,6 +179,33 @@ def write(path, data):
     return path
 
 
+def benchmark_json(benchmarks, when="2026-11-23T12:00:00+00:00"):
+    """pytest-benchmark JSON holding `benchmarks`: (name, group, median s, extra_info) each."""
+    return {
+        "machine_info": {"python_version": "3.11.7"},
+        "commit_info": {"id": "584b31e", "dirty": False},
+        "datetime": when,
+        "version": "5.3.1",
+        "benchmarks": [
+            {
+                "group": group,
+                "name": name,
+                "fullname": f"benchmarks/bench_loop.py::{name}",
+                "param": None,
+                "extra_info": extra,
+                "stats": {
+                    "min": median * 0.9,
+                    "median": median,
+                    "mean": median * 1.1,
+                    "stddev": median / 10,
+                    "rounds": 20,
+                },
+            }
+            for name, group, median, extra in benchmarks
+        ],
+    }
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:  # never a default: fake results in the real reports/ would mislead
         sys.exit("usage: python tests/report_samples.py DIR  (writes DIR/results/*.json)")

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from report_samples import XSS, make_results, scaled, write
+from report_samples import XSS, benchmark_json, make_results, scaled, write
 
 from benchmarks import results as results_files
 from benchmarks.report import (
@@ -321,32 +321,6 @@ def test_malformed_mprof_dat_is_refused(tmp_path, content):
 
 
 # --- pytest-benchmark -----------------------------------------------------------------------
-
-
-def benchmark_json(benchmarks, when="2026-11-23T12:00:00+00:00"):
-    return {
-        "machine_info": {"python_version": "3.11.7"},
-        "commit_info": {"id": "584b31e", "dirty": False},
-        "datetime": when,
-        "version": "5.3.1",
-        "benchmarks": [
-            {
-                "group": group,
-                "name": name,
-                "fullname": f"benchmarks/bench_loop.py::{name}",
-                "param": None,
-                "extra_info": extra,
-                "stats": {
-                    "min": median * 0.9,
-                    "median": median,
-                    "mean": median * 1.1,
-                    "stddev": median / 10,
-                    "rounds": 20,
-                },
-            }
-            for name, group, median, extra in benchmarks
-        ],
-    }
 
 
 def test_benchmark_ratios_only_where_a_group_holds_ours(tmp_path):

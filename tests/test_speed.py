@@ -1,8 +1,7 @@
 """The main job's speed step: the benchmark suite run into reports/speed/, and its wiring."""
 
-import json
-
 import pytest
+from report_samples import benchmark_json, write
 
 from benchmarks import __main__ as cli
 from benchmarks import speed
@@ -41,13 +40,8 @@ def fake_speed(monkeypatch, tmp_path):
 
     def run(reports_dir, peers=True, select=None):
         calls.append(peers)
-        path = tmp_path / "bench.json"
-        rows = [{"group": "g", "name": "test_fake[weak-no_grad]", "param": "weak-no_grad"}]
-        for row in rows:
-            row["stats"] = {"min": 1e-4, "median": 1e-4, "mean": 1e-4, "stddev": 0, "rounds": 9}
-            row["extra_info"] = {"time_vs_numpy": 1.01}
-        path.write_text(json.dumps({"datetime": "", "benchmarks": rows}))
-        return path, 0
+        rows = [("test_fake[weak-no_grad]", "g", 1e-4, {"time_vs_numpy": 1.01})]
+        return write(tmp_path / "bench.json", benchmark_json(rows)), 0
 
     monkeypatch.setattr(speed, "run", run)
     return calls
