@@ -3,16 +3,16 @@ matrix, time the pytest-benchmark suite and render the report (the main job)."""
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from . import results
-from . import variants as V
-from .argtypes import positive_float, positive_int
-
-SUBCOMMANDS = ("run", "speed", "report", "compare", "all")
+from . import paths
+from .errors import HarnessError
+from .measure.argtypes import positive_float, positive_int
 
 
 def _add_run_options(p):
-    from .engine import Settings
+    from .measure.settings import Settings
 
     d = Settings()
     p.add_argument(
@@ -62,54 +62,56 @@ def _add_run_options(p):
         action="store_true",
         help="leave torch, dezero and autograd out of the default matrix (and of the speed step)",
     )
-    p.add_argument("--results-dir", default=results.RESULTS_DIR)
-    p.add_argument("--reports-dir", default="reports", help="where `all` writes the report")
+    p.add_argument("--results-dir", default=paths.RESULTS_DIR)
+    p.add_argument("--reports-dir", default=paths.REPORTS_DIR, help="where `all` writes the report")
 
 
-def make_parser():
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    sub = p.add_subparsers(dest="command", metavar="{run,speed,report,compare}")
-    run = sub.add_parser("run", help="measure a matrix of variants into reports/results/")
-    _add_run_options(run)
-    speed = sub.add_parser(
-        "speed", help="time the pytest-benchmark suite into reports/speed/ (a few minutes)"
-    )
-    speed.add_argument("--no-peers", action="store_true", help="leave the peers out")
-    speed.add_argument("--reports-dir", default="reports")
-    report = sub.add_parser("report", help="render reports/index.html from a results file")
-    report.add_argument("--results", metavar="FILE", help="results file (default: the newest)")
-    report.add_argument("--reports-dir", default="reports")
-    report.add_argument(
+def _add_speed_options(p):
+    p.add_argument("--no-peers", action="store_true", help="leave the peers out")
+    p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
+
+
+def _add_report_options(p):
+    p.add_argument("--results", metavar="FILE", help="results file (default: the newest)")
+    p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
+    p.add_argument(
         "--benchmark-json",
         metavar="FILE",
         help="pytest-benchmark JSON to show (default: the newest in .benchmarks/)",
     )
-    sub.add_parser(
-        "compare", help="fail when a variant's peak grew (see its --help)", add_help=False
-    )
-    everything = sub.add_parser("all", help="run, speed, then report (what no subcommand does)")
-    _add_run_options(everything)
-    everything.add_argument(
+
+
+def _add_all_options(p):
+    _add_run_options(p)
+    p.add_argument(
         "--no-speed",
         action="store_true",
         help="skip the speed step (skipped too with --only: it times the whole suite)",
     )
-    return p
 
 
-def _run(args, parser):
-    from . import engine, matrix
+def _add_compare_options(p):
+    from . import compare
+
+    compare.add_arguments(p)
+
+
+def _measure(args):
+    """Run the matrix the options choose; the results file's path."""
+    from .measure import matrix
+    from .measure.settings import Settings
+    from .workloads import variants as V
 
     if args.no_gc and args.gc_threshold:
-        parser.error("--no-gc and --gc-threshold contradict each other: choose one")
+        args.parser.error("--no-gc and --gc-threshold contradict each other: choose one")
     try:
         if args.only:
             chosen = V.select(args.only)
         else:  # peers that are not installed are recorded as skipped, with the reason
             chosen = list(V.DEFAULT_MATRIX if args.no_peers else V.ALL_VARIANTS)
     except ValueError as e:
-        parser.error(str(e))
-    settings = engine.Settings(
+        args.parser.error(str(e))
+    settings = Settings(
         iters=args.iters,
         size=args.size,
         depth=args.depth,
@@ -127,20 +129,15 @@ def _run(args, parser):
     return path
 
 
-def _report(results_path, reports_dir, benchmark_json=None):
-    from .report import ReportError, render
+def _render(results_path, reports_dir, benchmark_json=None):
+    from .report import render
 
-    try:
-        index = render(results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json)
-    except ReportError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    index = render(results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json)
     print(f"report: {index}")
-    return 0
 
 
-def _speed(reports_dir, peers):
-    from . import speed
+def _time_suite(reports_dir, peers):
+    from .suite import speed
 
     print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
     path, code = speed.run(reports_dir, peers=peers)
@@ -156,29 +153,82 @@ def _speed(reports_dir, peers):
     return path, code
 
 
-def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["compare"]:
-        from . import compare
+def _cmd_run(args):
+    _measure(args)
+    return 0
 
-        return compare.main(argv[1:])
-    if not argv or argv[0] not in (*SUBCOMMANDS, "-h", "--help"):
-        argv.insert(0, "all")
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    if args.command == "report":
-        return _report(args.results, args.reports_dir, args.benchmark_json)
-    if args.command == "speed":
-        return 0 if _speed(args.reports_dir, peers=not args.no_peers)[1] == 0 else 1
-    path = _run(args, parser)
-    if args.command != "all":
-        return 0
+
+def _cmd_speed(args):
+    return 0 if _time_suite(args.reports_dir, peers=not args.no_peers)[1] == 0 else 1
+
+
+def _cmd_report(args):
+    _render(args.results, args.reports_dir, args.benchmark_json)
+    return 0
+
+
+def _cmd_compare(args):
+    from . import compare
+
+    return compare.run(args)
+
+
+def _cmd_all(args):
+    path = _measure(args)
     bench, speed_code = None, 0
     if not (args.no_speed or args.only):
-        bench, speed_code = _speed(args.reports_dir, peers=not args.no_peers)
-    code = _report(str(path), args.reports_dir, bench)
+        bench, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
+    _render(str(path), args.reports_dir, bench)
     # The report shows whatever was measured; a failed speed step still fails the command.
-    return code or (1 if speed_code != 0 else 0)
+    return 1 if speed_code != 0 else 0
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_options: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]  # the exit status
+
+
+COMMANDS = {
+    "run": Command(
+        "measure a matrix of variants into reports/results/", _add_run_options, _cmd_run
+    ),
+    "speed": Command(
+        "time the pytest-benchmark suite into reports/speed/ (a few minutes)",
+        _add_speed_options,
+        _cmd_speed,
+    ),
+    "report": Command(
+        "render reports/index.html from a results file", _add_report_options, _cmd_report
+    ),
+    "compare": Command(
+        "fail when a variant's peak grew (see its --help)", _add_compare_options, _cmd_compare
+    ),
+    "all": Command("run, speed, then report (what no subcommand does)", _add_all_options, _cmd_all),
+}
+
+
+def make_parser():
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    sub = p.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
+    for name, command in COMMANDS.items():
+        parser = sub.add_parser(name, help=command.help)
+        command.add_options(parser)
+        parser.set_defaults(run=command.run, parser=parser)
+    return p
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv.insert(0, "all")
+    args = make_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except HarnessError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
 
 
 if __name__ == "__main__":

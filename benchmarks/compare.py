@@ -1,22 +1,22 @@
 """`python -m benchmarks compare [OLD] [NEW]`: the memory regression gate between two results files.
 
-Prints every peak figure per variant, old -> new, and exits 1 when a variant's tracemalloc or
-kernel peak grew by more than `--max-growth` percent, 2 when a file cannot be compared at all.
+Prints every compared memory figure per variant, old -> new, and exits 1 when a gated figure
+(`results.FIGURES`) grew by more than `--max-growth` percent, 2 when a file cannot be compared.
 """
 
-import argparse
-import math
-import sys
 from dataclasses import dataclass, field
 
-from . import results
-from .argtypes import percentage
+from . import paths, results
+from .errors import HarnessError
+from .measure.argtypes import percentage
 
-# Printed for every variant; GATED decide the exit code. tracemalloc counts arrays to the byte and
-# the kernel's peak is exact, while sampled RSS can miss short peaks: it is shown, not gated.
-FIGURES = ("tracemalloc_peak_mib", "kernel_peak_rss_mib", "peak_rss_mib", "peak_increment_mib")
-GATED = ("tracemalloc_peak_mib", "kernel_peak_rss_mib")
-DEFAULT_MAX_GROWTH = 10.0
+# The memory figures compared, gated ones first and exact before sampled: tracemalloc counts
+# arrays to the byte and the kernel's peak is exact, while sampled RSS can miss short peaks.
+FIGURES = sorted(
+    (f for f in results.FIGURES if f.compared and f.unit == "MiB"),
+    key=lambda f: (not f.gated, not f.deterministic),
+)
+GATED = " or ".join(f.title for f in FIGURES if f.gated)  # "tracemalloc peak or kernel peak"
 
 
 @dataclass
@@ -42,28 +42,9 @@ class Comparison:
         return [row for row in self.rows if row.regression]
 
 
-def growth_pct(old, new):
-    """Percent change from old to new; None when either is missing, inf when growing from 0."""
-    if old is None or new is None:
-        return None
-    if old == 0:
-        return 0.0 if new == 0 else math.inf
-    return (new - old) / old * 100
-
-
-def grew_more_than(change_pct, max_growth):
-    # Exactly at the threshold is allowed; isclose absorbs float noise such as 10.000000000000009.
-    return (
-        change_pct is not None
-        and change_pct > max_growth
-        and not math.isclose(change_pct, max_growth, rel_tol=1e-9, abs_tol=1e-9)
-    )
-
-
-def compare(old, new, max_growth=DEFAULT_MAX_GROWTH):
+def compare(old, new, max_growth=results.DEFAULT_MAX_GROWTH_PCT):
     """Compare two loaded results dicts variant by variant (by canonical name)."""
-    old_by_name = {v["name"]: v for v in old["variants"]}
-    new_by_name = {v["name"]: v for v in new["variants"]}
+    old_by_name, new_by_name = results.by_name(old), results.by_name(new)
     comparison = Comparison(
         max_growth=max_growth,
         only_in_old=[n for n in old_by_name if n not in new_by_name],
@@ -78,10 +59,10 @@ def compare(old, new, max_growth=DEFAULT_MAX_GROWTH):
             comparison.not_ok[name] = statuses
             continue
         for figure in FIGURES:
-            a, b = before.get(figure), after.get(figure)
-            change = growth_pct(a, b)
-            gated = figure in GATED and grew_more_than(change, max_growth)
-            comparison.rows.append(Row(name, figure, a, b, change, gated))
+            a, b = before.get(figure.name), after.get(figure.name)
+            change = results.growth_pct(a, b)
+            gated = results.regressed(figure, a, b, max_growth)
+            comparison.rows.append(Row(name, figure.name, a, b, change, gated))
     return comparison
 
 
@@ -119,7 +100,7 @@ def format_comparison(c):
         names = ", ".join(dict.fromkeys(r.variant for r in found))
         lines.append(f"FAIL: {len(found)} peak(s) grew by more than {c.max_growth:g}%: {names}")
     else:
-        lines.append(f"OK: no tracemalloc or kernel peak grew by more than {c.max_growth:g}%")
+        lines.append(f"OK: no {GATED} grew by more than {c.max_growth:g}%")
     return "\n".join(lines)
 
 
@@ -134,11 +115,10 @@ def _differences(old, new):
     return notes
 
 
-def make_parser():
-    p = argparse.ArgumentParser(
-        prog="python -m benchmarks compare",
-        description="Exit 1 when a variant's tracemalloc or kernel peak grew by more than "
-        "--max-growth percent from OLD to NEW, 2 when a file cannot be read.",
+def add_arguments(p):
+    p.description = (
+        f"Exit 1 when a variant's {GATED} grew by more than --max-growth "
+        "percent from OLD to NEW, 2 when a file cannot be read."
     )
     p.add_argument("old", nargs="?", metavar="OLD", help="default: the second newest results file")
     p.add_argument(
@@ -147,22 +127,21 @@ def make_parser():
     p.add_argument(
         "--max-growth",
         type=percentage,
-        default=DEFAULT_MAX_GROWTH,
+        default=results.DEFAULT_MAX_GROWTH_PCT,
         metavar="PERCENT",
-        help=f"allowed growth of a gated peak (default {DEFAULT_MAX_GROWTH:g})",
+        help=f"allowed growth of a gated peak (default {results.DEFAULT_MAX_GROWTH_PCT:g})",
     )
-    p.add_argument("--results-dir", default=results.RESULTS_DIR)
-    return p
+    p.add_argument("--results-dir", default=paths.RESULTS_DIR)
 
 
 def _pick_files(args):
     """(old, new) paths: the ones given; a missing NEW or both default to the newest files."""
     if args.old and args.new:
         return args.old, args.new
-    files = results.list_results(args.results_dir)
+    files = paths.json_files(args.results_dir)
     wanted = 1 if args.old else 2
     if len(files) < wanted:
-        raise results.ResultsError(
+        raise HarnessError(
             f"{args.results_dir}: {len(files)} results file(s), {wanted} needed "
             f"{'besides OLD ' if args.old else ''}to compare; "
             "run `python -m benchmarks run`, or name the files"
@@ -170,15 +149,11 @@ def _pick_files(args):
     return (args.old, files[-1]) if args.old else (files[-2], files[-1])
 
 
-def main(argv=None):
-    args = make_parser().parse_args(argv)
-    try:
-        old_path, new_path = _pick_files(args)
-        # results.load refuses a figure that is not a number or null, naming the file.
-        old, new = results.load(old_path), results.load(new_path)
-    except results.ResultsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+def run(args):
+    """The gate's exit status: 0 when no gated figure grew too much, 1 when one did."""
+    old_path, new_path = _pick_files(args)
+    # results.load refuses a figure that is not a number or null, naming the file.
+    old, new = results.load(old_path), results.load(new_path)
     print(f"comparing {old_path} (old) -> {new_path} (new), max growth {args.max_growth:g}%")
     for path, data in ((old_path, old), (new_path, new)):
         if data.get("complete") is False:

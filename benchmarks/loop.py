@@ -7,10 +7,7 @@ profiles and what the engine measures are the same loop.
 import argparse
 import gc
 import json
-import mmap
 import os
-import resource
-import struct
 import sys
 import time
 import tracemalloc
@@ -20,11 +17,17 @@ if not __package__:  # run as a file: make the repo root importable
 
 import numpy as np
 
-from benchmarks import variants as V
-from benchmarks.argtypes import positive_int
-from benchmarks.workloads import build
-
-MIB = 2**20
+from benchmarks.measure.argtypes import positive_int
+from benchmarks.measure.probes import (
+    MIB,
+    GcRecorder,
+    Progress,
+    current_rss_mib,
+    kernel_peak_rss_mib,
+)
+from benchmarks.measure.settings import WORKLOAD as DEFAULTS
+from benchmarks.workloads import variants as V
+from benchmarks.workloads.steps import build
 
 
 def make_parser():
@@ -45,10 +48,12 @@ def make_parser():
         "no_grad: record nothing (default backprop; no_grad for numpy)",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
-    p.add_argument("--iters", type=positive_int, default=1000)
-    p.add_argument("--size", type=positive_int, default=100_000, help="elements per array")
-    p.add_argument("--depth", type=positive_int, default=3, help="squares per iteration")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iters", type=positive_int, default=DEFAULTS.iters)
+    p.add_argument("--size", type=positive_int, default=DEFAULTS.size, help="elements per array")
+    p.add_argument(
+        "--depth", type=positive_int, default=DEFAULTS.depth, help="squares per iteration"
+    )
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic garbage collector")
     p.add_argument(
         "--gc-threshold",
@@ -82,80 +87,6 @@ def parse_args(argv=None):
         parser.error("--no-gc and --gc-threshold contradict each other: choose one")
     args.variant = V.NUMPY if args.impl == "numpy" else V.Variant(args.impl, args.mode)
     return args
-
-
-def current_rss_mib():
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
-    except OSError:  # not Linux
-        import psutil
-
-        return psutil.Process().memory_info().rss / MIB
-
-
-def kernel_peak_rss_mib():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / MIB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
-
-
-class Progress:
-    """The iteration reached, for the gc callback and (through a shared page) the parent."""
-
-    def __init__(self, path=None):
-        self.iter = -1
-        self._map = None
-        if path:
-            with open(path, "r+b") as f:
-                self._map = mmap.mmap(f.fileno(), 8)
-
-    def set(self, i):
-        self.iter = i
-        if self._map is not None:
-            struct.pack_into("q", self._map, 0, i)
-
-
-class GcRecorder:
-    """Collections per generation, objects collected, pause and the iteration of each."""
-
-    MAX_EVENTS = 20_000
-
-    def __init__(self, progress):
-        self.progress = progress
-        self.collections = [0, 0, 0]
-        self.collected = 0
-        self.pause_s = 0.0
-        self.events = []
-        self._start = 0.0
-
-    def __call__(self, phase, info):
-        if phase == "start":
-            self._start = time.perf_counter()
-            return
-        pause = time.perf_counter() - self._start
-        gen = info["generation"]
-        self.collections[gen] += 1
-        self.collected += info["collected"]
-        self.pause_s += pause
-        if len(self.events) < self.MAX_EVENTS:
-            self.events.append(
-                {
-                    "iter": self.progress.iter,
-                    "generation": gen,
-                    "collected": info["collected"],
-                    "pause_s": pause,
-                }
-            )
-
-    def summary(self):
-        return {
-            "enabled": gc.isenabled(),
-            "threshold": list(gc.get_threshold()),
-            "collections": self.collections,
-            "collected": self.collected,
-            "pause_s": self.pause_s,
-            "events": self.events,
-        }
 
 
 def run(args):

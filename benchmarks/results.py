@@ -1,26 +1,152 @@
 """Results files: the JSON contract between measuring and showing (schema in reports/README.md).
 
-Files are written whole or not at all, and read back with an error that names the file, so the
-engine, the report and a regression gate all agree on what a valid results file is.
+This module says what a variant record is: every figure's name, unit and title, whether the gate
+fails on its growth and whether it is exact from run to run. The runner, the gate, the report
+and the progress lines all read that one table. Files are written whole or not at all, and read
+back with an error that names the file.
 """
 
-import datetime as dt
 import json
+import math
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict
+
+from . import paths
+from .errors import HarnessError
 
 SCHEMA = 1
-RESULTS_DIR = "reports/results"  # relative to the repository root
+RESULTS_DIR = paths.RESULTS_DIR
 STATUSES = ("ok", "exceeded_limit", "error", "skipped")
-NUMBERS = (  # per-variant figures: a number or null
-    "iters", "size", "depth", "iters_done", "baseline_rss_mib", "peak_rss_mib",
-    "peak_increment_mib", "kernel_peak_rss_mib", "tracemalloc_peak_mib", "live_array_floor_mib",
-    "seconds", "seconds_per_iter",
+DEFAULT_MAX_GROWTH_PCT = 10.0  # the gate's default, and the report's flag: one threshold
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a variant record: a number, or null when the pass did not produce it."""
+
+    name: str  # the field in the results file
+    title: str  # column title in tables
+    unit: str  # "MiB" or "s"
+    digits: int  # decimals shown for MiB figures
+    gated: bool  # `compare` fails when it grows past the threshold; the report flags the same
+    deterministic: bool  # identical from run to run (tracemalloc, arithmetic), not sampled
+    compared: bool = True  # shown old -> new by `compare` and the report's history
+    repeated: bool = True  # a median over `--repeat` runs, with min and max kept
+    column: bool = True  # a column of the report's variant table
+    doc: str = ""
+
+
+FIGURES = (
+    Figure(
+        "peak_rss_mib", "peak RSS", "MiB", 1, gated=False, deterministic=False,
+        doc="highest RSS sampled from outside the child; can miss a peak shorter than a sample",
+    ),
+    Figure(
+        "peak_increment_mib", "increment", "MiB", 1, gated=False, deterministic=False,
+        doc="peak RSS minus the RSS after imports",
+    ),
+    Figure(
+        "kernel_peak_rss_mib", "kernel peak", "MiB", 1, gated=True, deterministic=False,
+        doc="the kernel's high-water mark of the child's RSS",
+    ),
+    Figure(
+        "tracemalloc_peak_mib", "tracemalloc peak", "MiB", 2, gated=True, deterministic=True,
+        doc="every byte the loop allocated at once, from a separate traced pass",
+    ),
+    Figure(
+        "live_array_floor_mib", "live-array floor", "MiB", 2, gated=False, deterministic=True,
+        compared=False, repeated=False, doc="the arrays the loop must hold at once",
+    ),
+    Figure(
+        "seconds_per_iter", "time / iteration", "s", 0, gated=False, deterministic=False,
+        doc="wall time of the untraced loop over its iterations",
+    ),
+    Figure(
+        "seconds", "time", "s", 0, gated=False, deterministic=False, compared=False,
+        column=False, doc="wall time of the untraced loop",
+    ),
+    Figure(
+        "baseline_rss_mib", "RSS after imports", "MiB", 1, gated=False, deterministic=False,
+        compared=False, column=False, doc="the child's RSS before the loop starts",
+    ),
 )  # fmt: skip
+FIGURE = {f.name: f for f in FIGURES}
+COUNTS = ("iters", "size", "depth", "iters_done")  # whole numbers a record also carries
 
 
-class ResultsError(Exception):
+class VariantRecord(TypedDict, total=False):
+    """One variant's entry in a results file's `variants` list (every FIGURES name too)."""
+
+    name: str  # canonical: numpy, weak-backprop, torch-no_grad...
+    impl: str
+    mode: str
+    status: str  # one of STATUSES
+    error: str | None
+    iters: int
+    size: int
+    depth: int
+    iters_done: int
+    gc: dict[str, Any] | None  # collections per generation, objects collected, events
+    timeline: dict[str, Any] | None  # interval_s and the samples: t, rss_mib, iter
+    extra: dict[str, Any]  # what the workload reports of itself (a peer's threads, a shim)
+    repeats: dict[str, dict[str, Any]]  # per repeated figure: median, min, max, values
+
+
+def text(figure, value):
+    """`value` of `figure` for a line of text: 233.8 MiB, 199.22 MiB, 2.13 ms; n/a for null."""
+    if value is None:
+        return "n/a"
+    if figure.unit == "s":
+        for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+            if abs(value) >= scale:
+                return f"{value / scale:.3g} {unit}"
+        return f"{value / 1e-9:.3g} ns"
+    return f"{value:.{figure.digits}f} {figure.unit}"
+
+
+def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> VariantRecord:
+    """A record before measuring: status ok, every figure null but the floor."""
+    record = VariantRecord(
+        name=name, impl=impl, mode=mode, status="ok", error=None,
+        iters=iters, size=size, depth=depth, iters_done=0,
+    )  # fmt: skip
+    record.update({f.name: None for f in FIGURES})
+    record.update(live_array_floor_mib=live_array_floor_mib, gc=None, timeline=None, extra={})
+    return record
+
+
+def by_name(results):
+    """The variant records of a results dict, by canonical name."""
+    return {v["name"]: v for v in results.get("variants", [])}
+
+
+def growth_pct(old, new):
+    """Percent change from old to new; None when either is missing, inf when growing from 0."""
+    if old is None or new is None:
+        return None
+    if old == 0:
+        return 0.0 if new == 0 else math.inf
+    return (new - old) / old * 100
+
+
+def grew_more_than(change_pct, max_growth_pct):
+    # Exactly at the threshold is allowed; isclose absorbs float noise such as 10.000000000000009.
+    return (
+        change_pct is not None
+        and change_pct > max_growth_pct
+        and not math.isclose(change_pct, max_growth_pct, rel_tol=1e-9, abs_tol=1e-9)
+    )
+
+
+def regressed(figure, old, new, max_growth_pct=DEFAULT_MAX_GROWTH_PCT):
+    """Whether `figure` (a Figure) going from `old` to `new` fails the gate and raises the flag."""
+    return figure.gated and grew_more_than(growth_pct(old, new), max_growth_pct)
+
+
+class ResultsError(HarnessError):
     """A results file is missing, unreadable or not schema 1; the message is for the user."""
 
 
@@ -71,22 +197,6 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
-def new_results_path(results_dir=RESULTS_DIR, now=None):
-    """`<results_dir>/<UTC timestamp>.json`, e.g. 20261123T120000Z.json, not yet taken.
-
-    A second run within the same second gets `_002`, which still sorts after the first.
-    """
-    now = now or dt.datetime.now(dt.UTC)
-    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    results_dir = Path(results_dir)
-    path = results_dir / f"{stamp}.json"
-    n = 2
-    while path.exists():
-        path = results_dir / f"{stamp}_{n:03d}.json"
-        n += 1
-    return path
-
-
 def load(path):
     """The results dict in `path`; ResultsError naming the file if it is not a schema-1 file."""
     path = Path(path)
@@ -128,35 +238,24 @@ def _check_variant(path, variant):
             f"{path}: variant {name!r} has status {variant.get('status')!r}, "
             f"expected one of {', '.join(STATUSES)}"
         )
-    for key in NUMBERS:
+    for key in (*COUNTS, *FIGURE):
         value = variant.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ResultsError(f"{path}: variant {name!r}: {key} is {value!r}, not a number")
 
 
-def list_results(results_dir=RESULTS_DIR):
-    """Results files in `results_dir`, oldest first (their names are UTC timestamps)."""
-    results_dir = Path(results_dir)
-    if not results_dir.is_dir():
-        return []
-    return sorted(p for p in results_dir.glob("*.json") if p.is_file())
-
-
 def newest_valid(results_dir=RESULTS_DIR):
     """(path, data, skipped): the newest loadable results file, and one message per newer file
     that could not be loaded. ResultsError when there is none."""
-    files = list_results(results_dir)
+    files = paths.json_files(results_dir)
     if not files:
         raise ResultsError(
             f"no results in {results_dir}: run `python -m benchmarks run` first to measure"
         )
-    skipped = []
-    for path in reversed(files):
-        try:
-            return path, load(path), skipped
-        except ResultsError as e:
-            skipped.append(str(e))
-    raise ResultsError(
-        f"no valid results file in {results_dir} ({'; '.join(skipped)}): "
-        "run `python -m benchmarks run` to measure again"
-    )
+    path, data, skipped = paths.newest_valid(reversed(files), load, ResultsError)
+    if path is None:
+        raise ResultsError(
+            f"no valid results file in {results_dir} ({'; '.join(skipped)}): "
+            "run `python -m benchmarks run` to measure again"
+        )
+    return path, data, skipped

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.engine import REPEATED_FIGURES
+from benchmarks.measure.runner import REPEATED
 
 XSS = "<script>alert(1)</script>"
 # name -> (import baseline MiB, loop plateau over it MiB, sawtooth height MiB or 0, s/iter)
@@ -119,7 +119,7 @@ def make_variant(name, status="ok", iters=200, size=100_000, depth=3, mem_limit_
 
 def _blank(variant):
     # The figures the engine leaves null when a variant did not complete a pass.
-    for key in REPEATED_FIGURES:
+    for key in REPEATED:
         variant[key] = None
     variant.update(gc=None, timeline=None)
     return variant

@@ -1,10 +1,13 @@
 """The memory regression gate (`python -m benchmarks compare`) on synthetic results files."""
 
 import json
+import random
 
 import pytest
 
+from benchmarks import __main__ as cli
 from benchmarks import compare, results
+from benchmarks.report import history
 
 
 def variant(name, tracemalloc_peak=7.5, kernel_peak=39.0, status="ok"):
@@ -30,7 +33,7 @@ def results_file(folder, stamp, *variants):
 
 
 def run(capsys, *argv):
-    code = compare.main([str(a) for a in argv])
+    code = cli.main(["compare", *(str(a) for a in argv)])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -145,6 +148,40 @@ def test_bad_or_missing_file_exits_2_naming_it(tmp_path, capsys, spoil, side):
 @pytest.mark.parametrize("value", ["-1", "ten", "inf"])
 def test_max_growth_must_be_a_percentage(capsys, value):
     with pytest.raises(SystemExit) as exit_info:
-        compare.main(["a.json", "b.json", "--max-growth", value])
+        cli.main(["compare", "a.json", "b.json", "--max-growth", value])
     assert exit_info.value.code == 2
     assert "--max-growth" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_reports_flag_and_the_gate_agree(seed):
+    # Random old/new pairs with every figure moved by -30%..+30% (some exactly +10%, some from
+    # or to null): the report's history flags a variant exactly when `compare` fails on it.
+    rng = random.Random(seed)
+    names = ("numpy", "strong-backprop", "weak-backprop", "weak-no_grad")
+
+    def record(name):
+        return {
+            "name": name,
+            "status": "ok",
+            **{
+                f.name: rng.choice([None, 0.0, *[rng.uniform(1, 300)] * 6]) for f in results.FIGURES
+            },
+        }
+
+    def moved(v):
+        v = dict(v)
+        for f in results.FIGURES:
+            if v[f.name] is not None:
+                v[f.name] *= 1 + rng.choice(
+                    [-0.3, 0.0, 0.0999, 0.1, 0.1001, 0.3, rng.uniform(-1, 1)]
+                )
+        return v
+
+    old = {"variants": [record(n) for n in names]}
+    new = {"variants": [moved(v) for v in old["variants"]]}
+    gate = {r.variant for r in compare.compare(old, new).regressions}
+    flagged = {h.name for h in history.compare(old, new) if h.flagged}
+    assert gate == flagged
+    flags = {(h.name, c.figure.name) for h in history.compare(old, new) for c in h.changes}
+    assert {(r.variant, r.figure) for r in compare.compare(old, new).rows} <= flags

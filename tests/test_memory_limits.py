@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import variants as V
-from benchmarks.memprobe import MIB, measure_memory
-from benchmarks.workloads import build
+from benchmarks.suite.memprobe import MIB, measure_memory
+from benchmarks.workloads import variants as V
+from benchmarks.workloads.steps import build
 
 SIZE = 20_000
 DEPTH = 3

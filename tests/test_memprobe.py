@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from benchmarks.memprobe import MIB, measure_memory
+from benchmarks.suite.memprobe import MIB, measure_memory
 
 
 def test_peak_counts_the_target_not_its_setup():

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from report_samples import XSS, benchmark_json, make_results, scaled, write
 
+from benchmarks import paths
 from benchmarks import results as results_files
+from benchmarks.errors import HarnessError
 from benchmarks.report import (
-    ReportError,
     history,
     mprof,
     page,
@@ -198,7 +199,7 @@ def test_a_lone_run_without_curves_renders_without_those_plots(reports):
 def test_no_results_tells_how_to_make_them(reports, make_dir):
     if make_dir:
         (reports / "results").mkdir(parents=True)
-    with pytest.raises(ReportError, match=r"python -m benchmarks run"):
+    with pytest.raises(HarnessError, match=r"python -m benchmarks run"):
         render(reports_dir=reports, repo_root=reports.parent)
 
 
@@ -223,15 +224,15 @@ def test_an_explicit_corrupt_file_is_an_error_naming_it(reports, tmp_path):
     save(reports, "20261122T120000Z.json", make_results(iters=40))
     broken = tmp_path / "broken.json"
     broken.write_text("not json")
-    with pytest.raises(ReportError, match=r"broken\.json.*not valid JSON"):
+    with pytest.raises(HarnessError, match=r"broken\.json.*not valid JSON"):
         render(results=broken, reports_dir=reports, repo_root=tmp_path)
 
 
 def test_an_unknown_schema_is_refused(reports, tmp_path):
     future = save(reports, "20261123T120000Z.json", {**make_results(iters=40), "schema": 2})
-    with pytest.raises(ReportError, match=r"20261123T120000Z\.json.*unknown results schema 2"):
+    with pytest.raises(HarnessError, match=r"20261123T120000Z\.json.*unknown results schema 2"):
         render(results=future, reports_dir=reports, repo_root=tmp_path)
-    with pytest.raises(ReportError, match=r"no valid results file.*schema 2"):
+    with pytest.raises(HarnessError, match=r"no valid results file.*schema 2"):
         render(reports_dir=reports, repo_root=tmp_path)
 
 
@@ -269,13 +270,13 @@ def test_new_results_paths_are_unique_and_sort_in_time_order(tmp_path):
     import datetime as dt
 
     now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-    first = results_files.new_results_path(tmp_path, now=now)
+    first = paths.timestamped(tmp_path, now=now)
     assert first.name == "20261123T120000Z.json"
     first.write_text("{}")
-    second = results_files.new_results_path(tmp_path, now=now)
+    second = paths.timestamped(tmp_path, now=now)
     second.write_text("{}")
-    later = results_files.new_results_path(tmp_path, now=now + dt.timedelta(seconds=1))
-    assert results_files.list_results(tmp_path) == [first, second]
+    later = paths.timestamped(tmp_path, now=now + dt.timedelta(seconds=1))
+    assert paths.json_files(tmp_path) == [first, second]
     assert sorted([later.name, second.name, first.name]) == [first.name, second.name, later.name]
 
 
@@ -351,7 +352,7 @@ def test_an_explicit_benchmark_json_is_used_and_must_be_valid(reports, tmp_path)
     assert "test_chosen" in render_page(reports, benchmark_json=chosen)
     broken = tmp_path / "broken-bench.json"
     broken.write_text('{"benchmarks": [{"name": "x"}]}')
-    with pytest.raises(ReportError, match=r"broken-bench\.json"):
+    with pytest.raises(HarnessError, match=r"broken-bench\.json"):
         render(reports_dir=reports, repo_root=tmp_path, benchmark_json=broken)
 
 
@@ -364,7 +365,7 @@ def test_history_gives_percent_changes_and_flags_grown_peaks():
     now = scaled(now, 1.09, {"numpy"})
     now["variants"][0]["seconds_per_iter"] *= 2  # time is never flagged
     rows = {h.name: h for h in history.compare(before, now)}
-    weak = {c.figure: c for c in rows["weak-backprop"].changes}
+    weak = {c.figure.name: c for c in rows["weak-backprop"].changes}
     assert weak["peak_rss_mib"].percent == pytest.approx(11, abs=0.01)
     assert rows["weak-backprop"].flagged
     assert not rows["numpy"].flagged and not rows["strong-backprop"].flagged

@@ -4,9 +4,9 @@ import pytest
 from report_samples import benchmark_json, write
 
 from benchmarks import __main__ as cli
-from benchmarks import speed
-from benchmarks import variants as V
 from benchmarks.report import pytest_bench
+from benchmarks.suite import speed
+from benchmarks.workloads import variants as V
 
 
 def test_the_suite_is_timed_into_a_json_file_the_report_reads(tmp_path, monkeypatch):

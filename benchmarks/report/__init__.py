@@ -5,11 +5,11 @@ only from files already on disk (a results JSON, mprof .dat files, pytest-benchm
 import logging
 from pathlib import Path
 
+from .. import paths
 from .. import results as results_files
-from .. import speed
 from . import history, mprof, page, plots, pytest_bench
 
-__all__ = ["ReportError", "render"]
+__all__ = ["render"]
 
 log = logging.getLogger(__name__)
 PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
@@ -35,12 +35,9 @@ PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
 }
 
 
-class ReportError(Exception):
-    """The report cannot be rendered; the message says why and what to do, for the user."""
-
-
-def render(results=None, reports_dir="reports", repo_root=".", benchmark_json=None):
+def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None):
     """Render <reports_dir>/index.html and the plot PNGs next to it; returns the page's path.
+    A HarnessError says why it cannot.
 
     results: a results file to show; None picks the newest valid one in <reports_dir>/results,
         noting on the page any newer file that could not be read.
@@ -49,20 +46,17 @@ def render(results=None, reports_dir="reports", repo_root=".", benchmark_json=No
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
-    path, data, notices = _choose_results(results, reports_dir / "results")
+    path, data, notices = _choose_results(results, paths.results_dir(reports_dir))
     runs, warnings = mprof.load_all(repo_root, reports_dir)
-    try:
-        bench, bench_warnings = pytest_bench.newest(
-            repo_root, benchmark_json, reports_dir / speed.SUBDIR
-        )
-    except pytest_bench.BenchmarkJsonError as e:
-        raise ReportError(str(e)) from None
+    bench, bench_warnings = pytest_bench.newest(
+        repo_root, benchmark_json, paths.speed_dir(reports_dir)
+    )
     warnings += bench_warnings
     for text in notices + warnings:
         log.warning("%s", text)
 
     reports_dir.mkdir(parents=True, exist_ok=True)
-    previous = _previous(reports_dir / "results", path)
+    previous = _previous(paths.results_dir(reports_dir), path)
     html = page.render(
         {
             "results_path": path,
@@ -79,7 +73,9 @@ def render(results=None, reports_dir="reports", repo_root=".", benchmark_json=No
             "previous_path": previous and previous[0],
             "history": previous and history.compare(previous[1], data),
             "settings_changed": previous and history.settings_changed(previous[1], data),
-            "growth_flag": history.GROWTH_FLAG,
+            "growth_flag": results_files.DEFAULT_MAX_GROWTH_PCT,
+            "history_figures": history.FIGURES,
+            "table_figures": [f for f in results_files.FIGURES if f.column],
             "data_uri": page.data_uri,
             "shown": lambda p: _relative(p, repo_root),
         }
@@ -89,14 +85,11 @@ def render(results=None, reports_dir="reports", repo_root=".", benchmark_json=No
 
 
 def _choose_results(results, results_dir):
-    """(path, data, notices) of the results file to show; ReportError when there is none."""
-    try:
-        if results is None:
-            path, data, skipped = results_files.newest_valid(results_dir)
-        else:
-            path, data, skipped = Path(results), results_files.load(results), []
-    except results_files.ResultsError as e:
-        raise ReportError(str(e)) from None
+    """(path, data, notices) of the results file to show; ResultsError when there is none."""
+    if results is None:
+        path, data, skipped = results_files.newest_valid(results_dir)
+    else:
+        path, data, skipped = Path(results), results_files.load(results), []
     notices = []
     if data.get("complete") is False:  # the engine rewrites the file after every variant
         notices.append(
@@ -136,13 +129,14 @@ def _draw_mprof(runs, reports_dir):
 
 def _previous(results_dir, shown):
     """(path, data) of the newest valid results file named before `shown`, or None."""
-    for path in reversed(results_files.list_results(results_dir)):
-        if path.name < shown.name and path.resolve() != shown.resolve():
-            try:
-                return path, results_files.load(path)
-            except results_files.ResultsError:
-                continue  # an unreadable old run only means less history
-    return None
+    older = [
+        p
+        for p in reversed(paths.json_files(results_dir))
+        if p.name < shown.name and p.resolve() != shown.resolve()
+    ]
+    # An unreadable old run only means less history.
+    path, data, _ = paths.newest_valid(older, results_files.load, results_files.ResultsError)
+    return None if path is None else (path, data)
 
 
 def _relative(path, root):

@@ -1,39 +1,31 @@
-"""Each variant against the previous run: percent change per figure, a flag when a peak grew.
+"""Each variant against the previous run: percent change per figure, and a flag on exactly the
+figures and the threshold that make `python -m benchmarks compare` fail (`results.regressed`).
 
-Only peaks raise the flag: RSS and tracemalloc peaks are what this harness exists to watch, and
-wall time is too noisy on shared machines to gate on.
+Wall time is shown, never flagged: it is too noisy on shared machines to gate on.
 """
 
 from dataclasses import dataclass, field
 
-from ..compare import grew_more_than, growth_pct
+from .. import results
 
-GROWTH_FLAG = 0.10  # a peak more than 10% above the previous run's is flagged
-FIGURES = {  # results field -> column title
-    "peak_rss_mib": "peak RSS",
-    "kernel_peak_rss_mib": "kernel peak",
-    "tracemalloc_peak_mib": "tracemalloc peak",
-    "seconds_per_iter": "time / iter",
-}
-PEAKS = ("peak_rss_mib", "kernel_peak_rss_mib", "tracemalloc_peak_mib")
+FIGURES = tuple(f for f in results.FIGURES if f.compared)
 # Settings that change what a variant measures: when they differ the comparison is flagged.
 WORKLOAD = ("iters", "size", "depth", "gc_enabled", "gc_threshold", "retain_grad")
 
 
 @dataclass
 class Change:
-    figure: str
+    figure: results.Figure
     before: float | None
     now: float | None
 
     @property
     def percent(self):
-        return growth_pct(self.before, self.now)
+        return results.growth_pct(self.before, self.now)
 
     @property
     def grew_too_much(self):
-        # The gate's arithmetic, so the report flags exactly what `compare` would at this limit.
-        return self.figure in PEAKS and grew_more_than(self.percent, 100 * GROWTH_FLAG)
+        return results.regressed(self.figure, self.before, self.now)
 
 
 @dataclass
@@ -53,14 +45,13 @@ class VariantHistory:
 
 def compare(previous, current):
     """VariantHistory per variant in `current` (in its order), then those only in `previous`."""
-    before = {v["name"]: v for v in previous.get("variants", [])}
-    now = {v["name"]: v for v in current.get("variants", [])}
+    before, now = results.by_name(previous), results.by_name(current)
     rows = []
     for name in [*now, *(n for n in before if n not in now)]:
         old, new = before.get(name), now.get(name)
         presence = "both" if old and new else ("new" if new else "gone")
         changes = (
-            [Change(f, _figure(old, f), _figure(new, f)) for f in FIGURES]
+            [Change(f, _figure(old, f.name), _figure(new, f.name)) for f in FIGURES]
             if presence == "both"
             else []
         )

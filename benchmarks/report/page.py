@@ -8,6 +8,7 @@ import datetime as dt
 import jinja2
 from markupsafe import Markup
 
+from .. import results as results_files
 from . import palette
 
 # Published by a reader of the book: mprof peaks on macOS, 2022 (see the measurement notes).
@@ -19,7 +20,8 @@ _STATUS = {  # status -> (word in the table, css class)
     "error": ("failed", "failed"),
     "skipped": ("skipped", "skipped"),
 }
-_REPEATED = ("peak_rss_mib", "peak_increment_mib", "kernel_peak_rss_mib", "seconds_per_iter")
+# Shown with their min–max over repeats; exact figures have none worth showing.
+_RANGED = {f.name for f in results_files.FIGURES if f.repeated and f.column and not f.deterministic}
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("benchmarks", "templates"),
@@ -35,12 +37,12 @@ def mib(value, digits=1):
 
 
 def duration(seconds):
-    if seconds is None:
-        return "—"
-    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
-        if abs(seconds) >= scale:
-            return f"{seconds / scale:,.3g} {unit}"
-    return f"{seconds / 1e-9:,.3g} ns"
+    return "—" if seconds is None else results_files.text(results_files.FIGURE["seconds"], seconds)
+
+
+def figure(value, fig):
+    """`value` of results figure `fig` in a table cell: MiB to its digits, times with a unit."""
+    return duration(value) if fig.unit == "s" else mib(value, fig.digits)
 
 
 def percent(value):
@@ -72,16 +74,18 @@ def ratio(value, digits=3):
 
 
 _env.filters.update(
-    mib=mib, duration=duration, percent=percent, describe=describe, figures=figures, ratio=ratio
+    mib=mib,
+    duration=duration,
+    figure=figure,
+    percent=percent,
+    describe=describe,
+    figures=figures,
+    ratio=ratio,
 )
 
 
 def data_uri(png):
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _by_name(results):
-    return {v["name"]: v for v in results.get("variants", [])}
 
 
 def headline(results):
@@ -94,7 +98,7 @@ def headline(results):
         weak=REFERENCE["weak_mib"],
         how=REFERENCE["how"],
     )
-    variants = _by_name(results)
+    variants = results_files.by_name(results)
     strong, weak = variants.get("strong-backprop"), variants.get("weak-backprop")
     if strong and weak and strong.get("status") == "exceeded_limit" and weak.get("peak_rss_mib"):
         limit = (results.get("settings") or {}).get("mem_limit_mib")
@@ -140,7 +144,7 @@ def _absent_reason(variant):
 
 def increments(results):
     """A second sentence on the loop's own memory, above the import baseline."""
-    variants = _by_name(results)
+    variants = results_files.by_name(results)
     strong, weak = variants.get("strong-backprop") or {}, variants.get("weak-backprop") or {}
     s, w = strong.get("peak_increment_mib"), weak.get("peak_increment_mib")
     if s is None or w is None or strong.get("status") != "ok" or weak.get("status") != "ok":
@@ -187,7 +191,7 @@ def variant_rows(results):
                 "ranges": {
                     k: (r.get("min"), r.get("max"))
                     for k, r in repeats.items()
-                    if k in _REPEATED and isinstance(r, dict)
+                    if k in _RANGED and isinstance(r, dict)
                 },
                 "extra": v.get("extra") or {},
             }

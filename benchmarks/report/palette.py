@@ -6,6 +6,8 @@ its own hue; the mode also sets the line style, for readers who cannot tell the 
 
 import zlib
 
+from ..workloads.variants import BY_NAME
+
 _FAMILIES = {
     "strong": {"backprop": "#b2182b", "backward": "#e34a33", "no_grad": "#f4a582"},
     "weak": {"backprop": "#2166ac", "backward": "#4393c3", "no_grad": "#92c5de"},
@@ -19,16 +21,14 @@ _OTHERS = ("#8c510a", "#01665e", "#c51b7d", "#4d9221", "#b8860b", "#35978f")
 _LINESTYLES = {"backprop": "-", "backward": "--", "no_grad": ":"}
 
 
-def split(name):
-    """(impl, mode) from a canonical name such as `weak-backprop`; numpy has no mode."""
-    if name == "numpy":
-        return "numpy", "no_grad"
-    impl, _, mode = name.partition("-")
-    return impl, mode
+def _impl_mode(name):
+    # A results file may name a variant this version does not know: it gets a colour all the same.
+    variant = BY_NAME.get(name)
+    return (variant.impl, variant.mode) if variant else (name, None)
 
 
 def colour(name):
-    impl, mode = split(name)
+    impl, mode = _impl_mode(name)
     if impl == "numpy":
         return NUMPY
     family = _FAMILIES.get(impl)
@@ -40,4 +40,4 @@ def colour(name):
 def linestyle(name):
     if name == "numpy":
         return "-."
-    return _LINESTYLES.get(split(name)[1], "-")
+    return _LINESTYLES.get(_impl_mode(name)[1], "-")

@@ -8,7 +8,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..variants import OURS
+from .. import paths
+from ..errors import HarnessError
+from ..workloads.variants import OURS
 
 # extra_info keys shown first, in this order; any others follow alphabetically.
 KNOWN_EXTRA = (
@@ -22,7 +24,7 @@ KNOWN_EXTRA = (
 _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
 
-class BenchmarkJsonError(ValueError):
+class BenchmarkJsonError(HarnessError):
     """Not a pytest-benchmark JSON file; the message names the file."""
 
 
@@ -125,10 +127,5 @@ def newest(repo_root=".", explicit=None, speed_dir=None):
     if speed_dir is not None:
         found += [p for p in Path(speed_dir).glob("*.json") if not p.name.endswith(".partial.json")]
     candidates = sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
-    warnings = []
-    for path in candidates:
-        try:
-            return load(path), warnings
-        except BenchmarkJsonError as e:
-            warnings.append(f"skipped pytest-benchmark file {e}")
-    return None, warnings
+    _, run, skipped = paths.newest_valid(candidates, load, BenchmarkJsonError)
+    return run, [f"skipped pytest-benchmark file {e}" for e in skipped]

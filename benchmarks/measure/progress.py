@@ -6,6 +6,8 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .. import results
+
 
 def summary(record):
     """One line on a finished variant."""
@@ -14,20 +16,14 @@ def summary(record):
     if record["status"] != "ok":
         return f"{record['name']}: {record['status']}: {record['error']}"
 
-    def mib(key):
-        value = record[key]
-        return "n/a" if value is None else f"{value:.1f} MiB"
-
-    return (
-        f"{record['name']}: peak RSS {mib('peak_rss_mib')} "
-        f"(+{mib('peak_increment_mib')} over imports), kernel peak {mib('kernel_peak_rss_mib')}, "
-        f"tracemalloc peak {record['tracemalloc_peak_mib']:.2f} MiB, "
-        f"{record['seconds_per_iter'] * 1e3:.2f} ms/iter"
+    shown = ", ".join(
+        f"{f.title} {results.text(f, record.get(f.name))}" for f in results.FIGURES if f.column
     )
+    return f"{record['name']}: {shown}"
 
 
 class _Plain:
-    def __init__(self, total, settings, stream):
+    def __init__(self, total, stream):
         self.stream = stream
         self.total = total
         self.count = 0
@@ -50,7 +46,7 @@ class _Plain:
 
 class _Live(_Plain):
     def __init__(self, total, settings, stream):
-        super().__init__(total, settings, stream)
+        super().__init__(total, stream)
         self.iters = settings.iters
         self.console = Console(file=stream)
         self.bar = Progress(
@@ -83,4 +79,6 @@ class _Live(_Plain):
 
 def make_display(total, settings, stream=None):
     stream = stream or sys.stderr
-    return (_Live if stream.isatty() else _Plain)(total, settings, stream)
+    if stream.isatty():
+        return _Live(total, settings, stream)
+    return _Plain(total, stream)

@@ -1,4 +1,4 @@
-"""The measurement engine: every variant in its own fresh child process, sampled from outside.
+"""The runner: every variant in its own fresh child process, sampled from outside.
 
 A variant is measured in two passes, each a new `benchmarks/loop.py` process: an untraced pass
 (RSS timeline sampled with psutil, the kernel's peak from `os.wait4`, GC activity, wall time)
@@ -15,39 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import psutil
 
-MIB = 2**20
-LOOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "loop.py")
-REPEATED_FIGURES = (
-    "peak_rss_mib",
-    "peak_increment_mib",
-    "kernel_peak_rss_mib",
-    "tracemalloc_peak_mib",
-    "seconds",
-    "seconds_per_iter",
-    "baseline_rss_mib",
-)
+from .. import paths, results
+from .probes import MIB
 
-
-@dataclass
-class Settings:
-    iters: int = 1000
-    size: int = 100_000
-    depth: int = 3
-    seed: int = 0
-    repeat: int = 1
-    interval_s: float = 0.001
-    gc_enabled: bool = True
-    gc_threshold: int | None = None
-    mem_limit_mib: float = field(default_factory=lambda: psutil.virtual_memory().total / MIB / 2)
-    retain_grad: bool = False
-    timeout_s: float = 600.0
-
-    def as_json(self):
-        return asdict(self)
+LOOP = str(paths.PROJECT_ROOT / "benchmarks" / "loop.py")
+REPEATED = tuple(f.name for f in results.FIGURES if f.repeated)
 
 
 @dataclass
@@ -170,24 +146,17 @@ def _sample(child, shared, settings, on_progress):
 
 
 def _record(variant, settings):
-    return {
-        "name": variant.name,
-        "impl": variant.impl,
-        "mode": variant.mode,
-        "status": "ok",
-        "error": None,
-        "iters": settings.iters,
-        "size": settings.size,
-        "depth": settings.depth,
-        "iters_done": 0,
-        "live_array_floor_mib": variant.live_array_floor_mib(
+    return results.new_record(
+        variant.name,
+        variant.impl,
+        variant.mode,
+        settings.iters,
+        settings.size,
+        settings.depth,
+        variant.live_array_floor_mib(
             settings.size, settings.depth, settings.retain_grad and variant.mode == "backward"
         ),
-        **{name: None for name in REPEATED_FIGURES},
-        "gc": None,
-        "timeline": None,
-        "extra": {},
-    }
+    )
 
 
 def measure_once(variant, settings, on_progress=None):
@@ -233,7 +202,7 @@ def measure(variant, settings, on_progress=None):
     record = dict(runs[len(runs) // 2])
     if settings.repeat > 1:
         record["repeats"] = {}
-        for name in REPEATED_FIGURES:
+        for name in REPEATED:
             values = [r[name] for r in runs if r[name] is not None]
             if values:
                 record[name] = statistics.median(values)

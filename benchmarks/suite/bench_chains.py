@@ -11,15 +11,14 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
-from benchmarks import peers
-from benchmarks import variants as V
-from benchmarks.memprobe import benchmark_with_memory
-from benchmarks.workloads import build
+from benchmarks.suite.memprobe import benchmark_with_memory
+from benchmarks.workloads import peers
+from benchmarks.workloads import variants as V
+from benchmarks.workloads.steps import build
 
 SCALAR = np.array(1.1)
 CHAIN_OPS = (1_000, 10_000, 100_000)
 WIDTH = 1_000
-GRAPHS = V.OURS
 
 
 def _variants(*modes):
@@ -64,7 +63,7 @@ def wide_graph(width):
 
 @pytest.mark.parametrize(
     "graph, ops",
-    [pytest.param(g, n, id=f"{g}-{n}") for n in CHAIN_OPS for g in GRAPHS],
+    [pytest.param(g, n, id=f"{g}-{n}") for n in CHAIN_OPS for g in V.OURS],
 )
 def test_chain_backward(benchmark, graph, ops):
     benchmark.group = f"chain-backward-{ops}"
@@ -84,7 +83,7 @@ def test_peer_chain_backward(benchmark, peer):
     _time_backward(benchmark, "weak", lambda: peers.neg_chain(peer.impl, ops), rounds=10)
 
 
-@pytest.mark.parametrize("graph", GRAPHS)
+@pytest.mark.parametrize("graph", V.OURS)
 def test_wide_backward(benchmark, graph):
     benchmark.group = "wide-backward"
     benchmark.extra_info["branches"] = WIDTH

@@ -6,7 +6,7 @@ import importlib
 
 import numpy as np
 
-from .workloads import dezero_style_step
+from .classic import dezero_style_step
 
 # dezero 0.0.13 evaluates `np.int` (removed in numpy 1.24) as a default argument in
 # dezero/transforms.py at import time; its other uses run only inside dataset code.

@@ -1,4 +1,4 @@
-"""The measurement engine at small sizes: what it records, and that one variant's failure never
+"""The runner at small sizes: what it records, and that one variant's failure never
 takes the others down."""
 
 import contextlib
@@ -12,8 +12,10 @@ import time
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import engine, loop, matrix, results
-from benchmarks import variants as V
+from benchmarks import loop, results
+from benchmarks.measure import matrix, runner
+from benchmarks.measure.settings import Settings
+from benchmarks.workloads import variants as V
 
 SMALL = dict(iters=30, size=20_000, depth=3)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,7 +23,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def weak_backprop():
-    return engine.measure(V.parse("weak-backprop"), engine.Settings(**SMALL))
+    return runner.measure(V.parse("weak-backprop"), Settings(**SMALL))
 
 
 def test_variant_record_has_every_field_with_sane_values(weak_backprop):
@@ -54,7 +56,7 @@ def test_variant_record_has_every_field_with_sane_values(weak_backprop):
 
 def test_strong_graph_records_gc_collections_with_their_iterations():
     # Collections come every threshold0 (700) container allocations: enough iterations for some.
-    r = engine.measure(V.parse("strong-backprop"), engine.Settings(iters=300, size=20_000))
+    r = runner.measure(V.parse("strong-backprop"), Settings(iters=300, size=20_000))
     gc = r["gc"]
     assert gc["collections"][0] > 0 and gc["collected"] > 0
     assert len(gc["events"]) == sum(gc["collections"])
@@ -64,7 +66,7 @@ def test_strong_graph_records_gc_collections_with_their_iterations():
 
 
 def test_repeat_keeps_median_min_max_and_tracemalloc_is_exact():
-    r = engine.measure(V.parse("weak-no_grad"), engine.Settings(repeat=3, **SMALL))
+    r = runner.measure(V.parse("weak-no_grad"), Settings(repeat=3, **SMALL))
     spread = r["repeats"]["tracemalloc_peak_mib"]
     assert len(spread["values"]) == 3
     assert spread["min"] == spread["max"] == r["tracemalloc_peak_mib"]
@@ -73,16 +75,16 @@ def test_repeat_keeps_median_min_max_and_tracemalloc_is_exact():
 
 
 def test_crashing_variant_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch):
-    real = engine.loop_command
+    real = runner.loop_command
 
     def crash_weak_no_grad(variant, settings, traced=False):
         if variant.name == "weak-no_grad":
             return [sys.executable, "-c", "raise RuntimeError('boom in the child')"]
         return real(variant, settings, traced)
 
-    monkeypatch.setattr(engine, "loop_command", crash_weak_no_grad)
+    monkeypatch.setattr(runner, "loop_command", crash_weak_no_grad)
     chosen = [V.parse("weak-no_grad"), V.parse("numpy")]
-    path, data = matrix.run(chosen, engine.Settings(**SMALL), tmp_path, command="test")
+    path, data = matrix.run(chosen, Settings(**SMALL), tmp_path, command="test")
     crashed, numpy = data["variants"]
     assert crashed["status"] == "error" and "boom in the child" in crashed["error"]
     assert numpy["status"] == "ok" and numpy["tracemalloc_peak_mib"] > 0
@@ -92,8 +94,8 @@ def test_crashing_variant_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch)
 def test_mem_limit_kills_the_child_and_records_how_far_it_got():
     # With gc off the strong graph keeps every iteration's 4 arrays (3 MiB): it must pass
     # baseline + 60 MiB long before 1000 iterations.
-    settings = engine.Settings(iters=1000, size=100_000, gc_enabled=False, mem_limit_mib=100)
-    r = engine.measure(V.parse("strong-backprop"), settings)
+    settings = Settings(iters=1000, size=100_000, gc_enabled=False, mem_limit_mib=100)
+    r = runner.measure(V.parse("strong-backprop"), settings)
     assert r["status"] == "exceeded_limit"
     assert "100 MiB" in r["error"] and f"iteration {r['iters_done']}" in r["error"]
     assert 0 < r["iters_done"] < 1000
@@ -102,7 +104,7 @@ def test_mem_limit_kills_the_child_and_records_how_far_it_got():
 
 def test_missing_peer_is_skipped_with_the_reason(monkeypatch):
     monkeypatch.setattr(V.importlib.util, "find_spec", lambda name: None)
-    r = engine.measure(V.parse("torch-backprop"), engine.Settings(**SMALL))
+    r = runner.measure(V.parse("torch-backprop"), Settings(**SMALL))
     assert r["status"] == "skipped" and "torch is not installed" in r["error"]
 
 
@@ -135,7 +137,7 @@ def test_bad_run_flags_exit_2_with_a_message(argv, message, capsys):
     ],
 )
 def test_bad_loop_flags_exit_2_with_a_message(argv, message):
-    out = subprocess.run([sys.executable, engine.LOOP, *argv], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, runner.LOOP, *argv], capture_output=True, text=True)
     assert out.returncode == 2
     assert message in out.stderr
 
@@ -144,7 +146,7 @@ def test_loop_script_prints_one_summary_line():
     out = subprocess.run(
         [
             sys.executable,
-            engine.LOOP,
+            runner.LOOP,
             "--impl",
             "strong",
             "--iters",

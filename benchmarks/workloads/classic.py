@@ -1,18 +1,12 @@
-"""The classic workload, one iteration at a time, for every implementation.
-
-`build(variant, depth, retain_grad)` gives (settings, step): `settings` is a context manager to
-hold for the whole loop, `step(array)` runs one iteration on a fresh input array and returns what
-the loop keeps until the next iteration (y, and through it whatever graph y keeps alive).
-"""
+"""The classic workload's step for plain numpy and for our two graphs, and the DeZero-style step
+that ours and dezero share (see `steps.build` for what a step is)."""
 
 import contextlib
 
 import autograd_core as ag
 
-from .variants import OURS
 
-
-def _numpy(depth):
+def numpy_step(depth):
     def step(x):
         y = x
         for _ in range(depth):
@@ -39,7 +33,7 @@ def dezero_style_step(variable, square, mode, depth, retain_grad):
     return backward if mode == "backward" else forward
 
 
-def _ours(graph, mode, depth, retain_grad):
+def ours_step(graph, mode, depth, retain_grad):
     step = dezero_style_step(ag.Variable, ag.square, mode, depth, retain_grad)
 
     @contextlib.contextmanager
@@ -48,14 +42,3 @@ def _ours(graph, mode, depth, retain_grad):
             yield
 
     return settings, step
-
-
-def build(variant, depth=3, retain_grad=False):
-    """(settings, step) for `variant` (a benchmarks.variants.Variant)."""
-    if variant.impl == "numpy":
-        return _numpy(depth)
-    if variant.impl in OURS:
-        return _ours(variant.impl, variant.mode, depth, retain_grad)
-    from . import peers  # imported only in a peer's own process
-
-    return peers.build(variant, depth, retain_grad)

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 
 import psutil
 
-from . import engine, results
+from .. import paths, results
+from . import runner
+from .probes import MIB
 from .progress import make_display
 
 PACKAGES = (
@@ -26,7 +28,6 @@ PACKAGES = (
     "dezero",
     "autograd",
 )
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _now():
@@ -54,7 +55,11 @@ def _cpu_model():
 def _git_commit():
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "HEAD"],
+            cwd=paths.PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -72,7 +77,7 @@ def environment(command):
         "os": platform.platform(),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
-        "ram_mib": psutil.virtual_memory().total / engine.MIB,
+        "ram_mib": psutil.virtual_memory().total / MIB,
         "git_commit": _git_commit(),
         "command": command,
         "started": _now(),
@@ -90,12 +95,12 @@ def run(variants, settings, results_dir=results.RESULTS_DIR, command=None):
         "settings": settings.as_json(),
         "variants": [],
     }
-    path = results.new_results_path(results_dir)
+    path = paths.timestamped(results_dir)
     display = make_display(len(variants), settings)
     with display:
         for variant in variants:
             with display.variant(variant.name) as on_progress:
-                record = engine.measure(variant, settings, on_progress)
+                record = runner.measure(variant, settings, on_progress)
             display.done(record)
             data["variants"].append(record)
             results.write_atomic(path, data)

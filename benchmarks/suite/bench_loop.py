@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from benchmarks import variants as V
-from benchmarks.memprobe import benchmark_with_memory
-from benchmarks.workloads import build
+from benchmarks.suite.memprobe import benchmark_with_memory
+from benchmarks.workloads import variants as V
+from benchmarks.workloads.steps import build
 
 SIZE = 100_000  # elements per array, as in the classic loop
 DEPTH = 3

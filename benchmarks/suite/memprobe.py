@@ -4,9 +4,7 @@
 import gc
 import tracemalloc
 
-from .loop import GcRecorder, Progress
-
-MIB = 2**20
+from ..measure.probes import MIB, GcRecorder, Progress
 
 
 def _prepare(setup):

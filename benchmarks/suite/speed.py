@@ -10,11 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .results import new_results_path
-from .variants import NO_PEERS_ENV
-
-SUBDIR = "speed"  # inside the reports folder: reports/speed/
-PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where conftest.py and pyproject.toml are
+from .. import paths
+from ..workloads.variants import NO_PEERS_ENV
 
 
 def command(json_path, select=None):
@@ -23,7 +20,7 @@ def command(json_path, select=None):
         sys.executable,
         "-m",
         "pytest",
-        str(PROJECT_ROOT / "benchmarks"),
+        str(paths.PROJECT_ROOT / "benchmarks"),
         "--benchmark-only",
         f"--benchmark-json={json_path}",  # with "=": a separate argument can be read as a path
         "--benchmark-quiet",  # the report shows the table; the terminal shows progress
@@ -36,7 +33,7 @@ def command(json_path, select=None):
     return cmd
 
 
-def run(reports_dir="reports", peers=True, select=None):
+def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
     """Run the suite; (the JSON file written, or None, pytest's exit code).
 
     pytest-benchmark writes its file at the end of the session, even when some benchmarks
@@ -44,7 +41,7 @@ def run(reports_dir="reports", peers=True, select=None):
     `select` is a pytest `-k` expression, to run part of the suite.
     """
     # Absolute: the child pytest runs in the project root, whatever the caller's folder.
-    final = new_results_path(Path(reports_dir).resolve() / SUBDIR)
+    final = paths.timestamped(paths.speed_dir(Path(reports_dir).resolve()))
     final.parent.mkdir(parents=True, exist_ok=True)
     partial = final.with_name(final.stem + ".partial.json")
     env = dict(os.environ)
@@ -53,7 +50,7 @@ def run(reports_dir="reports", peers=True, select=None):
     else:
         env[NO_PEERS_ENV] = "1"
     try:
-        code = subprocess.run(command(partial, select), cwd=PROJECT_ROOT, env=env).returncode
+        code = subprocess.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=env).returncode
         if not partial.exists():
             return None, code
         os.replace(partial, final)

@@ -1,0 +1,34 @@
+"""The settings of a measured run: the workload's size and the measurement's limits. Their
+defaults are the classic loop's, for `python -m benchmarks run` and `benchmarks/loop.py` alike."""
+
+from dataclasses import asdict, dataclass, field
+
+from .probes import MIB
+
+
+def _half_the_ram_mib():
+    import psutil  # only the parent sets a limit; the child script never imports psutil
+
+    return psutil.virtual_memory().total / MIB / 2
+
+
+@dataclass
+class Settings:
+    iters: int = 1000
+    size: int = 100_000
+    depth: int = 3
+    seed: int = 0
+    repeat: int = 1
+    interval_s: float = 0.001
+    gc_enabled: bool = True
+    gc_threshold: int | None = None
+    mem_limit_mib: float = field(default_factory=_half_the_ram_mib)
+    retain_grad: bool = False
+    timeout_s: float = 600.0
+
+    def as_json(self):
+        return asdict(self)
+
+
+# The workload's defaults without a memory limit, for the child script (no psutil there).
+WORKLOAD = Settings(mem_limit_mib=0.0)
