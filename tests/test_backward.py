@@ -1,4 +1,5 @@
-"""The backward pass: semantics.md's examples, generation order, deep graphs, custom Functions."""
+"""The backward pass: the examples of docs/semantics.md, generation order, deep graphs and
+custom Functions."""
 
 import gc
 import weakref
@@ -24,7 +25,7 @@ def scalar(v):
     return Variable(np.array(v, dtype=np.float64))
 
 
-# --- semantics.md examples ----------------------------------------------------------------
+# --- docs/semantics.md examples -----------------------------------------------------------
 
 
 def test_diamond():

@@ -37,16 +37,6 @@ def classic_loop(variant, iterations):
     return measure_memory(loop)
 
 
-@pytest.fixture
-def gc_off():
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect()  # the strong graph's cycles: never leave them to the next test
-
-
 @pytest.mark.parametrize("name", ["numpy", "weak-backprop", "weak-no_grad", "strong-no_grad"])
 def test_loop_stays_at_the_live_array_floor(name):
     variant = V.parse(name)
