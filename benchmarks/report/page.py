@@ -9,11 +9,11 @@ import jinja2
 from markupsafe import Markup
 
 from .. import results as results_files
+from ..workloads.variants import ARRAY_MIB
 from . import palette
 
 # Published by a reader of the book: mprof peaks on macOS, 2022 (see the measurement notes).
 REFERENCE = {"strong_mib": 539.438, "weak_mib": 75.484, "ratio": 7.15, "how": "mprof on macOS"}
-ARRAY_ELEMENT_BYTES = 8
 _STATUS = {  # status -> (word in the table, css class)
     "ok": ("ok", "ok"),
     "exceeded_limit": ("exceeded limit", "exceeded"),
@@ -162,7 +162,7 @@ def workload(results):
     expr = "x"
     for _ in range(depth if isinstance(depth, int) and 0 < depth <= 8 else 0):
         expr = f"square({expr})"
-    array = f" ({size * ARRAY_ELEMENT_BYTES / 2**20:.2f} MiB)" if isinstance(size, int) else ""
+    array = f" ({size * ARRAY_MIB:.2f} MiB)" if isinstance(size, int) else ""
     size_text = f"{size:,}" if isinstance(size, int) else describe(size)
     gc = "gc disabled" if st.get("gc_enabled") is False else "gc enabled"
     if st.get("gc_threshold"):

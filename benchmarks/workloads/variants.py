@@ -5,6 +5,8 @@ import importlib.util
 import os
 from dataclasses import dataclass
 
+from ..measure.probes import MIB
+
 OURS = ("strong", "weak")
 MODES = ("backprop", "backward", "no_grad")
 # Peers and the modes each can run (HIPS autograd records a graph only inside `grad`).
@@ -13,7 +15,7 @@ PEERS = {
     "dezero": MODES,
     "autograd": ("backward",),
 }
-ARRAY_MIB = 8 / 2**20  # one float64 element, in MiB
+ARRAY_MIB = 8 / MIB  # one float64 element, in MiB
 # Set (by `python -m benchmarks --no-peers`) to leave the peers out of the benchmark suite.
 NO_PEERS_ENV = "AUTOGRAD_BENCH_NO_PEERS"
 
