@@ -111,8 +111,8 @@ def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None):
         file=stream,
         flush=True,
     )
-    results.write_atomic(path, data)  # the file exists from the start, as a run's does
     with executors.make(max(jobs, jobs_rss), scheduler) as (executor, where):
+        results.write_atomic(path, data)  # the file exists from the start, as a run's does
         lost = engine.run(data, path, executor, where, jobs, jobs_rss, stream)
     if lost:
         print(
