@@ -1,5 +1,6 @@
-"""`python -m benchmarks [run|speed|report|compare]`: with no subcommand, measure the default
-matrix, time the pytest-benchmark suite and render the report (the main job)."""
+"""`python -m benchmarks [run|speed|report|compare|sweep]`: with no subcommand, measure the
+default matrix, time the pytest-benchmark suite, sweep gc threshold0 and render the report (the
+main job)."""
 
 import argparse
 import sys
@@ -11,7 +12,8 @@ from .errors import HarnessError
 from .measure.argtypes import positive_float, positive_int
 
 
-def _add_run_options(p):
+def _add_workload_options(p):
+    """What `run` measures and how; `sweep` reads the same options."""
     from .measure.settings import Settings
 
     d = Settings()
@@ -62,6 +64,10 @@ def _add_run_options(p):
         action="store_true",
         help="leave torch, dezero and autograd out of the default matrix (and of the speed step)",
     )
+
+
+def _add_run_options(p):
+    _add_workload_options(p)
     p.add_argument("--results-dir", default=paths.RESULTS_DIR)
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR, help="where `all` writes the report")
 
@@ -79,6 +85,9 @@ def _add_report_options(p):
         metavar="FILE",
         help="pytest-benchmark JSON to show (default: the newest in .benchmarks/)",
     )
+    p.add_argument(
+        "--sweep", metavar="FILE", help="sweep file for the Scaling section (default: the newest)"
+    )
 
 
 def _add_all_options(p):
@@ -88,6 +97,18 @@ def _add_all_options(p):
         action="store_true",
         help="skip the speed step (skipped too with --only: it times the whole suite)",
     )
+    p.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="skip the default sweep of gc threshold0 (skipped too with --only or --no-gc)",
+    )
+
+
+def _add_sweep_options(p):
+    from .sweep import cli
+
+    _add_workload_options(p)
+    cli.add_options(p)
 
 
 def _add_compare_options(p):
@@ -96,9 +117,8 @@ def _add_compare_options(p):
     compare.add_arguments(p)
 
 
-def _measure(args):
-    """Run the matrix the options choose; the results file's path."""
-    from .measure import matrix
+def _workload(args):
+    """(variants, settings) the options choose."""
     from .measure.settings import Settings
     from .workloads import variants as V
 
@@ -124,15 +144,25 @@ def _measure(args):
         retain_grad=args.retain_grad,
         timeout_s=args.timeout,
     )
+    return chosen, settings
+
+
+def _measure(args):
+    """Run the matrix the options choose; the results file's path."""
+    from .measure import matrix
+
+    chosen, settings = _workload(args)
     path, _ = matrix.run(chosen, settings, args.results_dir)
     print(f"results: {path}")
     return path
 
 
-def _render(results_path, reports_dir, benchmark_json=None):
+def _render(results_path, reports_dir, benchmark_json=None, sweep=None):
     from .report import render
 
-    index = render(results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json)
+    index = render(
+        results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json, sweep=sweep
+    )
     print(f"report: {index}")
 
 
@@ -163,7 +193,7 @@ def _cmd_speed(args):
 
 
 def _cmd_report(args):
-    _render(args.results, args.reports_dir, args.benchmark_json)
+    _render(args.results, args.reports_dir, args.benchmark_json, args.sweep)
     return 0
 
 
@@ -173,14 +203,35 @@ def _cmd_compare(args):
     return compare.run(args)
 
 
+def _cmd_sweep(args):
+    from .sweep import cli
+
+    return cli.run(args, _workload)
+
+
+def _default_sweep(args):
+    """The main job's threshold curve; 0, or 1 when a pass did not come back."""
+    from .sweep import cli
+
+    _, settings = _workload(args)
+    try:
+        _, lost = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
+    except HarnessError as e:  # the report still shows the run, and the newest earlier sweep
+        print(f"error: the default sweep: {e}", file=sys.stderr)
+        return 1
+    return 1 if lost else 0
+
+
 def _cmd_all(args):
     path = _measure(args)
-    bench, speed_code = None, 0
+    bench, speed_code, sweep_code = None, 0, 0
     if not (args.no_speed or args.only):
         bench, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
+    if not (args.no_sweep or args.only or args.no_gc):
+        sweep_code = _default_sweep(args)
     _render(str(path), args.reports_dir, bench)
     # The report shows whatever was measured; a failed speed step still fails the command.
-    return 1 if speed_code != 0 else 0
+    return 1 if speed_code != 0 or sweep_code != 0 else 0
 
 
 @dataclass(frozen=True)
@@ -204,6 +255,11 @@ COMMANDS = {
     ),
     "compare": Command(
         "fail when a variant's peak grew (see its --help)", _add_compare_options, _cmd_compare
+    ),
+    "sweep": Command(
+        "measure variants over a grid of settings into reports/sweeps/",
+        _add_sweep_options,
+        _cmd_sweep,
     ),
     "all": Command("run, speed, then report (what no subcommand does)", _add_all_options, _cmd_all),
 }

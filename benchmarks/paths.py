@@ -1,5 +1,5 @@
-"""Where the harness keeps its files (reports/, its results/ and speed/ folders) and the one scan
-that finds the newest file that still reads."""
+"""Where the harness keeps its files (reports/, its results/, speed/ and sweeps/ folders) and the
+one scan that finds the newest file that still reads."""
 
 import datetime as dt
 from pathlib import Path
@@ -16,7 +16,12 @@ def speed_dir(reports_dir=REPORTS_DIR):
     return Path(reports_dir) / "speed"
 
 
+def sweeps_dir(reports_dir=REPORTS_DIR):
+    return Path(reports_dir) / "sweeps"
+
+
 RESULTS_DIR = str(results_dir())
+SWEEPS_DIR = str(sweeps_dir())
 
 
 def timestamped(folder, now=None):

@@ -223,14 +223,15 @@ def load(path):
     for i, variant in enumerate(variants):
         if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
             raise ResultsError(f"{path}: variant #{i + 1} has no name")
-        _check_variant(path, variant)
+        check_variant(path, variant)
     for section in ("environment", "settings"):
         if not isinstance(data.setdefault(section, {}), dict):
             raise ResultsError(f"{path}: '{section}' is not an object")
     return data
 
 
-def _check_variant(path, variant):
+def check_variant(path, variant):
+    """ResultsError naming `path` when a variant record's status or figures are malformed."""
     # Readers format these figures as numbers; a string here is a broken file, not a crash later.
     name = variant["name"]
     if variant.get("status") not in STATUSES:

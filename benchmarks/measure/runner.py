@@ -2,7 +2,9 @@
 
 A variant is measured in two passes, each a new `benchmarks/loop.py` process: an untraced pass
 (RSS timeline sampled with psutil, the kernel's peak from `os.wait4`, GC activity, wall time)
-and a traced pass (the exact tracemalloc peak, which would slow the first pass down).
+and a traced pass (the exact tracemalloc peak, which would slow the first pass down). A caller
+may ask for either pass alone (a sweep runs traced passes side by side, untraced ones alone) and
+`combine` the two records into what both passes in a row would have given.
 """
 
 import json
@@ -159,9 +161,7 @@ def _record(variant, settings):
     )
 
 
-def measure_once(variant, settings, on_progress=None):
-    """One untraced and one traced pass of `variant`: a schema-1 variant record."""
-    record = _record(variant, settings)
+def _untraced_pass(record, variant, settings, on_progress):
     untraced = run_pass(variant, settings, on_progress=on_progress)
     record["timeline"] = untraced.timeline
     record["iters_done"] = untraced.iters_done
@@ -170,7 +170,7 @@ def measure_once(variant, settings, on_progress=None):
         record["peak_rss_mib"] = max(untraced.timeline["rss_mib"])
     if untraced.status != "ok":
         record.update(status=untraced.status, error=untraced.error)
-        return record
+        return
     report = untraced.report
     record.update(
         baseline_rss_mib=report["baseline_rss_mib"],
@@ -181,22 +181,55 @@ def measure_once(variant, settings, on_progress=None):
     )
     if record["peak_rss_mib"] is not None:
         record["peak_increment_mib"] = record["peak_rss_mib"] - record["baseline_rss_mib"]
+
+
+def _traced_pass(record, variant, settings, on_progress):
     traced = run_pass(variant, settings, traced=True)
+    if record["timeline"] is None:  # no untraced pass: this one says how far the loop got
+        record["iters_done"] = traced.iters_done
     if traced.status != "ok":
         record.update(status=traced.status, error=f"traced pass: {traced.error}")
     else:
         record["tracemalloc_peak_mib"] = traced.report["tracemalloc_peak_mib"]
+
+
+UNTRACED, TRACED = "untraced", "traced"
+# In the order `run` takes them: a pass after a failed one would measure nothing new.
+PASSES = {UNTRACED: _untraced_pass, TRACED: _traced_pass}
+
+
+def measure_once(variant, settings, on_progress=None, passes=tuple(PASSES)):
+    """The `passes` of `variant` (untraced, traced or both): a schema-1 variant record whose
+    figures from a pass not taken stay null."""
+    record = _record(variant, settings)
+    for name in PASSES:
+        if name in passes and record["status"] == "ok":
+            PASSES[name](record, variant, settings, on_progress)
     return record
 
 
-def measure(variant, settings, on_progress=None):
-    """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`."""
+def combine(untraced, traced):
+    """The record `measure` would give for both passes, from an untraced-only and a
+    traced-only record of the same variant and settings (a sweep takes them apart)."""
+    if untraced["status"] != "ok":
+        return untraced  # `measure` starts no traced pass after a failed untraced one
+    record = {**untraced, "tracemalloc_peak_mib": traced["tracemalloc_peak_mib"]}
+    if traced["status"] != "ok":
+        record.update(status=traced["status"], error=traced["error"])
+    if "repeats" in traced:
+        record["repeats"] = {**untraced.get("repeats", {}), **traced["repeats"]}
+    return record
+
+
+def measure(variant, settings, on_progress=None, passes=tuple(PASSES)):
+    """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`.
+    `passes` chooses the untraced pass, the traced one or both (the default, what `run` takes)."""
     missing = variant.missing()
     if missing:
         return {**_record(variant, settings), "status": "skipped", "error": missing}
     runs = []
     for _ in range(settings.repeat):
-        runs.append(measure_once(variant, settings, on_progress))
+        runs.append(measure_once(variant, settings, on_progress, passes))
         if runs[-1]["status"] != "ok":
             return runs[-1]  # a failure is the result: repeating it measures nothing new
     record = dict(runs[len(runs) // 2])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import paths
 from .. import results as results_files
-from . import history, mprof, page, plots, pytest_bench
+from . import history, mprof, page, plots, pytest_bench, scaling
 
 __all__ = ["render"]
 
@@ -35,7 +35,9 @@ PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
 }
 
 
-def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None):
+def render(
+    results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None, sweep=None
+):
     """Render <reports_dir>/index.html and the plot PNGs next to it; returns the page's path.
     A HarnessError says why it cannot.
 
@@ -43,6 +45,7 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
         noting on the page any newer file that could not be read.
     benchmark_json: a `pytest --benchmark-json` file; None picks the newest one autosaved under
         <repo_root>/.benchmarks/ or written by the speed step into <reports_dir>/speed/.
+    sweep: a sweep file for the Scaling section; None picks the newest in <reports_dir>/sweeps.
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
@@ -69,6 +72,7 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
             "rows": page.variant_rows(data),
             "figures": _draw_results(data, reports_dir),
             "mprof_runs": _draw_mprof(runs, reports_dir),
+            "scaling": scaling.section(reports_dir, sweep),
             "bench": bench,
             "previous_path": previous and previous[0],
             "history": previous and history.compare(previous[1], data),
