@@ -62,33 +62,48 @@ class Variable:
     def cleargrad(self):
         self.grad = None
 
-    def backward(self, retain_grad=False):
+    def backward(self, retain_grad=False, grad=None):
         """Backpropagate from this Variable, visiting Functions from the highest generation down.
 
-        With `retain_grad=False` every non-leaf gradient is dropped once its Function has run.
+        The pass starts from `grad` (ones of this Variable's shape if None) and carries only its
+        own gradients through the graph: what earlier passes left in `.grad` is never fed
+        back in. A leaf adds the gradient it receives to its `.grad`; so does every non-leaf
+        reached, this one included, with `retain_grad=True`. With `retain_grad=False` their
+        `.grad` is set to None instead (docs/semantics.md, "Backward").
         """
-        if self.grad is None:
-            self.grad = np.ones_like(self.data)
         f = self.creator
         if f is None:
+            self.grad = _accumulated(self.grad, _seed(self, grad))
             return
+        # This pass's gradient of every non-leaf that has received some and whose creator has
+        # not run yet: the creator takes it out when it runs. No local name holds a gradient
+        # longer than it is needed: at 100,000 elements, one array more at the peak shows.
+        grads = {self: _seed(self, grad)}
         # Heap keyed by (-generation, insertion order): O(log V) per Function, and ties keep
         # insertion order so runs are deterministic.
         order = itertools.count()
         heap = [(-f.generation, next(order), f)]
         seen = {f}
-        heappop, heappush, ndarray = heapq.heappop, heapq.heappush, np.ndarray
+        heappop, heappush = heapq.heappop, heapq.heappush
         while heap:
             f = heappop(heap)[2]
             meta = f._output_meta
             if meta is None:  # one output: alive and with a grad whenever its creator is reached
                 y = f.outputs[0]()
-                outputs = (y,)
-                gxs = f.backward(y.grad)
+                if retain_grad:
+                    gy = grads.pop(y)
+                    y.grad = _accumulated(y.grad, gy)
+                    gxs = f.backward(gy)
+                    del gy
+                else:
+                    y.grad = None
+                    gxs = f.backward(grads.pop(y))
             else:
-                outputs = [ref() for ref in f.outputs]
                 gxs = f.backward(
-                    *[_grad_or_zeros(y, m) for y, m in zip(outputs, meta, strict=True)]
+                    *[
+                        _output_grad(y(), m, grads, retain_grad)
+                        for y, m in zip(f.outputs, meta, strict=True)
+                    ]
                 )
             if type(gxs) is not tuple:
                 gxs = (gxs,)
@@ -98,21 +113,65 @@ class Variable:
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
                     f"for {len(inputs)} inputs"
                 )
-            for x, gx in zip(inputs, gxs, strict=False):  # lengths checked just above
+            for i, (x, gx) in enumerate(zip(inputs, gxs, strict=False)):  # lengths checked
                 if gx is None:
                     continue
-                if type(gx) is not ndarray:
-                    gx = as_array(gx)  # numpy turns 0-d results into numpy scalars
-                # `+`, never `+=`: the old array may also be another Variable's grad.
-                x.grad = gx if x.grad is None else as_array(x.grad + gx)
+                gx = _checked_grad(f, i, x, gx)
                 creator = x.creator
-                if creator is not None and creator not in seen:
+                if creator is None:
+                    x.grad = _accumulated(x.grad, gx)
+                    continue
+                # `+`, never `+=`: the old array may also be another Variable's grad.
+                grads[x] = grads[x] + gx if x in grads else gx
+                if creator not in seen:
                     seen.add(creator)
                     heappush(heap, (-creator.generation, next(order), creator))
-            if not retain_grad:
-                for y in outputs:
-                    if y is not None:
-                        y.grad = None
+
+
+def _seed(y, grad):
+    """The gradient a pass starts from: ones of y's shape, or `grad` if it has that shape."""
+    if grad is None:
+        return np.ones_like(y.data)
+    grad = as_array(grad)
+    if grad.shape != y.data.shape:
+        raise ValueError(
+            f"backward: grad has shape {grad.shape}, but the Variable has shape {y.data.shape}"
+        )
+    return grad
+
+
+def _accumulated(old, g):
+    """What `.grad` holds after receiving `g`: an ndarray, never a numpy scalar."""
+    if old is not None:
+        g = old + g  # `+`, never `+=`: the old array may also be another Variable's grad
+    return g if type(g) is np.ndarray else as_array(g)
+
+
+def _output_grad(y, meta, grads, retain_grad):
+    """A multi-output Function's gradient for output `y` (None if the weak graph freed it)."""
+    g = None if y is None else grads.pop(y, None)
+    if g is None:
+        # An output that got no gradient, or that the weak graph already freed, gets zeros.
+        shape, dtype = meta
+        return np.zeros(shape, dtype)
+    y.grad = _accumulated(y.grad, g) if retain_grad else None
+    return g
+
+
+def _checked_grad(f, i, x, gx):
+    """`gx`, checked to have the shape of `f`'s input `i`, `x` (broadcasting ops sum their
+    gradients back to their inputs' shapes first: the check comes after)."""
+    try:
+        shape = gx.shape
+    except AttributeError:  # a Python number
+        gx = as_array(gx)
+        shape = gx.shape
+    if shape != x.data.shape:
+        raise ValueError(
+            f"{type(f).__name__}.backward returned a gradient of shape {shape} for input {i}, "
+            f"whose shape is {x.data.shape}"
+        )
+    return gx
 
 
 _new_variable = Variable.__new__
@@ -128,14 +187,6 @@ def _output(y):
     v.name = v.grad = v.creator = None
     v.generation = 0
     return v
-
-
-def _grad_or_zeros(y, meta):
-    # An output that got no gradient, or that the weak graph already freed, contributes zeros.
-    if y is not None and y.grad is not None:
-        return y.grad
-    shape, dtype = meta
-    return np.zeros(shape, dtype)
 
 
 def _data(x):
