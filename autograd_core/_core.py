@@ -4,6 +4,7 @@ The strong and the weak graph share every line here but one: the reference maker
 uses for its outputs (`_config.REF_MAKERS`: `weakref.ref`, or a strong holder called the same way).
 """
 
+import copy
 import heapq
 import itertools
 
@@ -126,6 +127,29 @@ class Variable:
                 if creator not in seen:
                     seen.add(creator)
                     heappush(heap, (-creator.generation, next(order), creator))
+
+    def __reduce__(self):
+        # Pickling (and copy, deepcopy) gives a detached leaf: the graph is never copied. A
+        # copied graph would share Functions with the original, or in the weak graph hold
+        # weakrefs to the original's outputs, and backpropagate into the wrong Variables.
+        return _leaf, (self.data, self.name, self.grad)
+
+    def __copy__(self):
+        return _leaf(_copy_array(self.data), self.name, _copy_array(self.grad))
+
+    def __deepcopy__(self, memo):
+        return _leaf(copy.deepcopy(self.data, memo), self.name, copy.deepcopy(self.grad, memo))
+
+
+def _leaf(data, name, grad):
+    """A Variable with no creator: what a copied or unpickled Variable becomes."""
+    v = Variable(data, name)
+    v.grad = grad
+    return v
+
+
+def _copy_array(a):
+    return None if a is None else a.copy()
 
 
 def _seed(y, grad):
@@ -285,6 +309,13 @@ class Function:
         self.outputs = [ref(y) for y in outputs]
         self._output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
         return outputs
+
+    def __reduce_ex__(self, protocol):
+        # Copying a Function would copy (or, in the weak graph, alias) part of a graph.
+        raise TypeError(
+            f"a {type(self).__name__} Function cannot be pickled or copied; copy or pickle "
+            "its Variables instead (each comes back as a leaf, detached from the graph)"
+        )
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
