@@ -80,14 +80,14 @@ class Variable:
         # not run yet: the creator takes it out when it runs. No local name holds a gradient
         # longer than it is needed: at 100,000 elements, one array more at the peak shows.
         grads = {self: _seed(self, grad)}
-        # Heap keyed by (-generation, insertion order): O(log V) per Function, and ties keep
-        # insertion order so runs are deterministic.
+        # Functions found and not yet run, keyed by (-generation, insertion order): O(log V)
+        # per Function, and ties keep insertion order so runs are deterministic.
+        heap = []
         order = itertools.count()
-        heap = [(-f.generation, next(order), f)]
         seen = {f}
         heappop, heappush = heapq.heappop, heapq.heappush
-        while heap:
-            f = heappop(heap)[2]
+        chain = _chain_path
+        while True:
             meta = f._output_meta
             if meta is None:  # one output: alive and with a grad whenever its creator is reached
                 y = f.outputs[0]()
@@ -106,6 +106,28 @@ class Variable:
                         for y, m in zip(f.outputs, meta, strict=True)
                     ]
                 )
+            # The chain path: f has one input x, and x's creator c has one output. If nothing
+            # else is pending, c is the next Function to run (every Function that could still
+            # add to x's gradient has a higher generation than c, so it has run) and cannot be
+            # found again (whatever runs later has a lower generation than c). So f's gradient
+            # goes straight to c, with no table, heap or `seen` set; the general path below
+            # would make the same calls in the same order.
+            while chain and not heap:
+                inputs = f.inputs
+                if len(inputs) != 1 or type(gxs) is tuple:
+                    break
+                x = inputs[0]
+                c = x.creator
+                if c is None or c._output_meta is not None:
+                    break
+                try:
+                    if gxs.shape != x.data.shape:
+                        break  # the general path raises the error
+                except AttributeError:  # None or a Python number: the general path's cases
+                    break
+                x.grad = _accumulated(x.grad, gxs) if retain_grad else None
+                f = c
+                gxs = f.backward(gxs)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             inputs = f.inputs
@@ -127,6 +149,9 @@ class Variable:
                 if creator not in seen:
                     seen.add(creator)
                     heappush(heap, (-creator.generation, next(order), creator))
+            if not heap:
+                return
+            f = heappop(heap)[2]
 
     def __reduce__(self):
         # Pickling (and copy, deepcopy) gives a detached leaf: the graph is never copied. A
@@ -197,6 +222,9 @@ def _checked_grad(f, i, x, gx):
         )
     return gx
 
+
+# Whether backward may take its chain path; the tests turn it off to compare the two paths.
+_chain_path = True
 
 _new_variable = Variable.__new__
 _ndarray = np.ndarray
