@@ -2,34 +2,24 @@
 
 Each setting is a context variable, so every thread (and every asyncio task) has its own, like
 PyTorch's grad mode. It is also read in half the time of a `threading.local` attribute: every op
-reads `enable_backprop`, and under no_grad that read is a visible part of an op's cost.
+reads one (`recording`, which the settings determine), and under no_grad that read is a visible
+part of an op's cost.
 """
 
 import contextvars
 import functools
+import operator
 import weakref
 
 import numpy as np
 
-
-class _StrongRef:
-    """Holds an object the way `weakref.ref` would be called, but keeps it alive.
-
-    A Function holding its outputs this way while each output holds its creator is the
-    Variable <-> Function reference cycle of the strong graph.
-    """
-
-    __slots__ = ("_obj",)
-
-    def __init__(self, obj):
-        self._obj = obj
-
-    def __call__(self):
-        return self._obj
-
-
 # How a Function holds its outputs, per graph kind: the one difference between the two graphs.
-REF_MAKERS = {"weak": weakref.ref, "strong": _StrongRef}
+# Either way, calling what it holds gives the output back. The weak graph holds a
+# `weakref.ref`. The strong graph holds the output's bound method `_self`, which returns the
+# output: made in C by attrgetter, with no Python call, and holding the output strongly, so a
+# Function and its output keep each other alive, the Variable <-> Function reference cycle of
+# the strong graph. (A holder class of our own costs a Python call per op.)
+REF_MAKERS = {"weak": weakref.ref, "strong": operator.attrgetter("_self")}
 GRAPHS = tuple(REF_MAKERS)
 
 # A new thread starts from the defaults: its context starts empty, unless
@@ -39,11 +29,11 @@ _VARS = {
     "enable_backprop": contextvars.ContextVar("enable_backprop", default=True),
     "graph": contextvars.ContextVar("graph", default="weak"),
 }
-# REF_MAKERS[graph], set beside graph so a recorded call reads one variable, not two and a dict.
-_ref = contextvars.ContextVar("ref", default=weakref.ref)
+# What an op needs to know, in one variable: None under no_grad, else REF_MAKERS[graph]. Set
+# beside the settings, so a recorded op reads one context variable, not two and a dict.
+_recording = contextvars.ContextVar("recording", default=weakref.ref)
 
-backprop_enabled = _VARS["enable_backprop"].get
-ref_maker = _ref.get
+recording = _recording.get
 
 
 def _get(name):
@@ -52,8 +42,7 @@ def _get(name):
 
 def _set(name, value):
     _VARS[name].set(value)
-    if name == "graph":
-        _ref.set(REF_MAKERS[value])
+    _recording.set(REF_MAKERS[_get("graph")] if _get("enable_backprop") else None)
 
 
 def _type_name(value):

@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 
-from ._config import backprop_enabled, ref_maker
+from ._config import recording
 
 
 def as_array(x):
@@ -62,6 +62,10 @@ class Variable:
 
     def cleargrad(self):
         self.grad = None
+
+    def _self(self):
+        # What the strong graph's Functions hold for their outputs: see _config.REF_MAKERS.
+        return self
 
     def backward(self, retain_grad=False, grad=None):
         """Backpropagate from this Variable, visiting Functions from the highest generation down.
@@ -227,7 +231,7 @@ def _checked_grad(f, i, x, gx):
 _chain_path = True
 
 _new_variable = Variable.__new__
-_ndarray = np.ndarray
+_ndarray, _generic, _asarray = np.ndarray, np.generic, np.asarray
 
 
 def _output(y):
@@ -254,17 +258,37 @@ def unary(cls):
     keeps a no_grad op within a few percent of the bare numpy expression.
     """
     forward = cls.forward
+    new_function = cls.__new__
 
     def op(x):
-        if backprop_enabled():
-            return cls()(x)
-        y = forward(x.data if type(x) is Variable else _data(x))
-        # `_output`, inlined: one call fewer per op is about 1% of a no_grad op at 100,000
-        # elements (the unary ops are the classic loop's).
+        ref = recording()
+        if ref is None:
+            y = forward(x.data if type(x) is Variable else _data(x))
+            # `_output`, inlined: one call fewer per op is about 1% of a no_grad op at 100,000
+            # elements (the unary ops are the classic loop's).
+            v = _new_variable(Variable)
+            v.data = y if type(y) is _ndarray else as_array(y)
+            v.name = v.grad = v.creator = None
+            v.generation = 0
+            return v
+        # Function.__call__ for one input and one output, inlined: a call less per op is a
+        # good part of a recorded op on a scalar.
+        if type(x) is not Variable:
+            x = as_variable(x)
+        y = forward(x.data)
+        if type(y) is not _ndarray:
+            # numpy turns 0-d results into numpy scalars; asarray is all these need.
+            y = _asarray(y) if isinstance(y, _generic) else as_array(y)
+        f = new_function(cls)
+        f.inputs = [x]
         v = _new_variable(Variable)
-        v.data = y if type(y) is _ndarray else as_array(y)
-        v.name = v.grad = v.creator = None
-        v.generation = 0
+        v.data = y
+        v.name = v.grad = None
+        v.creator = f
+        f.generation = generation = x.generation
+        v.generation = generation + 1
+        f.outputs = [ref(v)]
+        f._output_meta = None
         return v
 
     return _named(op, cls)
@@ -275,7 +299,7 @@ def binary(cls):
     forward = cls.forward
 
     def op(x0, x1):
-        if backprop_enabled():
+        if recording() is not None:
             return cls()(x0, x1)
         return _output(forward(_data(x0), _data(x1)))
 
@@ -310,7 +334,8 @@ class Function:
             inputs = [x if type(x) is Variable else as_variable(x) for x in inputs]
             ys = self.forward(*[x.data for x in inputs])
         outputs = [_output(y) for y in ys] if type(ys) is tuple else [_output(ys)]
-        if not backprop_enabled():
+        ref = recording()
+        if ref is None:
             # Keeping nothing lets intermediates die as soon as the next op has consumed them.
             self.inputs = self.outputs = self._output_meta = None
             self.generation = 0
@@ -321,7 +346,6 @@ class Function:
                 generation = x.generation
         self.generation = generation
         self.inputs = inputs
-        ref = ref_maker()
         if len(outputs) == 1:
             y = outputs[0]
             y.creator = self
