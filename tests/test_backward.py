@@ -10,6 +10,7 @@ import pytest
 from autograd_core import (
     Function,
     Variable,
+    _ops,
     add,
     exp,
     mul,
@@ -492,3 +493,17 @@ def test_broadcasting_ops_are_checked_after_summing_back_to_the_input_shape():
     y.backward()
     np.testing.assert_array_equal(x.grad, [4.0, 4.0, 4.0])
     np.testing.assert_array_equal(c.grad, [[6.0], [6.0]])
+
+
+@pytest.mark.parametrize("array_out", [True, False], ids=["out=...", "numpy<2.3"])
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "no_grad"])
+def test_0d_results_are_arrays_with_or_without_ufunc_array_output(monkeypatch, array_out, recorded):
+    # Before numpy 2.3 ufuncs have no `out=...`: the built-in forwards then give numpy scalars
+    # for 0-d inputs, which the ops turn into 0-d arrays.
+    if not array_out:
+        monkeypatch.setattr(_ops, "_ARRAY", None)
+    x = scalar(0.5)
+    with using_config("enable_backprop", recorded):
+        for y in (square(x), exp(x), neg(x), add(x, x), mul(x, x), sub(x, 1.0), x / 2.0):
+            assert type(y.data) is np.ndarray and y.shape == ()
+            assert (y.creator is not None) is recorded
