@@ -19,7 +19,7 @@ import numpy as np
 # output: made in C by attrgetter, with no Python call, and holding the output strongly, so a
 # Function and its output keep each other alive, the Variable <-> Function reference cycle of
 # the strong graph. (A holder class of our own costs a Python call per op.)
-REF_MAKERS = {"weak": weakref.ref, "strong": operator.attrgetter("_self")}
+REF_MAKERS = {"strong": operator.attrgetter("_self"), "weak": weakref.ref}
 GRAPHS = tuple(REF_MAKERS)
 
 # A new thread starts from the defaults: its context starts empty, unless

@@ -134,11 +134,13 @@ def test_public_names():
         "sub",
         "div",
         "pow",
+        "GRAPHS",
     }
-    assert len(autograd_core.__all__) == 15
+    assert len(autograd_core.__all__) == 16
     assert set(autograd_core.__all__) == expected
     for name in expected:
         assert getattr(autograd_core, name) is not None
+    assert autograd_core.GRAPHS == ("strong", "weak")
     namespace = {}
     exec("from autograd_core import *", namespace)
     assert set(namespace) - {"__builtins__"} == expected

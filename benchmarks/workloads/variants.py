@@ -5,9 +5,11 @@ import importlib.util
 import os
 from dataclasses import dataclass
 
+from autograd_core import GRAPHS
+
 from ..measure.probes import MIB
 
-OURS = ("strong", "weak")
+OURS = GRAPHS  # our two graphs, in autograd_core's order: ("strong", "weak")
 MODES = ("backprop", "backward", "no_grad")
 # Peers and the modes each can run (HIPS autograd records a graph only inside `grad`).
 PEERS = {
