@@ -16,6 +16,19 @@ from typing import Any, TypedDict
 
 from . import paths
 from .errors import HarnessError
+from .shapes import (
+    FLAG,
+    OBJECT,
+    TEXT,
+    ShapeError,
+    list_of,
+    map_of,
+    nullable,
+    number,
+    one_of,
+    record,
+    whole,
+)
 
 SCHEMA = 1
 RESULTS_DIR = paths.RESULTS_DIR
@@ -197,18 +210,121 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
+# What `load` accepts, field by field and section by section (see shapes.py for the words):
+# a reader may use any field listed here without checking its type. Add a field in one line.
+ENVIRONMENT = record(
+    {
+        "python": TEXT,
+        "python_implementation": TEXT,
+        "packages": map_of(nullable(TEXT)),
+        "gc_thresholds": list_of(whole(0)),
+        "os": TEXT,
+        "cpu": TEXT,
+        "cores": nullable(whole(1)),
+        "ram_mib": number(0),
+        "git_commit": nullable(TEXT),
+        "command": TEXT,
+        "started": TEXT,
+        "finished": nullable(TEXT),
+        "kernel_peak": TEXT,
+    }
+)
+SETTINGS = record(
+    {
+        "iters": whole(1),
+        "size": whole(1),
+        "depth": whole(1),
+        "repeat": whole(1),
+        "seed": whole(0),
+        "interval_s": number(0),
+        "gc_enabled": FLAG,
+        "gc_threshold": nullable(whole(1)),
+        "mem_limit_mib": number(0),
+        "retain_grad": FLAG,
+        "timeout_s": number(0),
+    }
+)
+GC = record(
+    {
+        "enabled": FLAG,
+        "threshold": list_of(whole(0)),
+        "collections": list_of(whole(0), length=3),
+        "collected": whole(0),
+        "pause_s": number(0),
+        "events": list_of(
+            record(
+                {
+                    "iter": whole(),
+                    "generation": whole(0, 2),
+                    "collected": whole(0),
+                    "pause_s": number(0),
+                }
+            )
+        ),
+    }
+)
+TIMELINE = record(
+    {
+        "interval_s": number(0),
+        "t": list_of(number()),
+        "rss_mib": list_of(number()),
+        "iter": list_of(whole()),
+    }
+)
+SPREAD = record(
+    {
+        "median": nullable(number()),
+        "min": nullable(number()),
+        "max": nullable(number()),
+        "values": list_of(number()),
+    }
+)
+VARIANT = record(
+    {
+        "name": TEXT,
+        "impl": TEXT,
+        "mode": TEXT,
+        "status": one_of(*STATUSES),
+        "error": nullable(TEXT),
+        **{count: nullable(whole(0)) for count in COUNTS},
+        **{f.name: nullable(number()) for f in FIGURES},
+        "gc": nullable(GC),
+        "timeline": nullable(TIMELINE),
+        "extra": nullable(OBJECT),
+        "repeats": map_of(SPREAD),
+        "warnings": list_of(TEXT),
+    },
+    required=("status",),
+)
+RESULTS = record(
+    {
+        "complete": FLAG,
+        "interrupted": nullable(TEXT),
+        "environment": ENVIRONMENT,
+        "settings": SETTINGS,
+    }
+)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def load(path):
-    """The results dict in `path`; ResultsError naming the file if it is not a schema-1 file."""
+    """The results dict in `path`; ResultsError naming the file and the field when it is not a
+    schema-1 file whose every field has its shape (the tables above)."""
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as f:
-            data = json.load(f)
+            data = json.load(f, parse_constant=_refuse_constant)
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such results file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ResultsError(f"{path}: cannot read it ({e})") from None
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}: not valid JSON ({e}); the file is corrupt") from None
+    except ValueError as e:  # NaN or Infinity: Python writes them, JSON has no such numbers
+        raise ResultsError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(data, dict):
         raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}")
     if "schema" not in data:
@@ -220,28 +336,21 @@ def load(path):
     variants = data.get("variants")
     if not isinstance(variants, list):
         raise ResultsError(f"{path}: no 'variants' list")
-    for i, variant in enumerate(variants):
-        if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
-            raise ResultsError(f"{path}: variant #{i + 1} has no name")
-        _check_variant(path, variant)
+    try:
+        RESULTS.check(data, "")
+        for i, variant in enumerate(variants):
+            if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
+                shown = json.dumps(variant)[:60]
+                raise ShapeError(f"variant #{i + 1} has no name (variants[{i}] is {shown})")
+            try:
+                VARIANT.check(variant, "")
+            except ShapeError as e:
+                raise ShapeError(f"variant {variant['name']!r}: {e}") from None
+    except ShapeError as e:
+        raise ResultsError(f"{path}: {e}") from None
     for section in ("environment", "settings"):
-        if not isinstance(data.setdefault(section, {}), dict):
-            raise ResultsError(f"{path}: '{section}' is not an object")
+        data.setdefault(section, {})
     return data
-
-
-def _check_variant(path, variant):
-    # Readers format these figures as numbers; a string here is a broken file, not a crash later.
-    name = variant["name"]
-    if variant.get("status") not in STATUSES:
-        raise ResultsError(
-            f"{path}: variant {name!r} has status {variant.get('status')!r}, "
-            f"expected one of {', '.join(STATUSES)}"
-        )
-    for key in (*COUNTS, *FIGURE):
-        value = variant.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ResultsError(f"{path}: variant {name!r}: {key} is {value!r}, not a number")
 
 
 def newest_valid(results_dir=RESULTS_DIR):

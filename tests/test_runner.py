@@ -111,8 +111,8 @@ def test_missing_peer_is_skipped_with_the_reason(monkeypatch):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["run", "--iters", "-1"], "--iters: expected a whole number >= 1, got -1"),
-        (["run", "--size", "0"], "--size: expected a whole number >= 1, got 0"),
+        (["run", "--iters", "-1"], "--iters: expected a whole number from 1 to 1000000000, got -1"),
+        (["run", "--size", "0"], "--size: expected a whole number from 1 to 1000000000, got 0"),
         (["run", "--only", "bogus"], "--only 'bogus' matches no variant; allowed:"),
         (["run", "--no-gc", "--gc-threshold", "5"], "contradict"),
         (["run", "--mem-limit", "-5"], "expected a number > 0, got -5"),
@@ -129,8 +129,8 @@ def test_bad_run_flags_exit_2_with_a_message(argv, message, capsys):
     "argv, message",
     [
         (["--mode", "no_grad", "--retain-grad"], "--retain-grad needs --mode backward"),
-        (["--size", "0"], "--size: expected a whole number >= 1, got 0"),
-        (["--iters", "-3"], "--iters: expected a whole number >= 1, got -3"),
+        (["--size", "0"], "--size: expected a whole number from 1 to 1000000000, got 0"),
+        (["--iters", "-3"], "--iters: expected a whole number from 1 to 1000000000, got -3"),
         (["--impl", "numpy", "--mode", "backward"], "--impl numpy records no graph"),
         (["--impl", "autograd", "--mode", "no_grad"], "--impl autograd supports --mode backward"),
         (["--impl", "bogus"], "invalid choice: 'bogus'"),
