@@ -120,6 +120,12 @@ def text(figure, value):
     return f"{value:.{figure.digits}f} {figure.unit}"
 
 
+def error_summary(text):
+    """The last line of a variant's error: a traceback's last line names the exception."""
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
 def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> VariantRecord:
     """A record before measuring: status ok, every figure null but the floor."""
     record = VariantRecord(

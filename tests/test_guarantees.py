@@ -204,3 +204,72 @@ def test_a_run_in_which_every_variant_failed_exits_1(tmp_path, capsys):
     assert "no variant was measured (1 exceeded_limit)" in capsys.readouterr().err
     (path,) = tmp_path.glob("*.json")
     assert results.load(path)["variants"][0]["status"] == "exceeded_limit"
+
+
+# --- the gate fails whenever it cannot vouch for the new run -----------------------------------
+
+
+def gate_variant(name, status="ok", tracemalloc_peak=7.5, kernel_peak=39.0, error=None):
+    return {
+        "name": name,
+        "status": status,
+        "error": error,
+        "tracemalloc_peak_mib": tracemalloc_peak,
+        "kernel_peak_rss_mib": kernel_peak,
+    }
+
+
+def gate_file(folder, name, variants, complete=True):
+    data = {"schema": 1, "complete": complete, "variants": variants}
+    return results.write_atomic(folder / name, data)
+
+
+BEFORE = [gate_variant("numpy", tracemalloc_peak=3.05), gate_variant("weak-backprop")]
+
+
+@pytest.mark.parametrize(
+    ("new_variants", "reason"),
+    [
+        (
+            [BEFORE[0], gate_variant("weak-backprop", "exceeded_limit", None, None)],
+            "weak-backprop went from ok to exceeded_limit",
+        ),
+        (
+            [BEFORE[0], gate_variant("weak-backprop", "error", None, None, "Trace\nMemoryError")],
+            "weak-backprop went from ok to error: MemoryError",
+        ),
+        ([BEFORE[0]], "weak-backprop is missing from NEW"),
+        ([], "NEW holds no variants"),
+        (
+            [BEFORE[0], gate_variant("weak-backprop", tracemalloc_peak=None)],
+            "weak-backprop has no tracemalloc_peak_mib in NEW",
+        ),
+        (
+            [BEFORE[0], gate_variant("weak-backprop", kernel_peak=None)],
+            "weak-backprop has no kernel_peak_rss_mib in NEW",
+        ),
+    ],
+)
+def test_the_gate_fails_on_what_it_cannot_vouch_for(tmp_path, capsys, new_variants, reason):
+    old = gate_file(tmp_path, "old.json", BEFORE)
+    new = gate_file(tmp_path, "new.json", new_variants, complete=False)
+    assert cli.main(["compare", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL: {reason}" in out and "OK" not in out
+
+
+def test_the_gate_fails_on_an_empty_old_file_too(tmp_path, capsys):
+    old = gate_file(tmp_path, "old.json", [])
+    new = gate_file(tmp_path, "new.json", BEFORE)
+    assert cli.main(["compare", str(old), str(new)]) == 1
+    assert "FAIL: OLD holds no variants" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
+def test_the_gate_refuses_a_file_with_nan_or_infinite_peaks(tmp_path, capsys, number):
+    old = gate_file(tmp_path, "old.json", BEFORE)
+    new = tmp_path / "new.json"
+    new.write_text(old.read_text().replace("3.05", number))
+    assert cli.main(["compare", str(old), str(new)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and str(new) in captured.err
