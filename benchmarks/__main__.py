@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import paths
-from .errors import HarnessError
+from .errors import HarnessError, Interrupted, stop_on_signals
 from .measure import argtypes
 
 
@@ -166,6 +166,13 @@ def _time_suite(reports_dir, peers):
     return path, code
 
 
+def _check_writable(folder):
+    try:
+        paths.check_writable(folder)
+    except OSError as e:
+        raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
+
+
 def _cmd_run(args):
     _, data = _measure(args)
     return 1 if _all_failed(data) else 0
@@ -187,6 +194,7 @@ def _cmd_compare(args):
 
 
 def _cmd_all(args):
+    _check_writable(args.reports_dir)  # before minutes of measuring, not after
     path, data = _measure(args)
     bench, speed_code = None, 0
     if not (args.no_speed or args.only):
@@ -239,9 +247,13 @@ def main(argv=None):
         argv.insert(0, "all")
     args = make_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with stop_on_signals():
+            return args.run(args)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except Interrupted as e:
+        print(f"error: {e}{'; ' + e.note if e.note else ''}", file=sys.stderr)
         return e.exit_code
 
 

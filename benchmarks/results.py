@@ -6,6 +6,7 @@ and the progress lines all read that one table. Files are written whole or not a
 back with an error that names the file.
 """
 
+import errno
 import json
 import math
 import os
@@ -106,6 +107,7 @@ class VariantRecord(TypedDict, total=False):
     timeline: dict[str, Any] | None  # interval_s and the samples: t, rss_mib, iter
     extra: dict[str, Any]  # what the workload reports of itself (a peer's threads, a shim)
     repeats: dict[str, dict[str, Any]]  # per repeated figure: median, min, max, values
+    warnings: list[str]  # a figure left out and why, e.g. too few RSS samples for a peak
 
 
 def text(figure, value):
@@ -134,6 +136,7 @@ def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> Va
     )  # fmt: skip
     record.update({f.name: None for f in FIGURES})
     record.update(live_array_floor_mib=live_array_floor_mib, gc=None, timeline=None, extra={})
+    record["warnings"] = []  # figures left out, and why
     return record
 
 
@@ -186,7 +189,37 @@ def write_bytes_atomic(path, content):
     A temporary file in the same folder, then a rename; a function is called only once that
     file exists, so an error while making the content leaves no trace either.
     """
-    path = Path(path)
+    write_files_atomic({Path(path): content})
+    return Path(path)
+
+
+def write_files_atomic(files):
+    """Write every file of `files` ({path: bytes, a function making them, or None to remove
+    it}) or none: all are written to temporary files beside their targets first, and only when
+    every one is on disk (and no target is a folder) are they renamed into place."""
+    staged = []
+    try:
+        for path, content in files.items():
+            if content is None:
+                continue
+            if path.is_dir():  # a rename onto it would fail after the others had replaced theirs
+                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+            staged.append((_stage(path, content), path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for path, content in files.items():
+        if content is None:
+            path.unlink(missing_ok=True)
+    for folder in {path.parent for path in files}:
+        _fsync_dir(folder)  # make the renames themselves survive a power cut
+
+
+def _stage(path, content):
+    """A temporary file beside `path` holding `content`, synced to disk; its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -195,12 +228,10 @@ def write_bytes_atomic(path, content):
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are for anyone to read
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)  # make the rename itself survive a power cut
-    return path
+    return tmp
 
 
 def _fsync_dir(folder):
@@ -359,6 +390,17 @@ def load(path):
     return data
 
 
+def load_measured(path):
+    """`load`, refusing a file that holds no variant yet: a name a run has reserved (see
+    paths.timestamped), its run still going or stopped before its first variant."""
+    data = load(path)
+    if not data["variants"] and data.get("complete") is False:
+        raise ResultsError(
+            f"{path}: no variant measured yet (a run still going, or stopped before its first)"
+        )
+    return data
+
+
 def newest_valid(results_dir=RESULTS_DIR):
     """(path, data, skipped): the newest loadable results file, and one message per newer file
     that could not be loaded. ResultsError when there is none."""
@@ -367,7 +409,7 @@ def newest_valid(results_dir=RESULTS_DIR):
         raise ResultsError(
             f"no results in {results_dir}: run `python -m benchmarks run` first to measure"
         )
-    path, data, skipped = paths.newest_valid(reversed(files), load, ResultsError)
+    path, data, skipped = paths.newest_valid(reversed(files), load_measured, ResultsError)
     if path is None:
         raise ResultsError(
             f"no valid results file in {results_dir} ({'; '.join(skipped)}): "

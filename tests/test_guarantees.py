@@ -1,19 +1,29 @@
 """What the harness promises under concurrency, signals, odd flags and bad files (the README's
 "Guarantees"): each test here reproduces one way the harness used to fail."""
 
+import concurrent.futures
 import copy
+import datetime as dt
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
+import numpy as np
+import psutil
 import pytest
 from report_samples import benchmark_json, make_results, write
 
 from benchmarks import __main__ as cli
-from benchmarks import results
-from benchmarks.measure import runner
+from benchmarks import paths, results
+from benchmarks.errors import HarnessError
+from benchmarks.measure import matrix, runner
+from benchmarks.measure.settings import Settings
 from benchmarks.report import pytest_bench, render
+from benchmarks.workloads import variants as V
 
 INF = "__infinity__"  # written as 1e400: valid JSON syntax that Python reads as infinity
 ODD_VALUES = ("abc", [1], {"a": 1}, None, True, INF, -1, 0.5)
@@ -67,9 +77,9 @@ def odd_files(data, refused_error, load, tmp_path):
                 )
             else:
                 accepted.setdefault(json.dumps(value), []).append(path)
-    for value, paths in accepted.items():
+    for value, changed in accepted.items():
         combined = data
-        for path in outermost(paths):
+        for path in outermost(changed):
             combined = replaced(combined, path, json.loads(value))
         yield value, combined
 
@@ -273,3 +283,238 @@ def test_the_gate_refuses_a_file_with_nan_or_infinite_peaks(tmp_path, capsys, nu
     assert cli.main(["compare", str(old), str(new)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and str(new) in captured.err
+
+
+# --- one results file per run, its name taken when chosen --------------------------------------
+
+TINY = ["--iters", "50", "--size", "1000"]
+
+
+def test_names_chosen_at_once_are_all_different_and_all_taken(tmp_path):
+    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        chosen = list(pool.map(lambda _: paths.timestamped(tmp_path, now=now), range(16)))
+    assert len(set(chosen)) == 16
+    assert sorted(chosen) == paths.json_files(tmp_path)
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+def start_run(tmp_path, *argv):
+    """`python -m benchmarks run ...` in its own process; its temporary folders in tmp_path."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks", "run", *argv],
+        cwd=paths.PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch), "NO_COLOR": "1"},
+    )
+
+
+def test_two_runs_into_one_folder_keep_both_results(tmp_path):
+    out = tmp_path / "results"
+    runs = [
+        start_run(tmp_path, "--only", name, *TINY, "--results-dir", str(out))
+        for name in ("numpy", "weak-no_grad")
+    ]
+    printed = [run.communicate()[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    files = paths.json_files(out)
+    assert len(files) == 2 and {f"results: {f}\n" for f in files} == set(printed)
+    names = sorted(results.load(f)["variants"][0]["name"] for f in files)
+    assert names == ["numpy", "weak-no_grad"]
+
+
+def test_a_reserved_file_reads_as_an_unfinished_run_and_the_report_skips_it(tmp_path):
+    reports = tmp_path / "reports"
+    write(reports / "results" / "20261122T120000Z.json", sample_results())
+    data = {"schema": 1, "complete": False, "environment": {}, "settings": {}, "variants": []}
+    reserved = matrix.reserve(reports / "results", data)
+    assert results.load(reserved)["variants"] == []
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text()
+    notice = re.search(r'class="box notice".*?</div>', html, re.S).group(0)
+    assert reserved.name in notice and "20261122T120000Z.json" in html
+
+
+# --- the memory limit and the timeout hold whatever the sampling interval ---------------------
+
+
+def test_the_memory_limit_holds_with_a_long_sampling_interval():
+    # With the GC off the strong graph keeps every iteration's arrays: far past 100 MiB at 3000.
+    settings = Settings(iters=3000, size=10_000, gc_enabled=False, mem_limit_mib=100, interval_s=30)
+    r = runner.measure(V.parse("strong-backprop"), settings)
+    assert r["status"] == "exceeded_limit" and "limit of 100 MiB" in r["error"]
+    assert 0 < r["iters_done"] < 3000
+
+
+def test_the_timeout_holds_with_a_long_sampling_interval():
+    # A loop of a few seconds: longer than the timeout, and over before the first wake-up of a
+    # watcher that only looked when it sampled (it then reported the run as ok).
+    settings = Settings(iters=300_000, size=1000, timeout_s=1, interval_s=30)
+    r = runner.measure(V.parse("numpy"), settings)
+    assert r["status"] == "error" and r["error"].startswith("timed out after 1 s")
+    assert r["iters_done"] < 300_000
+
+
+def test_a_limit_passed_between_two_checks_still_counts(monkeypatch):
+    # The watcher looks every 2 s here: the child passes the limit and ends unseen; its own
+    # high-water mark, read as it ends, still tells.
+    monkeypatch.setattr(runner, "CHECK_S", 2.0)
+    settings = Settings(iters=400, size=10_000, gc_enabled=False, mem_limit_mib=60, interval_s=30)
+    r = runner.measure(V.parse("strong-backprop"), settings)
+    assert r["status"] == "exceeded_limit"
+
+
+def test_too_few_samples_give_no_sampled_peak_and_say_why():
+    r = runner.measure(V.parse("numpy"), Settings(iters=50, size=1000, interval_s=30))
+    assert r["status"] == "ok"
+    assert r["peak_rss_mib"] is None and r["peak_increment_mib"] is None
+    (warning,) = r["warnings"]
+    assert "fewer than 5" in warning and "every 30 s" in warning
+    assert r["kernel_peak_rss_mib"] is not None and r["tracemalloc_peak_mib"] is not None
+
+
+# --- the kernel peak is the child's own ------------------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")
+@pytest.mark.parametrize("mem_limit_mib", [10_000, 1])  # runs to the end; killed at once
+def test_the_kernel_peak_does_not_count_a_large_parent(mem_limit_mib):
+    # 400 MiB held (and touched) here, in the parent: a child of about 35 MiB reported 430
+    # when the figure was ru_maxrss, which counts what the process held before its exec.
+    ballast = np.ones(400 * 2**20 // 8)
+    settings = Settings(iters=50, size=1000, mem_limit_mib=mem_limit_mib)
+    p = runner.run_pass(V.parse("numpy"), settings)
+    assert p.status == ("ok" if mem_limit_mib > 1 else "exceeded_limit")
+    assert p.kernel_peak_rss_mib is not None and p.kernel_peak_rss_mib < 200
+    del ballast
+
+
+# --- signals: the child never outlives the run, partial results are kept ----------------------
+
+
+def gone(process):
+    """Ended: no longer there, or a zombie (dead, its exit status not yet collected)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def wait_for(condition, what, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def measuring_second_variant(tmp_path):
+    """A run whose first variant is in its file and whose second is measuring: (run, its
+    child loop.py, the results folder). Killed afterwards, whatever the test did."""
+    out = tmp_path / "results"
+    # numpy's 20,000 iterations take a fraction of a second; the strong graph's, seconds.
+    run = start_run(
+        tmp_path, "--only", "numpy", "strong-backprop", "--iters", "20000", "--size", "1000",
+        "--results-dir", str(out),
+    )  # fmt: skip
+
+    def first_variant_kept():
+        files = paths.json_files(out)
+        try:
+            return files and results.load(files[0])["variants"]
+        except results.ResultsError:
+            return False  # caught between the reservation and its first write
+
+    try:
+        wait_for(first_variant_kept, "the first variant")
+        wait_for(lambda: psutil.Process(run.pid).children(), "the second variant's child")
+        (child,) = psutil.Process(run.pid).children()
+        yield run, child, out
+    finally:
+        if run.poll() is None:
+            run.kill()
+        run.communicate()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_the_run_alone_stops_its_child_and_keeps_what_was_measured(
+    tmp_path, measuring_second_variant, signum
+):
+    run, child, out = measuring_second_variant
+    run.send_signal(signum)  # to the run alone, not its process group
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 128 + signum
+    assert f"interrupted by {signal.Signals(signum).name}" in err
+    assert gone(child)
+    (path,) = paths.json_files(out)
+    data = results.load(path)
+    assert data["complete"] is False and data["interrupted"] == signal.Signals(signum).name
+    assert [v["name"] for v in data["variants"]] == ["numpy"] and str(path) in err
+    assert not list(out.glob(".*")) and not list((tmp_path / "scratch").iterdir())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_run_takes_its_child_with_it(measuring_second_variant):
+    run, child, _ = measuring_second_variant
+    run.kill()
+    run.communicate()
+    wait_for(lambda: gone(child), "the child to die with its parent", seconds=60)
+
+
+# --- unwritable outputs: refused before measuring; the report writes all its files or none -----
+
+
+def not_measured(*args, **kwargs):
+    raise AssertionError("a variant was measured before the output was checked")
+
+
+@pytest.mark.parametrize("command", ["run", "all"])
+def test_an_unwritable_output_folder_is_refused_before_measuring(
+    tmp_path, monkeypatch, capsys, command
+):
+    monkeypatch.setattr(runner, "measure", not_measured)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    folder = "--results-dir" if command == "run" else "--reports-dir"
+    argv = [command, "--only", "numpy", *TINY, folder, str(a_file / "results")]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write") and str(a_file) in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_results_folder_is_refused_before_measuring(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "measure", not_measured)
+    tmp_path.chmod(0o500)
+    try:
+        assert cli.main(["run", "--only", "numpy", *TINY, "--results-dir", str(tmp_path)]) == 2
+    finally:
+        tmp_path.chmod(0o700)
+    assert str(tmp_path) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("obstacle", ["index.html is a folder", "a PNG is a folder"])
+def test_the_report_writes_every_file_or_none(tmp_path, obstacle):
+    reports = tmp_path / "reports"
+    write(reports / "results" / "20261123T120000Z.json", sample_results())
+    old_png = reports / "peak_mib.png"
+    old_png.write_bytes(b"the previous plot")
+    (reports / ("index.html" if obstacle.startswith("index") else "rss_over_time.png")).mkdir()
+    before = sorted(p.name for p in reports.iterdir())
+    with pytest.raises(HarnessError, match=r"cannot write the report.*nothing was changed"):
+        render(reports_dir=reports, repo_root=tmp_path)
+    assert old_png.read_bytes() == b"the previous plot"
+    assert sorted(p.name for p in reports.iterdir()) == before  # no temporary file either
+
+
+def test_a_report_folder_inside_a_file_is_refused_with_exit_2(tmp_path, capsys):
+    write(tmp_path / "reports" / "results" / "20261123T120000Z.json", sample_results())
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    results_file = str(tmp_path / "reports" / "results" / "20261123T120000Z.json")
+    argv = ["report", "--results", results_file, "--reports-dir", str(a_file / "reports")]
+    assert cli.main(argv) == 2
+    assert "cannot write the report" in capsys.readouterr().err

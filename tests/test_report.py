@@ -275,12 +275,10 @@ def test_new_results_paths_are_unique_and_sort_in_time_order(tmp_path):
     now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     first = paths.timestamped(tmp_path, now=now)
     assert first.name == "20261123T120000Z.json"
-    first.write_text("{}")
     second = paths.timestamped(tmp_path, now=now)
-    second.write_text("{}")
     later = paths.timestamped(tmp_path, now=now + dt.timedelta(seconds=1))
-    assert paths.json_files(tmp_path) == [first, second]
-    assert sorted([later.name, second.name, first.name]) == [first.name, second.name, later.name]
+    assert paths.json_files(tmp_path) == [first, second, later]  # each reserved when chosen
+    assert json.loads(first.read_text()) == {"complete": False}
 
 
 def test_write_atomic_never_leaves_a_partial_file(tmp_path):

@@ -1,8 +1,10 @@
-"""Runs a matrix of variants and writes one results file, rewritten whole after every variant
-so an interrupted run still leaves valid JSON with what was measured."""
+"""Runs a matrix of variants and writes one results file: reserved before the first variant,
+rewritten whole after every variant, and marked `interrupted` when a signal stops the run, so
+an interrupted run still leaves valid JSON with what was measured."""
 
 import gc
 import importlib.metadata
+import json
 import os
 import platform
 import shlex
@@ -13,8 +15,9 @@ from datetime import UTC, datetime
 import psutil
 
 from .. import paths, results
+from ..errors import HarnessError, Interrupted
 from . import runner
-from .probes import MIB
+from .probes import KERNEL_PEAK, MIB
 from .progress import make_display
 
 PACKAGES = (
@@ -79,6 +82,7 @@ def environment(command):
         "cores": os.cpu_count(),
         "ram_mib": psutil.virtual_memory().total / MIB,
         "git_commit": _git_commit(),
+        "kernel_peak": KERNEL_PEAK,
         "command": command,
         "started": _now(),
         "finished": None,
@@ -95,16 +99,36 @@ def run(variants, settings, results_dir=results.RESULTS_DIR, command=None):
         "settings": settings.as_json(),
         "variants": [],
     }
-    path = paths.timestamped(results_dir)
+    path = reserve(results_dir, data)
     display = make_display(len(variants), settings)
-    with display:
-        for variant in variants:
-            with display.variant(variant.name) as on_progress:
-                record = runner.measure(variant, settings, on_progress)
-            display.done(record)
-            data["variants"].append(record)
-            results.write_atomic(path, data)
+    try:
+        with display:
+            for variant in variants:
+                with display.variant(variant.name) as on_progress:
+                    record = runner.measure(variant, settings, on_progress)
+                display.done(record)
+                data["variants"].append(record)
+                results.write_atomic(path, data)
+    except Interrupted as stop:  # the variant being measured is lost; those before are kept
+        data["interrupted"] = stop.name
+        data["environment"]["finished"] = _now()
+        results.write_atomic(path, data)
+        stop.note = f"the {len(data['variants'])} variant(s) measured before are in {path}"
+        raise
     data["complete"] = True
     data["environment"]["finished"] = _now()
     results.write_atomic(path, data)
     return path, data
+
+
+def reserve(results_dir, data):
+    """The results file's name, taken now with `data` in it (an unfinished run), so two runs
+    into one folder never share a file and an unwritable folder is found before measuring."""
+    content = (json.dumps(data, indent=2, allow_nan=False) + "\n").encode("utf-8")
+    try:
+        return paths.timestamped(results_dir, content=content)
+    except OSError as e:
+        raise HarnessError(
+            f"cannot write a results file into {results_dir} ({e.strerror or e}): "
+            "choose a writable folder with --results-dir"
+        ) from None
