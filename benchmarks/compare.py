@@ -181,7 +181,12 @@ def run(args):
     print(f"comparing {old_path} (old) -> {new_path} (new), max growth {args.max_growth:g}%")
     for path, data in ((old_path, old), (new_path, new)):
         if data.get("complete") is False:
-            print(f"note: {path} is incomplete: its run was interrupted")
+            how = (
+                f"interrupted by {data['interrupted']}"
+                if data.get("interrupted")
+                else ("still running, or stopped without a word")
+            )
+            print(f"note: {path} is incomplete: its run was {how}")
     for note in _differences(old, new):
         print(note)
     comparison = compare(old, new, args.max_growth)

@@ -93,9 +93,9 @@ def sample_results():
     )
     data["complete"] = True
     data["settings"]["timeout_s"] = 600.0
-    numpy = data["variants"][0]
-    numpy["repeats"] = {"peak_rss_mib": {"median": 30.0, "min": 29.0, "max": 31.0, "values": [30]}}
-    numpy["warnings"] = ["a note"]
+    strong = data["variants"][0]
+    strong["repeats"] = {"peak_rss_mib": {"median": 30.0, "min": 29.0, "max": 31.0, "values": [30]}}
+    strong["warnings"] = ["a note"]
     return data
 
 
@@ -518,3 +518,18 @@ def test_a_report_folder_inside_a_file_is_refused_with_exit_2(tmp_path, capsys):
     argv = ["report", "--results", results_file, "--reports-dir", str(a_file / "reports")]
     assert cli.main(argv) == 2
     assert "cannot write the report" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_and_a_missing_peak_say_so_on_the_page_and_in_the_gate(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    data = {**sample_results(), "complete": False, "interrupted": "SIGTERM"}
+    path = write(reports / "results" / "20261123T120000Z.json", data)
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text()
+    notice = re.search(r'class="box notice".*?</div>', html, re.S).group(0)
+    assert "was interrupted by SIGTERM" in notice
+    row = re.search(r'<tr data-variant="strong-backprop".*?</tr>', html, re.S).group(0)
+    assert "a note" in row  # the variant's warning, beside its status
+    cli.main(["compare", str(path), str(path)])
+    assert f"note: {path} is incomplete: its run was interrupted by SIGTERM" in (
+        capsys.readouterr().out
+    )

@@ -100,8 +100,13 @@ def _choose_results(results, results_dir):
         path, data, skipped = Path(results), results_files.load(results), []
     notices = []
     if data.get("complete") is False:  # the engine rewrites the file after every variant
+        how = (
+            f"was interrupted by {data['interrupted']}"
+            if data.get("interrupted")
+            else "has not finished (or was stopped without a word)"
+        )
         notices.append(
-            f"{path.name} is from a run that has not finished (or was interrupted): it holds"
+            f"{path.name} is from a run that {how}: it holds"
             f" {len(data['variants'])} variant(s) so far."
         )
     if skipped:
