@@ -23,6 +23,7 @@ from benchmarks.errors import HarnessError
 from benchmarks.measure import matrix, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.report import pytest_bench, render
+from benchmarks.suite import speed
 from benchmarks.workloads import variants as V
 
 INF = "__infinity__"  # written as 1e400: valid JSON syntax that Python reads as infinity
@@ -533,3 +534,13 @@ def test_an_interrupted_run_and_a_missing_peak_say_so_on_the_page_and_in_the_gat
     assert f"note: {path} is incomplete: its run was interrupted by SIGTERM" in (
         capsys.readouterr().out
     )
+
+
+def test_a_speed_file_still_being_timed_is_skipped_for_the_newest_finished_one(tmp_path):
+    folder = tmp_path / "speed"
+    done = write(folder / "20261122T120000Z.json", benchmark_json([("test_a", "g", 1e-4, {})]))
+    reserved = paths.timestamped(folder, content=speed.RESERVED)
+    run, warnings = pytest_bench.newest(tmp_path, speed_dir=folder)
+    assert run.path == done
+    (warning,) = warnings
+    assert reserved.name in warning and "still running" in warning
