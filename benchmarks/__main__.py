@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import paths
-from .errors import HarnessError
-from .measure.argtypes import positive_float, positive_int
+from .errors import HarnessError, Interrupted, stop_on_signals
+from .measure import argtypes
 
 
 def _add_workload_options(p):
@@ -23,38 +23,41 @@ def _add_workload_options(p):
         metavar="NAME",
         help="variants to run: names (weak-backprop), implementations (strong) or modes",
     )
-    p.add_argument("--iters", type=positive_int, default=d.iters)
-    p.add_argument("--size", type=positive_int, default=d.size, help="elements per array")
-    p.add_argument("--depth", type=positive_int, default=d.depth, help="squares per iteration")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--iters", type=argtypes.iters, default=d.iters)
+    p.add_argument("--size", type=argtypes.size, default=d.size, help="elements per array")
+    p.add_argument("--depth", type=argtypes.depth, default=d.depth, help="squares per iteration")
+    p.add_argument("--seed", type=argtypes.seed, default=d.seed)
     p.add_argument(
         "--repeat",
-        type=positive_int,
+        type=argtypes.repeat,
         default=d.repeat,
         help="measure each variant N times; keep median, min and max",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic GC in every child")
     p.add_argument(
-        "--gc-threshold", type=positive_int, metavar="N", help="gc threshold0 in every child"
+        "--gc-threshold",
+        type=argtypes.gc_threshold,
+        metavar="N",
+        help="gc threshold0 in every child",
     )
     p.add_argument(
         "--mem-limit",
-        type=positive_float,
+        type=argtypes.positive_float,
         metavar="MIB",
         default=d.mem_limit_mib,
         help=f"kill a child whose RSS passes this (default half the RAM: {d.mem_limit_mib:.0f})",
     )
     p.add_argument(
         "--interval",
-        type=positive_float,
+        type=argtypes.interval,
         metavar="SECONDS",
         default=d.interval_s,
         help=f"RSS sampling period (default {d.interval_s})",
     )
     p.add_argument(
         "--timeout",
-        type=positive_float,
+        type=argtypes.positive_float,
         metavar="SECONDS",
         default=d.timeout_s,
         help="kill a child that runs longer than this",
@@ -148,13 +151,23 @@ def _workload(args):
 
 
 def _measure(args):
-    """Run the matrix the options choose; the results file's path."""
+    """Run the matrix the options choose; the results file's path and content."""
     from .measure import matrix
 
     chosen, settings = _workload(args)
-    path, _ = matrix.run(chosen, settings, args.results_dir)
+    path, data = matrix.run(chosen, settings, args.results_dir)
     print(f"results: {path}")
-    return path
+    return path, data
+
+
+def _all_failed(data):
+    """True, with the reason on stderr, when no variant was measured: the run must not pass."""
+    statuses = [v["status"] for v in data["variants"]]
+    if "ok" in statuses:
+        return False
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+    print(f"error: no variant was measured ({counts or 'none chosen'})", file=sys.stderr)
+    return True
 
 
 def _render(results_path, reports_dir, benchmark_json=None, sweep=None):
@@ -183,9 +196,16 @@ def _time_suite(reports_dir, peers):
     return path, code
 
 
+def _check_writable(folder):
+    try:
+        paths.check_writable(folder)
+    except OSError as e:
+        raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
+
+
 def _cmd_run(args):
-    _measure(args)
-    return 0
+    _, data = _measure(args)
+    return 1 if _all_failed(data) else 0
 
 
 def _cmd_speed(args):
@@ -223,15 +243,17 @@ def _default_sweep(args):
 
 
 def _cmd_all(args):
-    path = _measure(args)
+    _check_writable(args.reports_dir)  # before minutes of measuring, not after
+    path, data = _measure(args)
     bench, speed_code, sweep_code = None, 0, 0
     if not (args.no_speed or args.only):
         bench, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
     if not (args.no_sweep or args.only or args.no_gc):
         sweep_code = _default_sweep(args)
     _render(str(path), args.reports_dir, bench)
-    # The report shows whatever was measured; a failed speed step still fails the command.
-    return 1 if speed_code != 0 or sweep_code != 0 else 0
+    # The report shows whatever was measured; a failed speed step or sweep still fails the
+    # command, and so does a run in which no variant was measured.
+    return 1 if _all_failed(data) or speed_code != 0 or sweep_code != 0 else 0
 
 
 @dataclass(frozen=True)
@@ -281,9 +303,13 @@ def main(argv=None):
         argv.insert(0, "all")
     args = make_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with stop_on_signals():
+            return args.run(args)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except Interrupted as e:
+        print(f"error: {e}{'; ' + e.note if e.note else ''}", file=sys.stderr)
         return e.exit_code
 
 

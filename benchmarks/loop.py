@@ -17,7 +17,7 @@ if not __package__:  # run as a file: make the repo root importable
 
 import numpy as np
 
-from benchmarks.measure.argtypes import positive_int
+from benchmarks.measure import argtypes
 from benchmarks.measure.probes import (
     MIB,
     GcRecorder,
@@ -48,16 +48,16 @@ def make_parser():
         "no_grad: record nothing (default backprop; no_grad for numpy)",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
-    p.add_argument("--iters", type=positive_int, default=DEFAULTS.iters)
-    p.add_argument("--size", type=positive_int, default=DEFAULTS.size, help="elements per array")
+    p.add_argument("--iters", type=argtypes.iters, default=DEFAULTS.iters)
+    p.add_argument("--size", type=argtypes.size, default=DEFAULTS.size, help="elements per array")
     p.add_argument(
-        "--depth", type=positive_int, default=DEFAULTS.depth, help="squares per iteration"
+        "--depth", type=argtypes.depth, default=DEFAULTS.depth, help="squares per iteration"
     )
-    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--seed", type=argtypes.seed, default=DEFAULTS.seed)
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic garbage collector")
     p.add_argument(
         "--gc-threshold",
-        type=positive_int,
+        type=argtypes.gc_threshold,
         metavar="N",
         help="gc threshold0: tracked-container allocations between collections",
     )

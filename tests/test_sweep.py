@@ -128,7 +128,8 @@ def test_resume_measures_only_the_missing_passes(tmp_path, traced_pair, monkeypa
 
 
 def test_an_interrupted_sweep_keeps_the_points_it_measured(tmp_path):
-    # The second point would take minutes: killed while it runs, the file holds the first.
+    # The second point would take minutes: stopped while it runs (SIGTERM to the sweep alone, as
+    # `kill` sends it), the file holds the first, and no child or temporary folder is left.
     cmd = [sys.executable, "-m", "benchmarks", "sweep", "iters=50,3000000", "--size", "1000",
            "--only", "weak-no_grad", "--traced-only", "--sweeps-dir", str(tmp_path)]  # fmt: skip
     child = subprocess.Popen(
@@ -141,8 +142,10 @@ def test_an_interrupted_sweep_keeps_the_points_it_measured(tmp_path):
             if found and files.load(found[0])["points"]:
                 break
             time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 128 + signal.SIGTERM
     finally:
-        os.killpg(child.pid, signal.SIGKILL)
+        os.killpg(child.pid, signal.SIGKILL)  # whatever is left, if the test failed
         child.wait()
     (path,) = paths.json_files(tmp_path)
     data = files.load(path)
@@ -189,9 +192,13 @@ def test_the_dask_path_runs_the_same_passes_on_a_local_cluster(tmp_path, traced_
     distributed = pytest.importorskip(
         "distributed", reason="dask[distributed] is not installed (pip install -e '.[cluster]')"
     )
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster:
+    dask = pytest.importorskip("dask")
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path / "dask")}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+    ):
         address = cluster.scheduler_address
         _, data = sweep(tmp_path, "gc_threshold=100,700", *PAIR, *TINY, "--traced-only",
                         "--jobs", "2", "--scheduler", address)  # fmt: skip

@@ -1,6 +1,7 @@
-"""What a measured process reads of itself: RSS now, the kernel's peak, the iteration reached
-and every garbage collection. The child script and the pytest memory probe both use these;
-they import only the standard library, since the child pays for every import in its baseline.
+"""What a measured process reads of itself (and its parent of it): RSS now, the kernel's peak,
+the iteration reached and every garbage collection. The child script and the pytest memory
+probe both use these; they import only the standard library, since the child pays for every
+import in its baseline.
 """
 
 import gc
@@ -24,7 +25,36 @@ def current_rss_mib():
         return psutil.Process().memory_info().rss / MIB
 
 
+def memory_status_mib(pid="self"):
+    """(RSS, high-water mark of RSS) in MiB of process `pid` from /proc/<pid>/status (VmRSS,
+    VmHWM), or None off Linux or once the process has ended. The high-water mark is the
+    process's own since its exec: it does not count what the parent held when it started it."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith((b"VmRSS:", b"VmHWM:")):
+                    found[line[:5]] = int(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError):
+        return None
+    if len(found) != 2:  # a zombie: its memory is gone
+        return None
+    return found[b"VmRSS"], found[b"VmHWM"]
+
+
+# What kernel_peak_rss_mib counts here, for the results file's environment.
+KERNEL_PEAK = (
+    "VmHWM: the child's own peak RSS since its exec (/proc/<pid>/status)"
+    if sys.platform.startswith("linux")
+    else "ru_maxrss of the child: may include what the parent held when it started the child"
+)
+
+
 def kernel_peak_rss_mib():
+    """The kernel's high-water mark of this process's RSS (see KERNEL_PEAK for which figure)."""
+    status = memory_status_mib()
+    if status is not None:
+        return status[1]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / MIB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
 

@@ -22,10 +22,15 @@ from dataclasses import dataclass, field
 import psutil
 
 from .. import paths, results
+from . import children, probes
 from .probes import MIB
 
 LOOP = str(paths.PROJECT_ROOT / "benchmarks" / "loop.py")
 REPEATED = tuple(f.name for f in results.FIGURES if f.repeated)
+CHECK_S = 0.005  # how often the memory limit and the timeout are checked, whatever the interval
+# Fewer RSS samples than this while the loop ran and the sampled peak means nothing: it may
+# even fall below the RSS after imports. The kernel's peak, exact, is reported all the same.
+MIN_LOOP_SAMPLES = 5
 
 
 @dataclass
@@ -76,7 +81,10 @@ def _tail(path, limit=2000):
 
 
 def run_pass(variant, settings, traced=False, on_progress=None):
-    """Run one child process and sample it until it ends; never raises for the child's faults."""
+    """Run one child process and sample it until it ends; never raises for the child's faults.
+
+    The child dies with this process (children.running), and is killed if anything, a signal
+    included, stops the watching; its temporary folder goes with it."""
     with tempfile.TemporaryDirectory(prefix="agbench-") as tmp:
         progress_path = os.path.join(tmp, "progress")
         report_path = os.path.join(tmp, "report.json")
@@ -87,9 +95,11 @@ def run_pass(variant, settings, traced=False, on_progress=None):
         cmd += ["--progress-file", progress_path, "--report-file", report_path]
         with open(progress_path, "r+b") as f, open(stderr_path, "wb") as err:
             shared = mmap.mmap(f.fileno(), 8)
-            child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-            result = _sample(child, shared, settings, on_progress)
-            shared.close()
+            try:
+                with children.running(cmd, stdout=subprocess.DEVNULL, stderr=err) as child:
+                    result = _sample(child, shared, settings, on_progress)
+            finally:
+                shared.close()
         if result.status == "ok" and child.returncode != 0:
             result.status = "error"
             result.error = _tail(stderr_path) or f"exit code {child.returncode}"
@@ -97,54 +107,90 @@ def run_pass(variant, settings, traced=False, on_progress=None):
             with open(report_path) as f:
                 result.report = json.load(f)
             result.iters_done = result.report["iters_done"]
+            # The child's own high-water mark, read as it finished: exact, and its own alone.
+            result.kernel_peak_rss_mib = result.report["kernel_peak_rss_mib"]
+            _check_the_limit_held(result, settings)
     return result
 
 
+def _check_the_limit_held(result, settings):
+    # Between two checks a child can pass the limit and finish: its own peak still tells.
+    peak = result.kernel_peak_rss_mib
+    if peak is not None and peak > settings.mem_limit_mib:
+        result.status = "exceeded_limit"
+        result.error = (
+            f"peak RSS {peak:.1f} MiB passed the limit of {settings.mem_limit_mib:.0f} MiB "
+            "between two checks; the process ended before it could be stopped"
+        )
+
+
+def _read_memory(proc):
+    """(RSS, the child's own high-water mark or None) in MiB; None once the child is gone."""
+    status = probes.memory_status_mib(proc.pid)
+    if status is not None:
+        return status
+    try:
+        return proc.memory_info().rss / MIB, None  # not Linux: no high-water mark to read
+    except psutil.Error:  # exiting between wait4 and the read
+        return None
+
+
 def _sample(child, shared, settings, on_progress):
-    """Sample the child's RSS and iteration until it exits; kill it past the limit or timeout."""
+    """Sample the child's RSS every `interval_s` and its iteration until it exits; kill it past
+    the memory limit or the timeout, checked every CHECK_S whatever the sampling interval."""
     proc = psutil.Process(child.pid)
     t, rss, iters = [], [], []
     result = Pass(
         timeline={"interval_s": settings.interval_s, "t": t, "rss_mib": rss, "iter": iters}
     )
     start = time.perf_counter()
-    next_sample = start
+    next_sample, deadline = start, start + settings.timeout_s
     while True:
         # wait4 rather than Popen.wait: it also gives the child's rusage (the kernel's peak).
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
         if pid:
             child.returncode = os.waitstatus_to_exitcode(status)
-            result.kernel_peak_rss_mib = usage.ru_maxrss / (
-                MIB if sys.platform == "darwin" else 1024
-            )
+            if result.kernel_peak_rss_mib is None:  # not Linux: ru_maxrss, see KERNEL_PEAK
+                result.kernel_peak_rss_mib = usage.ru_maxrss / (
+                    MIB if sys.platform == "darwin" else 1024
+                )
             break
         now = time.perf_counter()
-        try:
-            mib = proc.memory_info().rss / MIB
-        except psutil.Error:  # exiting between wait4 and the read
-            mib = 0.0
+        memory = _read_memory(proc)
         i = struct.unpack_from("q", shared)[0]
-        if mib > 0:
-            t.append(round(now - start, 6))
-            rss.append(round(mib, 3))
-            iters.append(i)
         result.iters_done = max(i, 0)
-        if on_progress is not None:
-            on_progress(i)
-        if mib > settings.mem_limit_mib and result.status == "ok":
+        mib = 0.0
+        if memory is not None:
+            mib, high_water = memory
+            if high_water is not None:  # the last seen: a killed child reports nothing itself
+                result.kernel_peak_rss_mib = high_water
+        if now >= next_sample:
+            if mib > 0:
+                t.append(round(now - start, 6))
+                rss.append(round(mib, 3))
+                iters.append(i)
+            if on_progress is not None:
+                on_progress(i)
+            next_sample = max(next_sample + settings.interval_s, now)
+        peak = max(mib, result.kernel_peak_rss_mib or 0.0)
+        if peak > settings.mem_limit_mib and result.status == "ok":
             result.status = "exceeded_limit"
             result.error = (
-                f"RSS {mib:.1f} MiB passed the limit of {settings.mem_limit_mib:.0f} MiB "
+                f"RSS {peak:.1f} MiB passed the limit of {settings.mem_limit_mib:.0f} MiB "
                 f"at iteration {max(i, 0)}; the process was killed"
             )
             child.send_signal(signal.SIGKILL)
-        elif now - start > settings.timeout_s and result.status == "ok":
+        elif now >= deadline and result.status == "ok":
             result.status = "error"
-            result.error = f"timed out after {settings.timeout_s:.0f} s at iteration {max(i, 0)}"
+            result.error = f"timed out after {settings.timeout_s:g} s at iteration {max(i, 0)}"
             child.send_signal(signal.SIGKILL)
-        next_sample += settings.interval_s
-        time.sleep(max(0.0, next_sample - time.perf_counter()))
+        wake = min(next_sample, now + CHECK_S, max(deadline, now))
+        time.sleep(max(0.0, wake - time.perf_counter()))
     return result
+
+
+def _loop_samples(timeline, iters):
+    return sum(1 for i in timeline["iter"] if 0 <= i < iters)
 
 
 def _record(variant, settings):
@@ -166,8 +212,15 @@ def _untraced_pass(record, variant, settings, on_progress):
     record["timeline"] = untraced.timeline
     record["iters_done"] = untraced.iters_done
     record["kernel_peak_rss_mib"] = untraced.kernel_peak_rss_mib
-    if untraced.timeline["rss_mib"]:
+    samples = _loop_samples(untraced.timeline, settings.iters)
+    if samples >= MIN_LOOP_SAMPLES:
         record["peak_rss_mib"] = max(untraced.timeline["rss_mib"])
+    else:
+        record["warnings"].append(
+            f"{samples} RSS sample(s) while the loop ran, fewer than {MIN_LOOP_SAMPLES}: no "
+            f"sampled peak is reported (sampling every {settings.interval_s:g} s; the kernel "
+            "peak is exact)"
+        )
     if untraced.status != "ok":
         record.update(status=untraced.status, error=untraced.error)
         return

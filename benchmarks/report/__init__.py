@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import paths
 from .. import results as results_files
+from ..errors import HarnessError
 from . import history, mprof, page, plots, pytest_bench, scaling
 
 __all__ = ["render"]
@@ -58,7 +59,7 @@ def render(
     for text in notices + warnings:
         log.warning("%s", text)
 
-    reports_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {}  # file name in reports_dir -> its bytes, or None to remove it
     previous = _previous(paths.results_dir(reports_dir), path)
     html = page.render(
         {
@@ -70,9 +71,9 @@ def render(
             "increments": page.increments(data),
             "workload": page.workload(data),
             "rows": page.variant_rows(data),
-            "figures": _draw_results(data, reports_dir),
-            "mprof_runs": _draw_mprof(runs, reports_dir),
-            "scaling": scaling.section(reports_dir, sweep),
+            "figures": _draw_results(data, outputs),
+            "mprof_runs": _draw_mprof(runs, reports_dir, outputs),
+            "scaling": scaling.section(reports_dir, outputs, sweep),
             "bench": bench,
             "previous_path": previous and previous[0],
             "history": previous and history.compare(previous[1], data),
@@ -84,8 +85,15 @@ def render(
             "shown": lambda p: _relative(p, repo_root),
         }
     )
-    # Whole or not at all: a half-written page would look like a report that lost its data.
-    return results_files.write_bytes_atomic(reports_dir / "index.html", html.encode("utf-8"))
+    outputs["index.html"] = html.encode("utf-8")
+    # Every file or none: a half-written page, or new plots beside an old page, would mislead.
+    try:
+        results_files.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
+    except OSError as e:
+        raise HarnessError(
+            f"cannot write the report into {reports_dir} ({e}); nothing was changed there"
+        ) from None
+    return reports_dir / "index.html"
 
 
 def _choose_results(results, results_dir):
@@ -96,8 +104,13 @@ def _choose_results(results, results_dir):
         path, data, skipped = Path(results), results_files.load(results), []
     notices = []
     if data.get("complete") is False:  # the engine rewrites the file after every variant
+        how = (
+            f"was interrupted by {data['interrupted']}"
+            if data.get("interrupted")
+            else "has not finished (or was stopped without a word)"
+        )
         notices.append(
-            f"{path.name} is from a run that has not finished (or was interrupted): it holds"
+            f"{path.name} is from a run that {how}: it holds"
             f" {len(data['variants'])} variant(s) so far."
         )
     if skipped:
@@ -108,10 +121,10 @@ def _choose_results(results, results_dir):
     return path, data, notices
 
 
-def _draw_results(data, reports_dir):
+def _draw_results(data, outputs):
     figures = []
     for filename, (title, caption, draw) in PLOTS.items():
-        png = _write_png(reports_dir / filename, draw(data))
+        png = outputs[filename] = draw(data)  # None: no data now, and an old plot would mislead
         if png:
             narrow = draw(data, narrow=True)  # embedded only: phones get a drawing of their own
             figures.append(
@@ -120,12 +133,12 @@ def _draw_results(data, reports_dir):
     return figures
 
 
-def _draw_mprof(runs, reports_dir):
+def _draw_mprof(runs, reports_dir, outputs):
     for stale in reports_dir.glob("mprofile_*.png"):
-        stale.unlink()  # plots of .dat files that are gone would mislead
+        outputs[stale.name] = None  # plots of .dat files that are gone would mislead
     drawn = []
     for run in runs:
-        png = _write_png(reports_dir / f"{run.path.stem}.png", plots.mprof_curve(run))
+        png = outputs[f"{run.path.stem}.png"] = plots.mprof_curve(run)
         narrow = plots.mprof_curve(run, narrow=True)
         drawn.append({"run": run, "file": f"{run.path.stem}.png", "png": png, "narrow": narrow})
     return drawn
@@ -139,7 +152,9 @@ def _previous(results_dir, shown):
         if p.name < shown.name and p.resolve() != shown.resolve()
     ]
     # An unreadable old run only means less history.
-    path, data, _ = paths.newest_valid(older, results_files.load, results_files.ResultsError)
+    path, data, _ = paths.newest_valid(
+        older, results_files.load_measured, results_files.ResultsError
+    )
     return None if path is None else (path, data)
 
 
@@ -149,11 +164,3 @@ def _relative(path, root):
         return Path(path).resolve().relative_to(Path(root).resolve())
     except ValueError:
         return Path(path)
-
-
-def _write_png(path, png):
-    if png is None:
-        path.unlink(missing_ok=True)  # no data now: an old plot would describe another run
-    else:
-        path.write_bytes(png)
-    return png

@@ -186,7 +186,7 @@ def variant_rows(results):
                 "status_word": word,
                 "status_class": css,
                 "error": None if error is None else str(error),
-                "error_summary": _last_line(error),
+                "error_summary": results_files.error_summary(error),
                 "gc": (v.get("gc") or {}).get("collections"),
                 "ranges": {
                     k: (r.get("min"), r.get("max"))
@@ -197,12 +197,6 @@ def variant_rows(results):
             }
         )
     return rows
-
-
-def _last_line(text):
-    # A traceback's last line names the exception; the rest goes behind a disclosure.
-    lines = [line for line in str(text or "").splitlines() if line.strip()]
-    return lines[-1].strip() if lines else None
 
 
 def render(context):

@@ -141,13 +141,13 @@ def newest(sweeps_dir, sweep=None):
     return path, data, notices
 
 
-def section(reports_dir, sweep=None, predict=None):
-    """What the template's Scaling section reads: the sweep shown, its plots (also written as
-    scaling_*.png beside the page), the sentences and one row per point and variant. `path` is
-    None without a sweep file."""
+def section(reports_dir, outputs, sweep=None, predict=None):
+    """What the template's Scaling section reads: the sweep shown, its plots (also put into
+    `outputs` as scaling_*.png, to be written beside the page), the sentences and one row per
+    point and variant. `path` is None without a sweep file."""
     reports_dir = Path(reports_dir)
     for stale in reports_dir.glob("scaling_*.png"):
-        stale.unlink()  # plots of another sweep would mislead
+        outputs[stale.name] = None  # plots of another sweep would mislead
     path, data, notices = newest(paths.sweeps_dir(reports_dir), sweep)
     if data is None:
         return {"path": None, "notices": notices}
@@ -163,11 +163,11 @@ def section(reports_dir, sweep=None, predict=None):
         if len(axis["values"]) < 2:
             continue
         along = series(data, name, predict)
-        _figure(figures, reports_dir, f"scaling_{name}.png", along, name, ("traced", "kernel"),
+        _figure(figures, outputs, f"scaling_{name}.png", along, name, ("traced", "kernel"),
                 PEAK_CAPTION.format(axis=name))  # fmt: skip
         sentences += [sentence(s, name, "traced", "the traced peak") for s in along]
         if name == "size":
-            _figure(figures, reports_dir, "scaling_size_time.png", along, name,
+            _figure(figures, outputs, "scaling_size_time.png", along, name,
                     ("seconds_per_iter",), _time_caption(data))  # fmt: skip
             sentences += [
                 sentence(s, name, "seconds_per_iter", "time per iteration") for s in along
@@ -201,11 +201,11 @@ def _time_caption(data):
     )
 
 
-def _figure(figures, reports_dir, filename, along, axis, fields, caption):
+def _figure(figures, outputs, filename, along, axis, fields, caption):
     png = scaling_plots.against(along, axis, fields)
     if png is None:
         return
-    (reports_dir / filename).write_bytes(png)
+    outputs[filename] = png
     narrow = scaling_plots.against(along, axis, fields, narrow=True)
     figures.append({"file": filename, "png": png, "narrow": narrow, "caption": caption,
                     "title": f"{', '.join(fields)} against {axis}"})  # fmt: skip

@@ -88,8 +88,8 @@ def run(args, workload):
         variants, settings = workload(args)
         passes = (runner.TRACED,) if args.traced_only else tuple(runner.PASSES)
         data = engine.start(axes, variants, settings, passes, _command())
-        path = paths.timestamped(args.sweeps_dir)
-    _, lost = sweep(data, path, args.jobs, args.jobs_rss, args.scheduler)
+        path = None  # taken once the executor is up: a refused scheduler leaves no file
+    _, lost = sweep(data, path, args.jobs, args.jobs_rss, args.scheduler, folder=args.sweeps_dir)
     return 1 if lost else 0
 
 
@@ -98,21 +98,26 @@ def default_sweep(settings, sweeps_dir):
     variants = [V.parse(name) for name in DEFAULT_VARIANTS]
     command = f"{_command()} (its default sweep)"
     data = engine.start(DEFAULT_AXES, variants, settings, (runner.TRACED,), command)
-    return sweep(data, paths.timestamped(sweeps_dir), jobs=DEFAULT_JOBS)
+    return sweep(data, None, jobs=DEFAULT_JOBS, folder=sweeps_dir)
 
 
-def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None):
-    """Measure what `data` misses into `path`: (path, passes that did not come back)."""
+def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None, folder=None):
+    """Measure what `data` misses into `path`, or into a new file in `folder` when `path` is
+    None: (path, passes that did not come back)."""
     stream = stream or sys.stderr
     todo = engine.missing(data)
     points = len(A.grid(data["axes"])) * len(data["variants"])
-    print(
-        f"sweep: {points} point(s) x variant(s), {len(todo)} pass(es) to measure into {path}",
-        file=stream,
-        flush=True,
-    )
     with executors.make(max(jobs, jobs_rss), scheduler) as (executor, where):
-        results.write_atomic(path, data)  # the file exists from the start, as a run's does
+        # The file exists from the start, as a run's does.
+        if path is None:
+            path = results.reserve(folder, data, "--sweeps-dir")
+        else:
+            results.write_atomic(path, data)
+        print(
+            f"sweep: {points} point(s) x variant(s), {len(todo)} pass(es) to measure into {path}",
+            file=stream,
+            flush=True,
+        )
         lost = engine.run(data, path, executor, where, jobs, jobs_rss, stream)
     if lost:
         print(

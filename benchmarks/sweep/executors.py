@@ -9,7 +9,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 from ..errors import HarnessError
-from ..measure import runner
+from ..measure import children, runner
 
 LOCAL = "local"
 SCHEDULER = re.compile(r"^[a-z][a-z0-9+]*://\S+$")  # tcp://HOST:PORT, tls://..., inproc://...
@@ -38,9 +38,18 @@ def make(workers, scheduler=None):
     `scheduler`. Pending passes are cancelled on the way out, interrupted or not."""
     if scheduler is None:
         # spawn: a forked copy of a parent with threads (progress bars, pytest) can deadlock.
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=children.become_worker,
+        )
         try:
             yield pool, f"a local pool of {workers} process{'es' if workers > 1 else ''}"
+        except BaseException:
+            # Interrupted (or failed): a running pass may have minutes to go. SIGTERM makes each
+            # worker stop its loop.py child and remove its temporary folder, then exit.
+            _terminate_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return
@@ -54,6 +63,15 @@ def make(workers, scheduler=None):
             executor.shutdown(wait=True)
     finally:
         client.close()
+
+
+def _terminate_workers(pool):
+    if hasattr(pool, "terminate_workers"):  # Python 3.14
+        pool.terminate_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def _connect(scheduler):
