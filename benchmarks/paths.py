@@ -16,6 +16,11 @@ def speed_dir(reports_dir=REPORTS_DIR):
     return Path(reports_dir) / "speed"
 
 
+def mprof_dir(reports_dir=REPORTS_DIR):
+    """Where the report writes each variant's timeline in mprof's format."""
+    return Path(reports_dir) / "mprof"
+
+
 RESULTS_DIR = str(results_dir())
 
 

@@ -17,7 +17,8 @@ from typing import Any, TypedDict
 from . import paths
 from .errors import HarnessError
 
-SCHEMA = 1
+SCHEMA = 2  # what `run` writes
+SCHEMAS = (1, 2)  # what `load` reads: schema 1 files lack the explanation (reports/README.md)
 RESULTS_DIR = paths.RESULTS_DIR
 STATUSES = ("ok", "exceeded_limit", "error", "skipped")
 DEFAULT_MAX_GROWTH_PCT = 10.0  # the gate's default, and the report's flag: one threshold
@@ -69,6 +70,11 @@ FIGURES = (
         column=False, doc="wall time of the untraced loop",
     ),
     Figure(
+        "model_peak_mib", "GC model's peak", "MiB", 2, gated=False, deterministic=True,
+        compared=False, repeated=False, column=False,
+        doc="the tracemalloc peak the GC model predicts from the cycle census alone",
+    ),
+    Figure(
         "baseline_rss_mib", "RSS after imports", "MiB", 1, gated=False, deterministic=False,
         compared=False, column=False, doc="the child's RSS before the loop starts",
     ),
@@ -91,6 +97,8 @@ class VariantRecord(TypedDict, total=False):
     iters_done: int
     gc: dict[str, Any] | None  # collections per generation, objects collected, events
     timeline: dict[str, Any] | None  # interval_s and the samples: t, rss_mib, iter
+    live: dict[str, Any] | None  # schema 2: bytes alive at every iteration's end (traced pass)
+    explain: dict[str, Any] | None  # schema 2: attribution, cycle census, GC model
     extra: dict[str, Any]  # what the workload reports of itself (a peer's threads, a shim)
     repeats: dict[str, dict[str, Any]]  # per repeated figure: median, min, max, values
 
@@ -114,7 +122,14 @@ def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> Va
         iters=iters, size=size, depth=depth, iters_done=0,
     )  # fmt: skip
     record.update({f.name: None for f in FIGURES})
-    record.update(live_array_floor_mib=live_array_floor_mib, gc=None, timeline=None, extra={})
+    record.update(
+        live_array_floor_mib=live_array_floor_mib,
+        gc=None,
+        timeline=None,
+        live=None,
+        explain=None,
+        extra={},
+    )
     return record
 
 
@@ -147,7 +162,8 @@ def regressed(figure, old, new, max_growth_pct=DEFAULT_MAX_GROWTH_PCT):
 
 
 class ResultsError(HarnessError):
-    """A results file is missing, unreadable or not schema 1; the message is for the user."""
+    """A results file is missing, unreadable or of no schema this version reads; the message is
+    for the user."""
 
 
 def write_atomic(path, data):
@@ -198,7 +214,8 @@ def _fsync_dir(folder):
 
 
 def load(path):
-    """The results dict in `path`; ResultsError naming the file if it is not a schema-1 file."""
+    """The results dict in `path`; ResultsError naming the file if it is not a results file of a
+    schema this version reads (SCHEMAS)."""
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as f:
@@ -213,9 +230,10 @@ def load(path):
         raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}")
     if "schema" not in data:
         raise ResultsError(f"{path}: no 'schema' field; not a results file of this harness")
-    if data["schema"] != SCHEMA:
+    if data["schema"] not in SCHEMAS or isinstance(data["schema"], bool):
         raise ResultsError(
-            f"{path}: unknown results schema {data['schema']!r}; this version reads schema {SCHEMA}"
+            f"{path}: unknown results schema {data['schema']!r}; this version reads schema "
+            + " and ".join(map(str, SCHEMAS))
         )
     variants = data.get("variants")
     if not isinstance(variants, list):
@@ -242,6 +260,9 @@ def _check_variant(path, variant):
         value = variant.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ResultsError(f"{path}: variant {name!r}: {key} is {value!r}, not a number")
+    for key in ("live", "explain"):  # schema 2's sections: objects, or absent
+        if not isinstance(variant.get(key), dict | None):
+            raise ResultsError(f"{path}: variant {name!r}: {key} is not an object")
 
 
 def newest_valid(results_dir=RESULTS_DIR):

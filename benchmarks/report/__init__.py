@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import paths
 from .. import results as results_files
-from . import history, mprof, page, plots, pytest_bench
+from . import history, mprof, page, plots, pytest_bench, why
 
 __all__ = ["render"]
 
@@ -68,6 +68,7 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
             "workload": page.workload(data),
             "rows": page.variant_rows(data),
             "figures": _draw_results(data, reports_dir),
+            "why": _why(data, path, reports_dir),
             "mprof_runs": _draw_mprof(runs, reports_dir),
             "bench": bench,
             "previous_path": previous and previous[0],
@@ -114,6 +115,42 @@ def _draw_results(data, reports_dir):
                 {"title": title, "caption": caption, "file": filename, "png": png, "narrow": narrow}
             )
     return figures
+
+
+WHY_PLOT = "why_the_peak.png"
+
+
+def _why(data, path, reports_dir):
+    """The "Why the peak" section's values, its plot, and each variant's timeline written in
+    mprof's format into <reports_dir>/mprof/ (replacing those of an earlier render)."""
+    png = _write_png(reports_dir / WHY_PLOT, plots.why_the_peak(data))
+    folder = paths.mprof_dir(reports_dir)
+    for stale in folder.glob("mprofile_*.dat"):
+        stale.unlink()
+    samplers = why.sampler_rows(data)
+    if samplers:
+        folder.mkdir(parents=True, exist_ok=True)
+    for v in data.get("variants", []):
+        line = v.get("timeline") or {}
+        if any(r["name"] == v["name"] for r in samplers):
+            command = f"benchmarks/loop.py --impl {v.get('impl')} --mode {v.get('mode')}"
+            text = mprof.dat_text(
+                f"{command} (untraced pass of {path.name})",
+                line["t"],
+                line["rss_mib"],
+                line.get("start_unix") or 0.0,
+            )
+            results_files.write_bytes_atomic(folder / mprof.dat_name(v["name"]), text.encode())
+    return {
+        "plot": png and {"png": png, "narrow": plots.why_the_peak(data, narrow=True)},
+        "plot_file": WHY_PLOT,
+        "census": why.census_rows(data),
+        "model": why.model_rows(data),
+        "attribution": why.attribution_rows(data),
+        "samplers": samplers,
+        "sentences": why.sentences(data),
+        "mprof_dir": folder,
+    }
 
 
 def _draw_mprof(runs, reports_dir):

@@ -47,6 +47,31 @@ class MprofRun:
         return self.t_s[-1] if self.t_s else 0.0
 
 
+def dat_name(variant):
+    """The mprof-format file written for a variant's untraced timeline."""
+    return f"mprofile_{variant}.dat"
+
+
+def resample(t_s, mem_mib, interval_s):
+    """The samples a sampler with period `interval_s` would have taken of the curve (t, mem):
+    the first sample at or after every multiple of the period."""
+    kept_t, kept_mem, due = [], [], t_s[0] if t_s else 0.0
+    for t, m in zip(t_s, mem_mib, strict=True):
+        if t >= due - 1e-9:
+            kept_t.append(t)
+            kept_mem.append(m)
+            due += interval_s * (1 + (t - due) // interval_s)
+    return kept_t, kept_mem
+
+
+def dat_text(command, t_s, mem_mib, start_unix):
+    """A timeline in mprof's format (see the module doc): `mprof plot FILE` and `mprof peak FILE`
+    read it."""
+    lines = [f"CMDLINE {command}"]
+    lines += [f"MEM {m:.6f} {start_unix + t:.4f}" for t, m in zip(t_s, mem_mib, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
 def parse(path):
     """The MprofRun in `path`; MalformedDat naming the file and line when it is not one."""
     path = Path(path)
