@@ -48,10 +48,10 @@ def free_list_capacity(kind, size=0):
 
     def probe():
         make = _MAKERS[kind]
+        held = []  # made first: made later, it would take an object from the list probed
         gc.collect()  # a full collection also empties the free lists
         made = [make(size) for _ in range(PROBE)]
         del made  # the free list takes what it can hold; the rest is deallocated
-        held = []
         gc.get_count()  # its result tuple now waits on a free list: the next reading is free
         start = gc.get_count()[0]
         for n in range(PROBE):

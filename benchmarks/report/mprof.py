@@ -54,13 +54,14 @@ def dat_name(variant):
 
 def resample(t_s, mem_mib, interval_s):
     """The samples a sampler with period `interval_s` would have taken of the curve (t, mem):
-    the first sample at or after every multiple of the period."""
-    kept_t, kept_mem, due = [], [], t_s[0] if t_s else 0.0
+    the first sample at or after every multiple of the period from the first."""
+    kept_t, kept_mem, due = [], [], 0
     for t, m in zip(t_s, mem_mib, strict=True):
-        if t >= due - 1e-9:
+        period = math.floor((t - t_s[0]) / interval_s + 1e-9)  # 1e-9: 0.3 / 0.1 is 2.999...
+        if period >= due:
             kept_t.append(t)
             kept_mem.append(m)
-            due += interval_s * (1 + (t - due) // interval_s)
+            due = period + 1
     return kept_t, kept_mem
 
 
