@@ -112,8 +112,8 @@ def within_iteration(step, new_input):
             sample(None, "start", None)
             sys.setprofile(sample)
             y = step(new_input())
-            sys.setprofile(None)
         finally:
+            sys.setprofile(None)
             tracemalloc.stop()
         del y
 

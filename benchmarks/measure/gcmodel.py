@@ -16,10 +16,12 @@ run since the last one). The peak is the live memory just before the largest col
 
 b: the array bytes one iteration's cyclic garbage keeps; G: the iterations since the previous
 collection; P: the collections whose survivors are still waiting in gen1 and gen2; c: the
-iterations' chains alive at a collection (1 + the fraction of the iteration already run);
-extra: what the loop holds beyond two iterations' chains (the live-array floor minus 2b).
+iterations' chains alive at a collection: the previous y's, and what the iteration under way
+holds, on average over the stretch of its count where the collection can fall; extra: the
+bytes of the iteration under way beyond its chain.
 """
 
+import statistics
 from dataclasses import asdict, dataclass, field
 
 MIB = 2**20
@@ -117,9 +119,10 @@ def predict(inputs):
             state.count += max(add, 0.0)
             state.born += b
             continue
-        # The count passes threshold0 in this iteration: when its own count first passes `u`.
-        u = (inputs.threshold0 - state.count) * scale
-        made = table[min(max(int(u), 0), len(table) - 1)]
+        # The count passes threshold0 in this iteration, at a point that depends on how far it
+        # still was from it: anywhere the iteration's own count rises through its last `a`.
+        # The mean over those points, not one of them: the count's fine phase is not modelled.
+        made = statistics.fmean(table[min(max(int(top - a), 0), len(table) - 1) :])
         peak = max(peak, held + made)
         f = min(made / b, 1.0) if b else 0.0
         alive = b + f * b  # the previous y's chain and the part of this one built so far

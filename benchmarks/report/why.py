@@ -144,9 +144,10 @@ def sentences(results):
     weak_live = (weak.get("live") or {}).get("iter_mib") or []
     weak_census = ((_explained(weak) or {}).get("census")) or {}
     if weak_live and weak_census:
+        low, high = f"{min(weak_live):.2f}", f"{max(weak_live):.2f}"
+        level = f"at {low} MiB" if low == high else f"between {low} and {high} MiB"
         said.append(
-            f"weak-backprop's live memory stays between {min(weak_live):.2f} and "
-            f"{max(weak_live):.2f} MiB at every iteration's end: its iterations leave "
+            f"weak-backprop's live memory stays {level} at every iteration's end: its iterations leave "
             f"{weak_census.get('garbage_objects_per_iter', 0):g} objects of cyclic garbage, "
             "so reference counting frees each graph as soon as y is rebound."
         )
