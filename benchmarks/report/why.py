@@ -146,10 +146,11 @@ def sentences(results):
     if weak_live and weak_census:
         low, high = f"{min(weak_live):.2f}", f"{max(weak_live):.2f}"
         level = f"at {low} MiB" if low == high else f"between {low} and {high} MiB"
+        garbage = weak_census.get("garbage_objects_per_iter", 0)
         said.append(
             f"weak-backprop's live memory stays {level} at every iteration's end: its "
-            f"iterations leave {weak_census.get('garbage_objects_per_iter', 0):g} objects of cyclic garbage, "
-            "so reference counting frees each graph as soon as y is rebound."
+            f"iterations leave {garbage:g} objects of cyclic garbage, so reference counting "
+            "frees each graph as soon as y is rebound."
         )
     said += _book_sentence(variants)
     return said
