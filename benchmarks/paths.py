@@ -22,6 +22,11 @@ def sweeps_dir(reports_dir=REPORTS_DIR):
     return Path(reports_dir) / "sweeps"
 
 
+def mprof_dir(reports_dir=REPORTS_DIR):
+    """Where the report writes each variant's timeline in mprof's format."""
+    return Path(reports_dir) / "mprof"
+
+
 RESULTS_DIR = str(results_dir())
 SWEEPS_DIR = str(sweeps_dir())
 

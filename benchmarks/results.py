@@ -6,6 +6,7 @@ and the progress lines all read that one table. Files are written whole or not a
 back with an error that names the file.
 """
 
+import contextlib
 import errno
 import json
 import math
@@ -31,7 +32,8 @@ from .shapes import (
     whole,
 )
 
-SCHEMA = 1
+SCHEMA = 2  # what `run` writes
+SCHEMAS = (1, 2)  # what `load` reads: schema 1 files lack the explanation (reports/README.md)
 RESULTS_DIR = paths.RESULTS_DIR
 STATUSES = ("ok", "exceeded_limit", "error", "skipped")
 DEFAULT_MAX_GROWTH_PCT = 10.0  # the gate's default, and the report's flag: one threshold
@@ -83,6 +85,11 @@ FIGURES = (
         column=False, doc="wall time of the untraced loop",
     ),
     Figure(
+        "model_peak_mib", "GC model's peak", "MiB", 2, gated=False, deterministic=True,
+        compared=False, repeated=False, column=False,
+        doc="the tracemalloc peak the GC model predicts from the cycle census alone",
+    ),
+    Figure(
         "baseline_rss_mib", "RSS after imports", "MiB", 1, gated=False, deterministic=False,
         compared=False, column=False, doc="the child's RSS before the loop starts",
     ),
@@ -105,6 +112,8 @@ class VariantRecord(TypedDict, total=False):
     iters_done: int
     gc: dict[str, Any] | None  # collections per generation, objects collected, events
     timeline: dict[str, Any] | None  # interval_s and the samples: t, rss_mib, iter
+    live: dict[str, Any] | None  # schema 2: bytes alive at every iteration's end (traced pass)
+    explain: dict[str, Any] | None  # schema 2: attribution, cycle census, GC model
     extra: dict[str, Any]  # what the workload reports of itself (a peer's threads, a shim)
     repeats: dict[str, dict[str, Any]]  # per repeated figure: median, min, max, values
     warnings: list[str]  # a figure left out and why, e.g. too few RSS samples for a peak
@@ -135,7 +144,14 @@ def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> Va
         iters=iters, size=size, depth=depth, iters_done=0,
     )  # fmt: skip
     record.update({f.name: None for f in FIGURES})
-    record.update(live_array_floor_mib=live_array_floor_mib, gc=None, timeline=None, extra={})
+    record.update(
+        live_array_floor_mib=live_array_floor_mib,
+        gc=None,
+        timeline=None,
+        live=None,
+        explain=None,
+        extra={},
+    )
     record["warnings"] = []  # figures left out, and why
     return record
 
@@ -169,7 +185,8 @@ def regressed(figure, old, new, max_growth_pct=DEFAULT_MAX_GROWTH_PCT):
 
 
 class ResultsError(HarnessError):
-    """A results file is missing, unreadable or not schema 1; the message is for the user."""
+    """A results file is missing, unreadable or of no schema this version reads; the message is
+    for the user."""
 
 
 def _json_bytes(data):
@@ -213,25 +230,42 @@ def write_files_atomic(files):
     """Write every file of `files` ({path: bytes, a function making them, or None to remove
     it}) or none: all are written to temporary files beside their targets first, and only when
     every one is on disk (and no target is a folder) are they renamed into place."""
-    staged = []
+    staged, made = [], []
     try:
+        for path, content in files.items():
+            # A rename onto a folder would fail after the others had replaced theirs: look first.
+            if content is not None and path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
         for path, content in files.items():
             if content is None:
                 continue
-            if path.is_dir():  # a rename onto it would fail after the others had replaced theirs
-                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+            made += _missing_folders(path.parent)
             staged.append((_stage(path, content), path))
         for tmp, path in staged:
             os.replace(tmp, path)
     except BaseException:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
+        for folder in reversed(made):  # innermost first; only the empty ones this call made
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
     for path, content in files.items():
         if content is None:
             path.unlink(missing_ok=True)
     for folder in {path.parent for path in files}:
         _fsync_dir(folder)  # make the renames themselves survive a power cut
+
+
+def _missing_folders(folder):
+    """The folders `folder` needs that do not exist yet, outermost first, now made."""
+    missing = []
+    while not folder.exists():
+        missing.insert(0, folder)
+        folder = folder.parent
+    for f in missing:
+        f.mkdir(exist_ok=True)
+    return missing
 
 
 def _stage(path, content):
@@ -311,6 +345,10 @@ GC = record(
                     "generation": whole(0, 2),
                     "collected": whole(0),
                     "pause_s": number(0),
+                    # schema 2: tracemalloc's current bytes at the collection's start and stop
+                    "live_before_mib": nullable(number()),
+                    "live_after_mib": nullable(number()),
+                    "freed_mib": nullable(number()),
                 }
             )
         ),
@@ -322,6 +360,45 @@ TIMELINE = record(
         "t": list_of(number()),
         "rss_mib": list_of(number()),
         "iter": list_of(whole()),
+        "start_unix": nullable(number()),  # schema 2
+    }
+)
+# schema 2: the traced pass's live memory, and the explanation pass (reports/README.md)
+LIVE = record(
+    {
+        "iter_mib": list_of(number()),
+        "gen0_count": list_of(whole()),
+        "most_alive": nullable(
+            record({"checkpoint": whole(0), "kind": TEXT, "iter": whole(), "mib": number()})
+        ),
+        "collections": nullable(list_of(OBJECT)),
+    }
+)
+ATTRIBUTION = record(
+    {
+        "error": TEXT,
+        "checkpoint": nullable(whole(0)),
+        "total_mib": number(),
+        "blocks": whole(0),
+        "lines": list_of(
+            record(
+                {
+                    "file": TEXT,
+                    "line": whole(0),
+                    "function": TEXT,
+                    "mib": number(),
+                    "blocks": whole(0),
+                }
+            )
+        ),
+    }
+)
+EXPLAIN = record(
+    {
+        "error": TEXT,
+        "attribution": nullable(ATTRIBUTION),
+        "census": nullable(OBJECT),
+        "model": nullable(OBJECT),
     }
 )
 SPREAD = record(
@@ -346,6 +423,8 @@ VARIANT = record(
         "extra": nullable(OBJECT),
         "repeats": map_of(SPREAD),
         "warnings": list_of(TEXT),
+        "live": nullable(LIVE),
+        "explain": nullable(EXPLAIN),
     },
     required=("status",),
 )
@@ -365,7 +444,8 @@ def _refuse_constant(name):
 
 def load(path):
     """The results dict in `path`; ResultsError naming the file and the field when it is not a
-    schema-1 file whose every field has its shape (the tables above)."""
+    file of a schema this version reads (SCHEMAS) whose every field has its shape (the tables
+    above)."""
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as f:
@@ -382,9 +462,10 @@ def load(path):
         raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}")
     if "schema" not in data:
         raise ResultsError(f"{path}: no 'schema' field; not a results file of this harness")
-    if data["schema"] != SCHEMA:
+    if data["schema"] not in SCHEMAS or isinstance(data["schema"], bool):
         raise ResultsError(
-            f"{path}: unknown results schema {data['schema']!r}; this version reads schema {SCHEMA}"
+            f"{path}: unknown results schema {data['schema']!r}; this version reads schema "
+            + " and ".join(map(str, SCHEMAS))
         )
     variants = data.get("variants")
     if not isinstance(variants, list):

@@ -229,10 +229,10 @@ def test_an_explicit_corrupt_file_is_an_error_naming_it(reports, tmp_path):
 
 
 def test_an_unknown_schema_is_refused(reports, tmp_path):
-    future = save(reports, "20261123T120000Z.json", {**make_results(iters=40), "schema": 2})
-    with pytest.raises(HarnessError, match=r"20261123T120000Z\.json.*unknown results schema 2"):
+    future = save(reports, "20261123T120000Z.json", {**make_results(iters=40), "schema": 3})
+    with pytest.raises(HarnessError, match=r"20261123T120000Z\.json.*unknown results schema 3"):
         render(results=future, reports_dir=reports, repo_root=tmp_path)
-    with pytest.raises(HarnessError, match=r"no valid results file.*schema 2"):
+    with pytest.raises(HarnessError, match=r"no valid results file.*schema 3"):
         render(reports_dir=reports, repo_root=tmp_path)
 
 
@@ -285,7 +285,8 @@ def test_write_atomic_never_leaves_a_partial_file(tmp_path):
     target = tmp_path / "results" / "20261123T120000Z.json"
     with pytest.raises(TypeError):
         results_files.write_atomic(target, {"schema": 1, "variants": [object()]})
-    assert os.listdir(target.parent) == []  # neither the target nor a temporary file
+    # Neither the target nor a temporary file, nor the folder the write would have made.
+    assert list(tmp_path.iterdir()) == []
 
     results_files.write_atomic(target, {"schema": 1, "variants": []})
     with pytest.raises(ValueError):  # NaN is not JSON

@@ -2,8 +2,11 @@
 
 A variant is measured in two passes, each a new `benchmarks/loop.py` process: an untraced pass
 (RSS timeline sampled with psutil, the kernel's peak from `os.wait4`, GC activity, wall time)
-and a traced pass (the exact tracemalloc peak, which would slow the first pass down). A caller
-may ask for either pass alone (a sweep runs traced passes side by side, untraced ones alone) and
+and a traced pass (the exact tracemalloc peak and the bytes alive at every iteration and
+collection, which would slow the first pass down). A third process explains the peak: it reruns
+the traced pass up to where the most was alive, takes a snapshot there, then counts one
+iteration's cyclic garbage; the GC model turns that census into a predicted peak. A caller may
+ask for either pass alone (a sweep runs traced passes side by side, untraced ones alone) and
 `combine` the two records into what both passes in a row would have given.
 """
 
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from .. import paths, results
-from . import children, probes
+from . import children, gcmodel, probes
 from .probes import MIB
 
 LOOP = str(paths.PROJECT_ROOT / "benchmarks" / "loop.py")
@@ -80,7 +83,7 @@ def _tail(path, limit=2000):
     return text[-limit:].strip()
 
 
-def run_pass(variant, settings, traced=False, on_progress=None):
+def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None):
     """Run one child process and sample it until it ends; never raises for the child's faults.
 
     The child dies with this process (children.running), and is killed if anything, a signal
@@ -92,12 +95,16 @@ def run_pass(variant, settings, traced=False, on_progress=None):
         with open(progress_path, "wb") as f:
             f.write(struct.pack("q", -1))
         cmd = loop_command(variant, settings, traced)
+        if explain_at is not None:
+            cmd += ["--explain", str(explain_at)]
         cmd += ["--progress-file", progress_path, "--report-file", report_path]
         with open(progress_path, "r+b") as f, open(stderr_path, "wb") as err:
             shared = mmap.mmap(f.fileno(), 8)
             try:
+                start_unix = time.time()
                 with children.running(cmd, stdout=subprocess.DEVNULL, stderr=err) as child:
                     result = _sample(child, shared, settings, on_progress)
+                result.timeline["start_unix"] = round(start_unix, 3)  # for mprof-format files
             finally:
                 shared.close()
         if result.status == "ok" and child.returncode != 0:
@@ -244,9 +251,52 @@ def _traced_pass(record, variant, settings, on_progress):
         record.update(status=traced.status, error=f"traced pass: {traced.error}")
     else:
         record["tracemalloc_peak_mib"] = traced.report["tracemalloc_peak_mib"]
+        _add_live(record, traced.report)
+        record["explain"] = explain(variant, settings, record, traced.report)
+        record["model_peak_mib"] = (record["explain"].get("model") or {}).get("peak_mib")
+
+
+def _add_live(record, traced):
+    """The traced pass's live bytes beside each collection of the untraced pass. Both passes
+    allocate the same tracked objects, so their collections fall on the same iterations; if
+    they ever do not, the traced pass's collections are kept on their own."""
+    record["live"] = dict(traced["live"], collections=None)
+    mine = (record.get("gc") or {}).get("events") or []
+    seen = (traced.get("gc") or {}).get("events") or []
+    keys = ("live_before_mib", "live_after_mib", "freed_mib")
+    if [(e["iter"], e["generation"]) for e in mine] == [(e["iter"], e["generation"]) for e in seen]:
+        for event, twin in zip(mine, seen, strict=True):
+            event.update({k: twin.get(k) for k in keys})
+        return
+    for event in mine:
+        event.update(dict.fromkeys(keys))
+    record["live"]["collections"] = [
+        {k: e.get(k) for k in ("iter", "generation", "collected", *keys)} for e in seen
+    ]
+
+
+def explain(variant, settings, record, traced):
+    """The explanation pass and the GC model for a measured variant: {"attribution", "census",
+    "model"}, or {"error": why} when the pass failed (the measured figures still stand)."""
+    most = traced["live"]["most_alive"]
+    third = run_pass(variant, settings, traced=True, explain_at=most["checkpoint"])
+    if third.status != "ok":
+        return {"error": f"explanation pass: {third.error}"}
+    found = third.report["explain"]
+    threshold = (traced.get("gc") or {}).get("threshold") or [700, 10, 10]
+    inputs = gcmodel.Inputs.from_census(
+        found["census"],
+        record["live_array_floor_mib"] or 0.0,
+        threshold if settings.gc_enabled else (None, threshold[1]),
+        settings.iters,
+    )
+    found["model"] = gcmodel.predict(inputs)
+    return found
 
 
 UNTRACED, TRACED = "untraced", "traced"
+# What the traced pass (and the explanation pass it starts) adds to a record.
+TRACED_FIGURES = ("tracemalloc_peak_mib", "live", "explain", "model_peak_mib")
 # In the order `run` takes them: a pass after a failed one would measure nothing new.
 PASSES = {UNTRACED: _untraced_pass, TRACED: _traced_pass}
 
@@ -266,9 +316,11 @@ def combine(untraced, traced):
     traced-only record of the same variant and settings (a sweep takes them apart)."""
     if untraced["status"] != "ok":
         return untraced  # `measure` starts no traced pass after a failed untraced one
-    record = {**untraced, "tracemalloc_peak_mib": traced["tracemalloc_peak_mib"]}
+    record = dict(untraced)
     if traced["status"] != "ok":
         record.update(status=traced["status"], error=traced["error"])
+    for key in TRACED_FIGURES:
+        record[key] = traced.get(key)
     if "repeats" in traced:
         record["repeats"] = {**untraced.get("repeats", {}), **traced["repeats"]}
     return record

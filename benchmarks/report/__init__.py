@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import paths
 from .. import results as results_files
 from ..errors import HarnessError
-from . import history, mprof, page, plots, pytest_bench, scaling
+from . import history, mprof, page, plots, pytest_bench, scaling, why
 
 __all__ = ["render"]
 
@@ -72,6 +72,7 @@ def render(
             "workload": page.workload(data),
             "rows": page.variant_rows(data),
             "figures": _draw_results(data, outputs),
+            "why": _why(data, path, reports_dir, outputs),
             "mprof_runs": _draw_mprof(runs, reports_dir, outputs),
             "scaling": scaling.section(reports_dir, outputs, sweep),
             "bench": bench,
@@ -131,6 +132,41 @@ def _draw_results(data, outputs):
                 {"title": title, "caption": caption, "file": filename, "png": png, "narrow": narrow}
             )
     return figures
+
+
+WHY_PLOT = "why_the_peak.png"
+
+
+def _why(data, path, reports_dir, outputs):
+    """The "Why the peak" section's values, its plot, and each variant's timeline in mprof's
+    format for <reports_dir>/mprof/ (replacing those of an earlier render), all into `outputs`."""
+    png = outputs[WHY_PLOT] = plots.why_the_peak(data)
+    folder = paths.mprof_dir(reports_dir)
+    mprof_subdir = folder.relative_to(reports_dir)
+    for stale in folder.glob("mprofile_*.dat"):
+        outputs[str(mprof_subdir / stale.name)] = None
+    samplers = why.sampler_rows(data)
+    for v in data.get("variants", []):
+        line = v.get("timeline") or {}
+        if any(r["name"] == v["name"] for r in samplers):
+            command = f"benchmarks/loop.py --impl {v.get('impl')} --mode {v.get('mode')}"
+            text = mprof.dat_text(
+                f"{command} (untraced pass of {path.name})",
+                line["t"],
+                line["rss_mib"],
+                line.get("start_unix") or 0.0,
+            )
+            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = text.encode()
+    return {
+        "plot": png and {"png": png, "narrow": plots.why_the_peak(data, narrow=True)},
+        "plot_file": WHY_PLOT,
+        "census": why.census_rows(data),
+        "model": why.model_rows(data),
+        "attribution": why.attribution_rows(data),
+        "samplers": samplers,
+        "sentences": why.sentences(data),
+        "mprof_dir": folder,
+    }
 
 
 def _draw_mprof(runs, reports_dir, outputs):
