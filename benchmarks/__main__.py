@@ -69,6 +69,22 @@ def _add_run_options(p):
 def _add_speed_options(p):
     p.add_argument("--no-peers", action="store_true", help="leave the peers out")
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
+    p.add_argument(
+        "--ratios-only",
+        action="store_true",
+        help="time only the side-by-side ratios (about 35 s), not the pytest-benchmark suite",
+    )
+    p.add_argument(
+        "--rounds",
+        type=positive_int,
+        metavar="N",
+        help="ratios: at most N interleaved rounds per reference (default 7)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="ratios: tiny graphs and 2 rounds, to check the plumbing (figures mean little)",
+    )
 
 
 def _add_report_options(p):
@@ -78,6 +94,11 @@ def _add_report_options(p):
         "--benchmark-json",
         metavar="FILE",
         help="pytest-benchmark JSON to show (default: the newest in .benchmarks/)",
+    )
+    p.add_argument(
+        "--ratios",
+        metavar="FILE",
+        help="ratios file to show (default: the newest in reports/ratios/)",
     )
 
 
@@ -129,28 +150,41 @@ def _measure(args):
     return path
 
 
-def _render(results_path, reports_dir, benchmark_json=None):
+def _render(results_path, reports_dir, benchmark_json=None, ratios=None):
     from .report import render
 
-    index = render(results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json)
+    index = render(
+        results=results_path,
+        reports_dir=reports_dir,
+        benchmark_json=benchmark_json,
+        ratios=ratios,
+    )
     print(f"report: {index}")
 
 
-def _time_suite(reports_dir, peers):
+def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False):
+    """The speed step: the pytest-benchmark suite, then the side-by-side ratios;
+    (its JSON file or None, the ratios file or None, 0 when both ran clean else 1)."""
     from .suite import speed
 
-    print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
-    path, code = speed.run(reports_dir, peers=peers)
+    path, code = None, 0
+    if not ratios_only:
+        print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
+        path, code = speed.run(reports_dir, peers=peers)
+        _tell("benchmark suite", "pytest", path, code, "some benchmarks failed")
+    print("speed: ours against the peers, side by side in one process (about 35 s)", flush=True)
+    ratios, ratios_code = speed.run_ratios(reports_dir, peers=peers, rounds=rounds, quick=quick)
+    _tell("ratio step", "its", ratios, ratios_code, "some comparisons failed")
+    return path, ratios, 0 if code == ratios_code == 0 else 1
+
+
+def _tell(step, who, path, code, failed):
     if path is None:
-        print(f"error: the benchmark suite wrote no results (pytest exit {code})", file=sys.stderr)
+        print(f"error: the {step} wrote no results ({who} exit {code})", file=sys.stderr)
     elif code != 0:
-        print(
-            f"warning: some benchmarks failed (pytest exit {code}); {path} holds those that ran",
-            file=sys.stderr,
-        )
+        print(f"warning: {failed} ({who} exit {code}); {path} holds the rest", file=sys.stderr)
     else:
         print(f"speed: {path}")
-    return path, code
 
 
 def _cmd_run(args):
@@ -159,11 +193,12 @@ def _cmd_run(args):
 
 
 def _cmd_speed(args):
-    return 0 if _time_suite(args.reports_dir, peers=not args.no_peers)[1] == 0 else 1
+    peers = not args.no_peers
+    return _time_suite(args.reports_dir, peers, args.ratios_only, args.rounds, args.quick)[2]
 
 
 def _cmd_report(args):
-    _render(args.results, args.reports_dir, args.benchmark_json)
+    _render(args.results, args.reports_dir, args.benchmark_json, args.ratios)
     return 0
 
 
@@ -175,10 +210,10 @@ def _cmd_compare(args):
 
 def _cmd_all(args):
     path = _measure(args)
-    bench, speed_code = None, 0
+    bench, ratios, speed_code = None, None, 0
     if not (args.no_speed or args.only):
-        bench, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
-    _render(str(path), args.reports_dir, bench)
+        bench, ratios, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
+    _render(str(path), args.reports_dir, bench, ratios)
     # The report shows whatever was measured; a failed speed step still fails the command.
     return 1 if speed_code != 0 else 0
 
@@ -195,7 +230,8 @@ COMMANDS = {
         "measure a matrix of variants into reports/results/", _add_run_options, _cmd_run
     ),
     "speed": Command(
-        "time the pytest-benchmark suite into reports/speed/ (a few minutes)",
+        "time the pytest-benchmark suite into reports/speed/ and ours against the peers,"
+        " side by side, into reports/ratios/ (a few minutes)",
         _add_speed_options,
         _cmd_speed,
     ),
@@ -203,7 +239,9 @@ COMMANDS = {
         "render reports/index.html from a results file", _add_report_options, _cmd_report
     ),
     "compare": Command(
-        "fail when a variant's peak grew (see its --help)", _add_compare_options, _cmd_compare
+        "fail when a variant's peak grew, or with --ratios a speed ratio (see its --help)",
+        _add_compare_options,
+        _cmd_compare,
     ),
     "all": Command("run, speed, then report (what no subcommand does)", _add_all_options, _cmd_all),
 }

@@ -1,5 +1,5 @@
-"""Where the harness keeps its files (reports/, its results/ and speed/ folders) and the one scan
-that finds the newest file that still reads."""
+"""Where the harness keeps its files (reports/, its results/, speed/ and ratios/ folders) and
+the one scan that finds the newest file that still reads."""
 
 import datetime as dt
 from pathlib import Path
@@ -14,6 +14,10 @@ def results_dir(reports_dir=REPORTS_DIR):
 
 def speed_dir(reports_dir=REPORTS_DIR):
     return Path(reports_dir) / "speed"
+
+
+def ratios_dir(reports_dir=REPORTS_DIR):
+    return Path(reports_dir) / "ratios"
 
 
 RESULTS_DIR = str(results_dir())

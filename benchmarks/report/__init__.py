@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import paths
 from .. import results as results_files
 from . import history, mprof, page, plots, pytest_bench
+from . import ratios as ratios_view
 
 __all__ = ["render"]
 
@@ -35,7 +36,9 @@ PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
 }
 
 
-def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None):
+def render(
+    results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None, ratios=None
+):
     """Render <reports_dir>/index.html and the plot PNGs next to it; returns the page's path.
     A HarnessError says why it cannot.
 
@@ -43,6 +46,8 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
         noting on the page any newer file that could not be read.
     benchmark_json: a `pytest --benchmark-json` file; None picks the newest one autosaved under
         <repo_root>/.benchmarks/ or written by the speed step into <reports_dir>/speed/.
+    ratios: a ratios file (the speed step's side-by-side ratios); None picks the newest valid
+        one in <reports_dir>/ratios/.
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
@@ -52,6 +57,8 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
         repo_root, benchmark_json, paths.speed_dir(reports_dir)
     )
     warnings += bench_warnings
+    ratio_run, ratio_warnings = ratios_view.newest(ratios, paths.ratios_dir(reports_dir))
+    warnings += ratio_warnings
     for text in notices + warnings:
         log.warning("%s", text)
 
@@ -70,6 +77,7 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
             "figures": _draw_results(data, reports_dir),
             "mprof_runs": _draw_mprof(runs, reports_dir),
             "bench": bench,
+            "ratios": ratio_run,
             "previous_path": previous and previous[0],
             "history": previous and history.compare(previous[1], data),
             "settings_changed": previous and history.settings_changed(previous[1], data),
