@@ -63,7 +63,7 @@ def test_rounds_rotate_so_each_side_runs_first_and_last():
     clock, log = FakeClock(), []
     ref = fake("ref", 0.001, clock, log)
     a, b = fake("a", 0.002, clock, log), fake("b", 0.003, clock, log)
-    timings = interleave.run(ref, [a, b], PLAN, timer=clock, clock=clock)
+    timings = interleave.run(ref, [a, b], PLAN, timer=clock)
     rounds = [log[i : i + 3] for i in range(len(log) - 15, len(log), 3)]  # the last 5 rounds
     orders = [[key for key, _ in r] for r in rounds]
     assert orders == [
@@ -83,7 +83,7 @@ def test_the_first_calls_warm_up_and_never_count():
     # One slow first call each (a lazy import), then steady costs.
     ref = fake("ref", [0.5, *[0.001] * 20], clock, log)
     ours = fake("ours", [0.9, *[0.002] * 20], clock, log)
-    timings = interleave.run(ref, [ours], PLAN, timer=clock, clock=clock)
+    timings = interleave.run(ref, [ours], PLAN, timer=clock)
     assert max(timings.seconds["ours"]) == pytest.approx(0.002)
     assert max(timings.seconds["ref"]) == pytest.approx(0.001)
 
@@ -96,7 +96,7 @@ def test_rounds_fit_the_budget_between_the_fewest_and_the_most(budget_s, expecte
     clock, log = FakeClock(), []
     plan = Plan(max_rounds=5, min_rounds=3, block_s=0.01, budget_s=budget_s)
     subjects = [fake(k, 0.001, clock, log, prepare_s=10.0) for k in ("ref", "a", "b")]
-    timings = interleave.run(subjects[0], subjects[1:], plan, timer=clock, clock=clock)
+    timings = interleave.run(subjects[0], subjects[1:], plan, timer=clock)
     assert len(timings.seconds["ref"]) == expected
 
 
@@ -105,7 +105,7 @@ def test_a_failing_subject_is_dropped_with_its_error_and_the_others_go_on():
     ref = fake("ref", 0.001, clock, log)
     broken = fake("broken", 0.002, clock, log, fail_on=5)  # warm-up fine, then a round fails
     fine = fake("fine", 0.003, clock, log)
-    timings = interleave.run(ref, [broken, fine], PLAN, timer=clock, clock=clock)
+    timings = interleave.run(ref, [broken, fine], PLAN, timer=clock)
     assert timings.failed == {"broken": "RuntimeError: broken broke"}
     assert len(timings.seconds["fine"]) == len(timings.seconds["ref"]) == 5
 
@@ -113,7 +113,7 @@ def test_a_failing_subject_is_dropped_with_its_error_and_the_others_go_on():
 def test_a_failing_reference_ends_the_batch():
     clock, log = FakeClock(), []
     ref = fake("ref", 0.001, clock, log, fail_on=1)
-    timings = interleave.run(ref, [fake("a", 0.002, clock, log)], PLAN, timer=clock, clock=clock)
+    timings = interleave.run(ref, [fake("a", 0.002, clock, log)], PLAN, timer=clock)
     assert "ref" in timings.failed and timings.seconds == {}
 
 
@@ -169,7 +169,7 @@ def _fake_rows(clock, log):
 
 def test_measured_rows_carry_their_ratio_and_target_verdict():
     clock, log = FakeClock(), []
-    one, two = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock, clock=clock)
+    one, two = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock)
     assert (one["status"], one["ratio"], ratio_files.meets_target(one)) == ("ok", 2.0, False)
     assert (two["ratio"], ratio_files.meets_target(two)) == (pytest.approx(0.5), True)
     assert one["ours_s"] == pytest.approx([0.002] * 5) and one["calls_per_block"] == 10
@@ -186,7 +186,7 @@ def hide(monkeypatch, *missing):
 def test_a_missing_peer_leaves_its_rows_without_a_ratio_and_says_why(monkeypatch):
     hide(monkeypatch, "autograd")
     clock, log = FakeClock(), []
-    records = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock, clock=clock)
+    records = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock)
     assert log == []  # nothing was timed against a reference that is not there
     for record in records:
         assert record["status"] == "skipped" and record["ratio"] is None  # never a zero
@@ -197,7 +197,7 @@ def test_a_missing_peer_leaves_its_rows_without_a_ratio_and_says_why(monkeypatch
 def test_no_peers_leaves_them_out_with_that_reason(monkeypatch):
     monkeypatch.setenv(V.NO_PEERS_ENV, "1")
     clock, log = FakeClock(), []
-    records = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock, clock=clock)
+    records = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock)
     assert [r["reason"] for r in records] == ["peers left out (--no-peers)"] * 2
 
 
@@ -206,7 +206,7 @@ def test_a_failure_is_an_error_row_with_the_exception():
     ref = fake("ref", 0.001, clock, log)
     broken = fake("broken", 0.002, clock, log, fail_on=1)
     row = ratios.Comparison("x", ratios.NO_GRAD, "x", broken, ref, 1.03, 3)
-    (record,) = ratios.measure([row], PLAN, timer=clock, clock=clock)
+    (record,) = ratios.measure([row], PLAN, timer=clock)
     assert record["status"] == "error" and record["ratio"] is None
     assert record["reason"] == "ours failed: RuntimeError: broken broke"
 

@@ -7,6 +7,10 @@ preparation (building the graphs its calls backpropagate, drawing inputs) and th
 the previous block's garbage happen before its clock starts. The ratio of a comparison is
 best(ours) / best(reference), best of rounds, with the ratio of medians and the range of the
 per-round ratios beside it as its spread.
+
+Time is the process's CPU time (`time.process_time`, every thread of it): it leaves out the
+moments the process waits for a CPU, which on a shared host are most of the noise. What is
+left (shared caches, memory traffic, clock speed) slows both sides of a round alike.
 """
 
 import gc
@@ -18,6 +22,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
+
+TIMER = time.process_time
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,8 @@ class Subject:
 @dataclass(frozen=True)
 class Plan:
     """How long to time: blocks of about `block_s`, `max_rounds` rounds or as many as fit in
-    `budget_s` per reference, never fewer than `min_rounds`."""
+    `budget_s` per reference (CPU seconds, preparation included), never fewer than
+    `min_rounds`."""
 
     max_rounds: int = 7
     min_rounds: int = 3
@@ -67,7 +74,7 @@ class Timings:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def time_block(subject, calls, timer=time.perf_counter):
+def time_block(subject, calls, timer=TIMER):
     """Seconds per call of one block of `calls` calls of `subject`.
 
     numpy's floating-point warnings are off on every side: a chain of squares overflows to inf
@@ -102,12 +109,12 @@ def _calls_per_block(subject, plan, timer):
     return max(1, round(estimate * plan.block_s / max(seconds, 1e-9)))
 
 
-def run(reference, subjects, plan, timer=time.perf_counter, clock=time.perf_counter):
+def run(reference, subjects, plan, timer=TIMER):
     """Time `reference` and `subjects` in interleaved rounds; Timings by subject key.
 
     One call of each first, untimed for the ratio: lazy imports (a peer's framework) and first
     calls' caches. The block length comes from the reference; the number of rounds from the
-    first round's wall time (`clock`), preparation included. A subject that raises is left out
+    first round's time, preparation included. A subject that raises is left out
     of the later rounds with its error; the reference raising ends the batch, since every ratio
     needs it.
     """
@@ -124,7 +131,7 @@ def run(reference, subjects, plan, timer=time.perf_counter, clock=time.perf_coun
     timings.calls = calls
     rounds, r = plan.max_rounds, 0
     while r < rounds and reference.key not in timings.failed:
-        started = clock()
+        started = timer()
         live = [s for s in everyone if s.key not in timings.failed]
         shift = r % len(live)
         for subject in live[shift:] + live[:shift]:
@@ -132,7 +139,7 @@ def run(reference, subjects, plan, timer=time.perf_counter, clock=time.perf_coun
             if seconds is not None:
                 timings.seconds.setdefault(subject.key, []).append(seconds)
         if r == 0:
-            rounds = _rounds(plan, clock() - started)
+            rounds = _rounds(plan, timer() - started)
         r += 1
     return timings
 

@@ -14,7 +14,6 @@ import functools
 import itertools
 import shlex
 import sys
-import time
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
@@ -169,9 +168,7 @@ def absent(subject):
     return V.Variant(subject.peer, V.PEERS[subject.peer][0]).left_out()
 
 
-def measure(
-    rows, plan=DEFAULT_PLAN, on_batch=None, timer=time.perf_counter, clock=time.perf_counter
-):
+def measure(rows, plan=DEFAULT_PLAN, on_batch=None, timer=interleave.TIMER):
     """Every row's record (`ratio_files`), timing the rows that share a reference together;
     `on_batch(records)` after each reference's batch, e.g. to save and show progress."""
     batches = {}
@@ -183,7 +180,7 @@ def measure(
         why = absent(reference)
         timings = None
         if why is None:
-            timings = interleave.run(reference, [r.ours for r in batch], plan, timer, clock)
+            timings = interleave.run(reference, [r.ours for r in batch], plan, timer)
         done = [_record(row, why, timings) for row in batch]
         records.update((r["name"], r) for r in done)
         if on_batch is not None:
@@ -236,7 +233,7 @@ def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.std
         "schema": ratio_files.SCHEMA,
         "complete": False,
         "environment": matrix.environment(command),
-        "settings": {**plan.as_json(), "quick": quick, "timer": "time.perf_counter"},
+        "settings": {**plan.as_json(), "quick": quick, "timer": "time.process_time"},
         "comparisons": [],
     }
 
