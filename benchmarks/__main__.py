@@ -78,7 +78,7 @@ def _add_speed_options(p):
         "--rounds",
         type=positive_int,
         metavar="N",
-        help="ratios: at most N interleaved rounds per reference (default 7)",
+        help="ratios: at most N interleaved rounds per reference (default 11)",
     )
     p.add_argument(
         "--quick",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from . import paths, ratio_files, ratio_gate, results
 from .errors import HarnessError
 from .measure.argtypes import percentage
+from .pairing import Pairing, pair
 
 # The memory figures compared, gated ones first and exact before sampled: tracemalloc counts
 # arrays to the byte and the kernel's peak is exact, while sampled RSS can miss short peaks.
@@ -36,8 +37,7 @@ class Row:
 class Comparison:
     max_growth: float
     rows: list[Row] = field(default_factory=list)
-    only_in_old: list[str] = field(default_factory=list)
-    only_in_new: list[str] = field(default_factory=list)
+    pairing: Pairing = field(default_factory=Pairing)
     not_ok: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (old, new status)
 
     @property
@@ -47,16 +47,9 @@ class Comparison:
 
 def compare(old, new, max_growth=results.DEFAULT_MAX_GROWTH_PCT):
     """Compare two loaded results dicts variant by variant (by canonical name)."""
-    old_by_name, new_by_name = results.by_name(old), results.by_name(new)
-    comparison = Comparison(
-        max_growth=max_growth,
-        only_in_old=[n for n in old_by_name if n not in new_by_name],
-        only_in_new=[n for n in new_by_name if n not in old_by_name],
-    )
-    for name, before in old_by_name.items():
-        after = new_by_name.get(name)
-        if after is None:
-            continue
+    pairing = pair(results.by_name(old), results.by_name(new))
+    comparison = Comparison(max_growth=max_growth, pairing=pairing)
+    for name, before, after in pairing.both:
         statuses = (before.get("status"), after.get("status"))
         if statuses != ("ok", "ok"):  # a killed or failed pass has no peaks worth comparing
             comparison.not_ok[name] = statuses
@@ -94,10 +87,7 @@ def format_comparison(c):
         )
     for name, (old_status, new_status) in c.not_ok.items():
         lines.append(f"not compared: {name} (status {old_status} -> {new_status})")
-    if c.only_in_old:
-        lines.append(f"only in old: {', '.join(c.only_in_old)}")
-    if c.only_in_new:
-        lines.append(f"only in new: {', '.join(c.only_in_new)}")
+    lines += c.pairing.lines()
     found = c.regressions
     if found:
         names = ", ".join(dict.fromkeys(r.variant for r in found))

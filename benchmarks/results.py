@@ -200,15 +200,7 @@ def _fsync_dir(folder):
 def load(path):
     """The results dict in `path`; ResultsError naming the file if it is not a schema-1 file."""
     path = Path(path)
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such results file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ResultsError(f"{path}: cannot read it ({e})") from None
-    except json.JSONDecodeError as e:
-        raise ResultsError(f"{path}: not valid JSON ({e}); the file is corrupt") from None
+    data = read_json(path, ResultsError, "results")
     if not isinstance(data, dict):
         raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}")
     if "schema" not in data:
@@ -217,16 +209,36 @@ def load(path):
         raise ResultsError(
             f"{path}: unknown results schema {data['schema']!r}; this version reads schema {SCHEMA}"
         )
-    variants = data.get("variants")
-    if not isinstance(variants, list):
-        raise ResultsError(f"{path}: no 'variants' list")
-    for i, variant in enumerate(variants):
-        if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
-            raise ResultsError(f"{path}: variant #{i + 1} has no name")
-        _check_variant(path, variant)
+    return check_records(path, data, "variants", "variant", _check_variant, ResultsError)
+
+
+def read_json(path, error, noun):
+    """The JSON in `path`; `error` (a HarnessError) naming the file when it is missing,
+    unreadable or not JSON. `noun` says what kind of file was expected."""
+    try:
+        with Path(path).open(encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise error(f"{path}: no such {noun} file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"{path}: cannot read it ({e})") from None
+    except json.JSONDecodeError as e:
+        raise error(f"{path}: not valid JSON ({e}); the file is corrupt") from None
+
+
+def check_records(path, data, key, what, check, error):
+    """`data` once its `key` list holds named records, each passing `check(path, record)`, and
+    its `environment` and `settings` are objects (empty when absent); else `error`."""
+    records = data.get(key)
+    if not isinstance(records, list):
+        raise error(f"{path}: no '{key}' list")
+    for i, record in enumerate(records):
+        if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+            raise error(f"{path}: {what} #{i + 1} has no name")
+        check(path, record)
     for section in ("environment", "settings"):
         if not isinstance(data.setdefault(section, {}), dict):
-            raise ResultsError(f"{path}: '{section}' is not an object")
+            raise error(f"{path}: '{section}' is not an object")
     return data
 
 

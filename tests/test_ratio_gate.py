@@ -59,6 +59,30 @@ def test_the_threshold_is_inclusive_and_settable(tmp_path, capsys):
     assert run(capsys, old, over, "--max-worsening", "11")[0] == 0
 
 
+def moved(name, ratio, median):
+    return {**ratio_record(name, ratio), "median_ratio": median}
+
+
+@pytest.mark.parametrize(
+    "ratio, median, fails",
+    [
+        (2.4, 2.0, False),  # the best-of ratio alone moved: one lucky or unlucky round
+        (2.0, 2.4, False),  # the medians alone moved
+        (2.4, 2.4, True),  # both: ours became slower
+        (2.4, None, True),  # a file without medians: the best-of ratio decides
+    ],
+)
+def test_a_ratio_worsens_when_both_its_measures_do(tmp_path, capsys, ratio, median, fails):
+    old = ratios_file(tmp_path, 1, moved("a", 2.0, 2.0))
+    new = ratios_file(tmp_path, 2, moved("a", ratio, median))
+    code, out, _ = run(capsys, old, new)
+    assert code == (1 if fails else 0)
+    (line,) = [x for x in out.splitlines() if x.startswith("a ")]
+    assert f"{(ratio / 2 - 1) * 100:+.1f}%" in line
+    figures = line.split("WORSENED")[0]
+    assert (f"{(median / 2 - 1) * 100:+.1f}%" in figures) if median else figures.count("%") == 1
+
+
 def test_defaults_compare_the_two_newest_ratios_files(tmp_path, capsys):
     ratios_file(tmp_path, 1, ratio_record("a", 1.0))  # oldest: would fail if used
     second = ratios_file(tmp_path, 2, ratio_record("a", 2.0))

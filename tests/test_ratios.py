@@ -11,6 +11,7 @@ import json
 import pytest
 from report_samples import ratio_record, ratios_json, write
 
+from benchmarks import __main__ as cli
 from benchmarks import paths, ratio_files
 from benchmarks.suite import interleave, ratios, speed
 from benchmarks.suite.interleave import Plan, Subject
@@ -231,10 +232,12 @@ def test_the_real_subjects_run_and_each_row_is_a_number_or_a_reason():
 
 
 def test_the_speed_step_writes_a_ratios_file_in_a_fresh_process(tmp_path):
-    path, code = speed.run_ratios(tmp_path, peers=False, quick=True)
+    path, code = speed.run_ratios(tmp_path, peers=False, rounds=1, quick=True)
     assert code == 0 and path.parent == paths.ratios_dir(tmp_path.resolve())
     data = ratio_files.load(path)
     assert data["complete"] is True and data["settings"]["quick"] is True
+    assert data["settings"]["max_rounds"] == 1
+    assert {r["rounds"] for r in data["comparisons"] if r["status"] == "ok"} == {1}
     assert data["environment"]["command"].startswith("python -m benchmarks.suite.ratios")
     by_table = {}
     for record in data["comparisons"]:
@@ -245,6 +248,44 @@ def test_the_speed_step_writes_a_ratios_file_in_a_fresh_process(tmp_path):
         ratios.NO_GRAD: {"ok"},
     }
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+@pytest.fixture
+def fake_steps(monkeypatch, tmp_path):
+    """The speed step's two halves replaced by recorders; the ratios half's exit code is set by
+    the test through the list it returns."""
+    calls, ratios_result = [], [0]
+
+    def run(reports_dir, peers=True, select=None):
+        calls.append(("suite", peers))
+        return write(tmp_path / "bench.json", {"benchmarks": []}), 0
+
+    def run_ratios(reports_dir, peers=True, rounds=None, quick=False):
+        calls.append(("ratios", peers, rounds, quick))
+        code = ratios_result[0]
+        path = None if code == 2 else write(tmp_path / "r.json", ratios_json())
+        return path, code
+
+    monkeypatch.setattr(speed, "run", run)
+    monkeypatch.setattr(speed, "run_ratios", run_ratios)
+    return calls, ratios_result
+
+
+def test_speed_options_reach_the_ratios_step(fake_steps, capsys):
+    calls, _ = fake_steps
+    argv = ["speed", "--ratios-only", "--rounds", "4", "--quick", "--no-peers"]
+    assert cli.main([*argv, "--reports-dir", "out"]) == 0
+    assert calls == [("ratios", False, 4, True)]  # --ratios-only: no suite
+    assert cli.main(["speed", "--reports-dir", "out"]) == 0
+    assert calls[1:] == [("suite", True), ("ratios", True, None, False)]
+    assert "r.json" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("code, message", [(1, "some comparisons failed"), (2, "wrote no results")])
+def test_a_failed_ratios_step_fails_the_speed_step(fake_steps, capsys, code, message):
+    fake_steps[1][0] = code
+    assert cli.main(["speed", "--ratios-only", "--reports-dir", "out"]) == 1
+    assert message in capsys.readouterr().err
 
 
 # --- the file ------------------------------------------------------------------------------
@@ -289,3 +330,10 @@ def test_a_bad_file_is_refused_naming_it_and_the_fault(tmp_path, content, messag
 def test_exactly_at_the_target_holds():
     assert ratio_files.meets_target({"ratio": 0.9, "target": 0.9}) is True
     assert ratio_files.meets_target({"ratio": 0.9000001, "target": 0.9}) is False
+
+
+def test_the_schema_page_documents_every_field_of_a_comparison():
+    schema = (paths.PROJECT_ROOT / "reports" / "README.md").read_text(encoding="utf-8")
+    record = ratio_files.empty("n", "t", "w", "o", "r", None, 1, 1.0)
+    missing = [key for key in record if f"`{key}`" not in schema]
+    assert not missing, f"reports/README.md does not document {missing}"

@@ -44,7 +44,7 @@ class Plan:
     `budget_s` per reference (CPU seconds, preparation included), never fewer than
     `min_rounds`."""
 
-    max_rounds: int = 7
+    max_rounds: int = 11
     min_rounds: int = 3
     block_s: float = 0.01
     budget_s: float = 5.0
