@@ -72,7 +72,8 @@ def _add_speed_options(p):
     p.add_argument(
         "--ratios-only",
         action="store_true",
-        help="time only the side-by-side ratios (about 35 s), not the pytest-benchmark suite",
+        help="time only the side-by-side ratios (about 35 s of CPU), not the pytest-benchmark"
+        " suite",
     )
     p.add_argument(
         "--rounds",
