@@ -7,6 +7,7 @@ and only checked for their shape.
 
 import importlib.util
 import json
+import types
 
 import pytest
 from report_samples import ratio_record, ratios_json, write
@@ -26,6 +27,14 @@ class FakeClock:
 
     def __call__(self):
         return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A FakeClock for the blocks. Blocks timed with it skip the collection before them: fake
+    subjects leave no garbage, and a collection walks the test process's whole heap."""
+    monkeypatch.setattr(interleave, "gc", types.SimpleNamespace(collect=int, freeze=None))
+    return FakeClock()
 
 
 def fake(key, per_call, clock, log, prepare_s=5.0, fail_on=None, peer=None):
@@ -53,15 +62,15 @@ def fake(key, per_call, clock, log, prepare_s=5.0, fail_on=None, peer=None):
 PLAN = Plan(max_rounds=5, min_rounds=3, block_s=0.01, budget_s=1e9)
 
 
-def test_a_block_times_its_calls_and_not_their_preparation():
-    clock, log = FakeClock(), []
+def test_a_block_times_its_calls_and_not_their_preparation(clock):
+    log = []
     subject = fake("ours", 0.002, clock, log, prepare_s=100.0)
     assert interleave.time_block(subject, 7, clock) == pytest.approx(0.002)
     assert log == [("ours", 7)]
 
 
-def test_rounds_rotate_so_each_side_runs_first_and_last():
-    clock, log = FakeClock(), []
+def test_rounds_rotate_so_each_side_runs_first_and_last(clock):
+    log = []
     ref = fake("ref", 0.001, clock, log)
     a, b = fake("a", 0.002, clock, log), fake("b", 0.003, clock, log)
     timings = interleave.run(ref, [a, b], PLAN, timer=clock)
@@ -79,8 +88,8 @@ def test_rounds_rotate_so_each_side_runs_first_and_last():
     assert timings.seconds["b"] == pytest.approx([0.003] * 5)
 
 
-def test_the_first_calls_warm_up_and_never_count():
-    clock, log = FakeClock(), []
+def test_the_first_calls_warm_up_and_never_count(clock):
+    log = []
     # One slow first call each (a lazy import), then steady costs.
     ref = fake("ref", [0.5, *[0.001] * 20], clock, log)
     ours = fake("ours", [0.9, *[0.002] * 20], clock, log)
@@ -93,16 +102,16 @@ def test_the_first_calls_warm_up_and_never_count():
     "budget_s, expected",
     [(1e9, 5), (0.0, 3), (3 * 10.0 * 3.5, 3), (3 * 10.0 * 4.5, 4)],  # 3 blocks x 10 s prep
 )
-def test_rounds_fit_the_budget_between_the_fewest_and_the_most(budget_s, expected):
-    clock, log = FakeClock(), []
+def test_rounds_fit_the_budget_between_the_fewest_and_the_most(budget_s, expected, clock):
+    log = []
     plan = Plan(max_rounds=5, min_rounds=3, block_s=0.01, budget_s=budget_s)
     subjects = [fake(k, 0.001, clock, log, prepare_s=10.0) for k in ("ref", "a", "b")]
     timings = interleave.run(subjects[0], subjects[1:], plan, timer=clock)
     assert len(timings.seconds["ref"]) == expected
 
 
-def test_a_failing_subject_is_dropped_with_its_error_and_the_others_go_on():
-    clock, log = FakeClock(), []
+def test_a_failing_subject_is_dropped_with_its_error_and_the_others_go_on(clock):
+    log = []
     ref = fake("ref", 0.001, clock, log)
     broken = fake("broken", 0.002, clock, log, fail_on=5)  # warm-up fine, then a round fails
     fine = fake("fine", 0.003, clock, log)
@@ -111,8 +120,8 @@ def test_a_failing_subject_is_dropped_with_its_error_and_the_others_go_on():
     assert len(timings.seconds["fine"]) == len(timings.seconds["ref"]) == 5
 
 
-def test_a_failing_reference_ends_the_batch():
-    clock, log = FakeClock(), []
+def test_a_failing_reference_ends_the_batch(clock):
+    log = []
     ref = fake("ref", 0.001, clock, log, fail_on=1)
     timings = interleave.run(ref, [fake("a", 0.002, clock, log)], PLAN, timer=clock)
     assert "ref" in timings.failed and timings.seconds == {}
@@ -168,8 +177,8 @@ def _fake_rows(clock, log):
     ]
 
 
-def test_measured_rows_carry_their_ratio_and_target_verdict():
-    clock, log = FakeClock(), []
+def test_measured_rows_carry_their_ratio_and_target_verdict(clock):
+    log = []
     one, two = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock)
     assert (one["status"], one["ratio"], ratio_files.meets_target(one)) == ("ok", 2.0, False)
     assert (two["ratio"], ratio_files.meets_target(two)) == (pytest.approx(0.5), True)
@@ -184,9 +193,9 @@ def hide(monkeypatch, *missing):
     )
 
 
-def test_a_missing_peer_leaves_its_rows_without_a_ratio_and_says_why(monkeypatch):
+def test_a_missing_peer_leaves_its_rows_without_a_ratio_and_says_why(monkeypatch, clock):
     hide(monkeypatch, "autograd")
-    clock, log = FakeClock(), []
+    log = []
     records = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock)
     assert log == []  # nothing was timed against a reference that is not there
     for record in records:
@@ -195,15 +204,15 @@ def test_a_missing_peer_leaves_its_rows_without_a_ratio_and_says_why(monkeypatch
         assert record["ours_s"] == [] and ratio_files.meets_target(record) is None
 
 
-def test_no_peers_leaves_them_out_with_that_reason(monkeypatch):
+def test_no_peers_leaves_them_out_with_that_reason(monkeypatch, clock):
     monkeypatch.setenv(V.NO_PEERS_ENV, "1")
-    clock, log = FakeClock(), []
+    log = []
     records = ratios.measure(_fake_rows(clock, log), PLAN, timer=clock)
     assert [r["reason"] for r in records] == ["peers left out (--no-peers)"] * 2
 
 
-def test_a_failure_is_an_error_row_with_the_exception():
-    clock, log = FakeClock(), []
+def test_a_failure_is_an_error_row_with_the_exception(clock):
+    log = []
     ref = fake("ref", 0.001, clock, log)
     broken = fake("broken", 0.002, clock, log, fail_on=1)
     row = ratios.Comparison("x", ratios.NO_GRAD, "x", broken, ref, 1.03, 3)
