@@ -19,6 +19,13 @@ from benchmarks.suite.interleave import Plan, Subject
 from benchmarks.workloads import variants as V
 
 
+@pytest.fixture(autouse=True)
+def _peers_not_left_out(monkeypatch):
+    # Whether a peer is timed here depends on what is installed, never on the caller's
+    # --no-peers environment; the test of --no-peers sets it itself.
+    monkeypatch.delenv(V.NO_PEERS_ENV, raising=False)
+
+
 class FakeClock:
     """A timer that moves only when a fake block or a fake preparation says so."""
 
