@@ -1,5 +1,6 @@
-"""`python -m benchmarks [run|speed|report|compare]`: with no subcommand, measure the default
-matrix, time the pytest-benchmark suite and render the report (the main job)."""
+"""`python -m benchmarks [run|speed|report|compare|sweep]`: with no subcommand, measure the
+default matrix, time the pytest-benchmark suite and the side-by-side ratios, sweep gc threshold0
+and render the report (the main job)."""
 
 import argparse
 import sys
@@ -7,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import paths
-from .errors import HarnessError
-from .measure.argtypes import positive_float, positive_int
+from .errors import HarnessError, Interrupted, stop_on_signals
+from .measure import argtypes
 
 
-def _add_run_options(p):
+def _add_workload_options(p):
+    """What `run` measures and how; `sweep` reads the same options."""
     from .measure.settings import Settings
 
     d = Settings()
@@ -21,38 +23,41 @@ def _add_run_options(p):
         metavar="NAME",
         help="variants to run: names (weak-backprop), implementations (strong) or modes",
     )
-    p.add_argument("--iters", type=positive_int, default=d.iters)
-    p.add_argument("--size", type=positive_int, default=d.size, help="elements per array")
-    p.add_argument("--depth", type=positive_int, default=d.depth, help="squares per iteration")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--iters", type=argtypes.iters, default=d.iters)
+    p.add_argument("--size", type=argtypes.size, default=d.size, help="elements per array")
+    p.add_argument("--depth", type=argtypes.depth, default=d.depth, help="squares per iteration")
+    p.add_argument("--seed", type=argtypes.seed, default=d.seed)
     p.add_argument(
         "--repeat",
-        type=positive_int,
+        type=argtypes.repeat,
         default=d.repeat,
         help="measure each variant N times; keep median, min and max",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic GC in every child")
     p.add_argument(
-        "--gc-threshold", type=positive_int, metavar="N", help="gc threshold0 in every child"
+        "--gc-threshold",
+        type=argtypes.gc_threshold,
+        metavar="N",
+        help="gc threshold0 in every child",
     )
     p.add_argument(
         "--mem-limit",
-        type=positive_float,
+        type=argtypes.positive_float,
         metavar="MIB",
         default=d.mem_limit_mib,
         help=f"kill a child whose RSS passes this (default half the RAM: {d.mem_limit_mib:.0f})",
     )
     p.add_argument(
         "--interval",
-        type=positive_float,
+        type=argtypes.interval,
         metavar="SECONDS",
         default=d.interval_s,
         help=f"RSS sampling period (default {d.interval_s})",
     )
     p.add_argument(
         "--timeout",
-        type=positive_float,
+        type=argtypes.positive_float,
         metavar="SECONDS",
         default=d.timeout_s,
         help="kill a child that runs longer than this",
@@ -62,6 +67,10 @@ def _add_run_options(p):
         action="store_true",
         help="leave torch, dezero and autograd out of the default matrix (and of the speed step)",
     )
+
+
+def _add_run_options(p):
+    _add_workload_options(p)
     p.add_argument("--results-dir", default=paths.RESULTS_DIR)
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR, help="where `all` writes the report")
 
@@ -77,7 +86,7 @@ def _add_speed_options(p):
     )
     p.add_argument(
         "--rounds",
-        type=positive_int,
+        type=argtypes.rounds,
         metavar="N",
         help="ratios: at most N interleaved rounds per reference (default 11)",
     )
@@ -101,6 +110,9 @@ def _add_report_options(p):
         metavar="FILE",
         help="ratios file to show (default: the newest in reports/ratios/)",
     )
+    p.add_argument(
+        "--sweep", metavar="FILE", help="sweep file for the Scaling section (default: the newest)"
+    )
 
 
 def _add_all_options(p):
@@ -110,6 +122,18 @@ def _add_all_options(p):
         action="store_true",
         help="skip the speed step (skipped too with --only: it times the whole suite)",
     )
+    p.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="skip the default sweep of gc threshold0 (skipped too with --only or --no-gc)",
+    )
+
+
+def _add_sweep_options(p):
+    from .sweep import cli
+
+    _add_workload_options(p)
+    cli.add_options(p)
 
 
 def _add_compare_options(p):
@@ -118,9 +142,8 @@ def _add_compare_options(p):
     compare.add_arguments(p)
 
 
-def _measure(args):
-    """Run the matrix the options choose; the results file's path."""
-    from .measure import matrix
+def _workload(args):
+    """(variants, settings) the options choose."""
     from .measure.settings import Settings
     from .workloads import variants as V
 
@@ -146,18 +169,37 @@ def _measure(args):
         retain_grad=args.retain_grad,
         timeout_s=args.timeout,
     )
-    path, _ = matrix.run(chosen, settings, args.results_dir)
+    return chosen, settings
+
+
+def _measure(args):
+    """Run the matrix the options choose; the results file's path and content."""
+    from .measure import matrix
+
+    chosen, settings = _workload(args)
+    path, data = matrix.run(chosen, settings, args.results_dir)
     print(f"results: {path}")
-    return path
+    return path, data
 
 
-def _render(results_path, reports_dir, benchmark_json=None, ratios=None):
+def _all_failed(data):
+    """True, with the reason on stderr, when no variant was measured: the run must not pass."""
+    statuses = [v["status"] for v in data["variants"]]
+    if "ok" in statuses:
+        return False
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+    print(f"error: no variant was measured ({counts or 'none chosen'})", file=sys.stderr)
+    return True
+
+
+def _render(results_path, reports_dir, benchmark_json=None, sweep=None, ratios=None):
     from .report import render
 
     index = render(
         results=results_path,
         reports_dir=reports_dir,
         benchmark_json=benchmark_json,
+        sweep=sweep,
         ratios=ratios,
     )
     print(f"report: {index}")
@@ -188,9 +230,16 @@ def _tell(step, who, path, code, failed):
         print(f"speed: {path}")
 
 
+def _check_writable(folder):
+    try:
+        paths.check_writable(folder)
+    except OSError as e:
+        raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
+
+
 def _cmd_run(args):
-    _measure(args)
-    return 0
+    _, data = _measure(args)
+    return 1 if _all_failed(data) else 0
 
 
 def _cmd_speed(args):
@@ -199,7 +248,7 @@ def _cmd_speed(args):
 
 
 def _cmd_report(args):
-    _render(args.results, args.reports_dir, args.benchmark_json, args.ratios)
+    _render(args.results, args.reports_dir, args.benchmark_json, args.sweep, args.ratios)
     return 0
 
 
@@ -209,14 +258,37 @@ def _cmd_compare(args):
     return compare.run(args)
 
 
+def _cmd_sweep(args):
+    from .sweep import cli
+
+    return cli.run(args, _workload)
+
+
+def _default_sweep(args):
+    """The main job's threshold curve; 0, or 1 when a pass did not come back."""
+    from .sweep import cli
+
+    _, settings = _workload(args)
+    try:
+        _, lost = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
+    except HarnessError as e:  # the report still shows the run, and the newest earlier sweep
+        print(f"error: the default sweep: {e}", file=sys.stderr)
+        return 1
+    return 1 if lost else 0
+
+
 def _cmd_all(args):
-    path = _measure(args)
-    bench, ratios, speed_code = None, None, 0
+    _check_writable(args.reports_dir)  # before minutes of measuring, not after
+    path, data = _measure(args)
+    bench, ratios, speed_code, sweep_code = None, None, 0, 0
     if not (args.no_speed or args.only):
         bench, ratios, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
-    _render(str(path), args.reports_dir, bench, ratios)
-    # The report shows whatever was measured; a failed speed step still fails the command.
-    return 1 if speed_code != 0 else 0
+    if not (args.no_sweep or args.only or args.no_gc):
+        sweep_code = _default_sweep(args)
+    _render(str(path), args.reports_dir, bench, ratios=ratios)
+    # The report shows whatever was measured; a failed speed step or sweep still fails the
+    # command, and so does a run in which no variant was measured.
+    return 1 if _all_failed(data) or speed_code != 0 or sweep_code != 0 else 0
 
 
 @dataclass(frozen=True)
@@ -244,6 +316,11 @@ COMMANDS = {
         _add_compare_options,
         _cmd_compare,
     ),
+    "sweep": Command(
+        "measure variants over a grid of settings into reports/sweeps/",
+        _add_sweep_options,
+        _cmd_sweep,
+    ),
     "all": Command("run, speed, then report (what no subcommand does)", _add_all_options, _cmd_all),
 }
 
@@ -264,9 +341,13 @@ def main(argv=None):
         argv.insert(0, "all")
     args = make_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with stop_on_signals():
+            return args.run(args)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except Interrupted as e:
+        print(f"error: {e}{'; ' + e.note if e.note else ''}", file=sys.stderr)
         return e.exit_code
 
 

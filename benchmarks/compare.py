@@ -2,8 +2,10 @@
 and with `--ratios` (or given two ratios files) the speed gate between two ratios files.
 
 Prints every compared memory figure per variant, old -> new, and exits 1 when a gated figure
-(`results.FIGURES`) grew by more than `--max-growth` percent, 2 when a file cannot be compared.
-The speed gate (`ratio_gate`) does the same for each side-by-side ratio and `--max-worsening`.
+(`results.FIGURES`) grew by more than `--max-growth` percent or when the gate cannot vouch for
+a variant measured in OLD (failed, killed, skipped or missing in NEW, or a gated figure null),
+2 when a file cannot be compared. The speed gate (`ratio_gate`) does the same for each
+side-by-side ratio and `--max-worsening`.
 """
 
 from collections.abc import Callable
@@ -39,23 +41,42 @@ class Comparison:
     rows: list[Row] = field(default_factory=list)
     pairing: Pairing = field(default_factory=Pairing)
     not_ok: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (old, new status)
+    # Why the gate cannot vouch for the new run, beyond a grown peak: a variant that was
+    # measured before and now failed, was killed or is missing, or a gated figure left null.
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def regressions(self):
         return [row for row in self.rows if row.regression]
+
+    @property
+    def failed(self):
+        return bool(self.regressions or self.unchecked)
 
 
 def compare(old, new, max_growth=results.DEFAULT_MAX_GROWTH_PCT):
     """Compare two loaded results dicts variant by variant (by canonical name)."""
     pairing = pair(results.by_name(old), results.by_name(new))
     comparison = Comparison(max_growth=max_growth, pairing=pairing)
+    for side, found in (("OLD", old), ("NEW", new)):
+        if not found.get("variants"):
+            comparison.unchecked.append(f"{side} holds no variants: nothing was compared")
+    for name in pairing.only_in_old:
+        comparison.unchecked.append(f"{name} is missing from NEW (was its run interrupted?)")
     for name, before, after in pairing.both:
         statuses = (before.get("status"), after.get("status"))
         if statuses != ("ok", "ok"):  # a killed or failed pass has no peaks worth comparing
             comparison.not_ok[name] = statuses
+            if statuses[0] == "ok":  # measured before, not now: the worst regression of all
+                summary = results.error_summary(after.get("error"))
+                why = f": {summary}" if summary else ""
+                comparison.unchecked.append(f"{name} went from ok to {statuses[1]}{why}")
             continue
         for figure in FIGURES:
             a, b = before.get(figure.name), after.get(figure.name)
+            if figure.gated and (a is None or b is None):
+                missing = " and ".join(s for s, v in (("OLD", a), ("NEW", b)) if v is None)
+                comparison.unchecked.append(f"{name} has no {figure.name} in {missing}")
             change = results.growth_pct(a, b)
             gated = results.regressed(figure, a, b, max_growth)
             comparison.rows.append(Row(name, figure.name, a, b, change, gated))
@@ -88,11 +109,13 @@ def format_comparison(c):
     for name, (old_status, new_status) in c.not_ok.items():
         lines.append(f"not compared: {name} (status {old_status} -> {new_status})")
     lines += c.pairing.lines()
+    for reason in c.unchecked:
+        lines.append(f"FAIL: {reason}")
     found = c.regressions
     if found:
         names = ", ".join(dict.fromkeys(r.variant for r in found))
         lines.append(f"FAIL: {len(found)} peak(s) grew by more than {c.max_growth:g}%: {names}")
-    else:
+    elif not c.unchecked:
         lines.append(f"OK: no {GATED} grew by more than {c.max_growth:g}%")
     return "\n".join(lines)
 
@@ -184,7 +207,8 @@ def _pick_files(args, gate):
 
 
 def run(args):
-    """The gate's exit status: 0 when nothing grew too much, 1 when something did."""
+    """The gate's exit status: 0 when every record measured in OLD was measured in NEW and
+    nothing grew too much; 1 otherwise (2, through HarnessError, for a refused file)."""
     gate = _gate(args)
     old_path, new_path = _pick_files(args, gate)
     # Both loaders refuse a figure that is not a number (or null), naming the file.
@@ -195,7 +219,12 @@ def run(args):
     )
     for path, data in ((old_path, old), (new_path, new)):
         if data.get("complete") is False:
-            print(f"note: {path} is incomplete: its run was interrupted")
+            how = (
+                f"interrupted by {data['interrupted']}"
+                if data.get("interrupted")
+                else ("still running, or stopped without a word")
+            )
+            print(f"note: {path} is incomplete: its run was {how}")
     for note in _differences(old, new, gate.environment_keys):
         print(note)
     if gate.noun == "ratios":
@@ -204,4 +233,4 @@ def run(args):
         return 1 if comparison.worsened else 0
     comparison = compare(old, new, gate.threshold)
     print(format_comparison(comparison))
-    return 1 if comparison.regressions else 0
+    return 1 if comparison.failed else 0

@@ -3,8 +3,9 @@
 
 A ratio is ours over a reference timed in interleaved rounds of one process: it says how much
 slower or faster ours is, under the same conditions, and stays comparable between runs and
-machines where seconds do not. Files are written whole (`results.write_atomic`) and read back
-with an error that names the file.
+machines where seconds do not. A file's name is reserved when its speed step starts
+(`results.reserve`), its content is written whole (`results.write_atomic`), and it is read back
+checked whole, with an error that names the file and the field.
 """
 
 import json
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from . import paths, results
 from .errors import HarnessError
+from .shapes import FLAG, OBJECT, TEXT, ShapeError, list_of, nullable, record
 
 KIND = "ratios"
 SCHEMA = 1
@@ -73,6 +75,25 @@ def is_ratios_file(path):
     return isinstance(data, dict) and data.get("kind") == KIND
 
 
+def reserved():
+    """What a reserved ratios file holds until its child writes the first batch: a ratios file
+    with no comparison yet, marked unfinished (`results.reserve`)."""
+    return {"kind": KIND, "schema": SCHEMA, "complete": False, "comparisons": []}
+
+
+# The file around its comparisons (shapes.py's words; `_check` checks each comparison). The
+# environment is a results file's (`results.ENVIRONMENT`): the same function records both.
+RATIOS = record(
+    {
+        "complete": FLAG,
+        "interrupted": nullable(TEXT),
+        "environment": results.ENVIRONMENT,
+        "settings": OBJECT,
+        "comparisons": list_of(OBJECT),
+    }
+)
+
+
 def load(path):
     """The ratios dict in `path`; RatiosError naming the file if it is not a schema-1 file."""
     data = results.read_json(path, RatiosError, "ratios")
@@ -85,7 +106,31 @@ def load(path):
         raise RatiosError(
             f"{path}: unknown ratios schema {data.get('schema')!r}; this version reads {SCHEMA}"
         )
-    return results.check_records(path, data, "comparisons", "comparison", _check, RatiosError)
+    if not isinstance(data.get("comparisons"), list):
+        raise RatiosError(f"{path}: no 'comparisons' list")
+    try:
+        RATIOS.check(data, "")
+    except ShapeError as e:
+        raise RatiosError(f"{path}: {e}") from None
+    for i, comparison in enumerate(data["comparisons"]):
+        if not isinstance(comparison.get("name"), str):
+            raise RatiosError(f"{path}: comparison #{i + 1} has no name")
+        _check(path, comparison)
+    for section in ("environment", "settings"):
+        data.setdefault(section, {})
+    return data
+
+
+def load_measured(path):
+    """`load`, refusing a file that holds no comparison yet: a name a speed step has reserved,
+    its child still timing or stopped before its first batch."""
+    data = load(path)
+    if not data["comparisons"] and data.get("complete") is False:
+        raise RatiosError(
+            f"{path}: no comparison timed yet (a speed step still going, or stopped before its "
+            "first batch)"
+        )
+    return data
 
 
 def _number(value):
@@ -130,4 +175,4 @@ def _check(path, record):
 def newest_valid(folder):
     """(path, data, skipped): the newest loadable ratios file in `folder`, and one message per
     newer file that could not be loaded; (None, None, skipped) when there is none."""
-    return paths.newest_valid(reversed(paths.json_files(folder)), load, RatiosError)
+    return paths.newest_valid(reversed(paths.json_files(folder)), load_measured, RatiosError)

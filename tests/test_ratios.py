@@ -7,6 +7,7 @@ and only checked for their shape.
 
 import importlib.util
 import json
+import sys
 import types
 
 import pytest
@@ -266,6 +267,24 @@ def test_the_speed_step_writes_a_ratios_file_in_a_fresh_process(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
 
+def test_a_speed_step_that_timed_nothing_leaves_no_ratios_file(tmp_path, monkeypatch):
+    # reports/README.md, "Ratios file": the name is reserved first, and given back when the
+    # child wrote nothing.
+    monkeypatch.setattr(
+        speed, "ratios_command", lambda *a, **k: [sys.executable, "-c", "raise SystemExit(3)"]
+    )
+    assert speed.run_ratios(tmp_path, peers=False) == (None, 3)
+    assert list(paths.ratios_dir(tmp_path.resolve()).iterdir()) == []
+
+
+def test_a_reserved_ratios_file_is_skipped_for_the_newest_timed_one(tmp_path):
+    done = write(tmp_path / "20261123T120000Z.json", ratios_json(ratio_record("a", 2.0)))
+    write(tmp_path / "20261124T120000Z.json", ratio_files.reserved())
+    path, data, skipped = ratio_files.newest_valid(tmp_path)
+    assert path == done and data["comparisons"][0]["ratio"] == 2.0
+    assert len(skipped) == 1 and "no comparison timed yet" in skipped[0]
+
+
 @pytest.fixture
 def fake_steps(monkeypatch, tmp_path):
     """The speed step's two halves replaced by recorders; the ratios half's exit code is set by
@@ -332,6 +351,9 @@ def _spoiled(**change):
         (json.dumps(_spoiled(status="lost")), "status 'lost'"),
         (json.dumps(_spoiled(target=None)), "target is None"),
         (json.dumps(_spoiled(ours_s=[1, "x"])), "ours_s is not a list of seconds"),
+        (json.dumps(_spoiled(ratio=float("nan"))), "not valid JSON"),
+        (json.dumps({**ratios_json(), "complete": "yes"}), "complete is 'yes'"),
+        (json.dumps({**ratios_json(), "environment": {"cores": 0}}), "environment.cores is 0"),
     ],
 )
 def test_a_bad_file_is_refused_naming_it_and_the_fault(tmp_path, content, message):

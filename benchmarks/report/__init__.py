@@ -7,7 +7,8 @@ from pathlib import Path
 
 from .. import paths
 from .. import results as results_files
-from . import history, mprof, page, plots, pytest_bench
+from ..errors import HarnessError
+from . import history, mprof, page, plots, pytest_bench, scaling, why
 from . import ratios as ratios_view
 
 __all__ = ["render"]
@@ -37,7 +38,12 @@ PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
 
 
 def render(
-    results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None, ratios=None
+    results=None,
+    reports_dir=paths.REPORTS_DIR,
+    repo_root=".",
+    benchmark_json=None,
+    sweep=None,
+    ratios=None,
 ):
     """Render <reports_dir>/index.html and the plot PNGs next to it; returns the page's path.
     A HarnessError says why it cannot.
@@ -46,6 +52,7 @@ def render(
         noting on the page any newer file that could not be read.
     benchmark_json: a `pytest --benchmark-json` file; None picks the newest one autosaved under
         <repo_root>/.benchmarks/ or written by the speed step into <reports_dir>/speed/.
+    sweep: a sweep file for the Scaling section; None picks the newest in <reports_dir>/sweeps.
     ratios: a ratios file (the speed step's side-by-side ratios); None picks the newest valid
         one in <reports_dir>/ratios/.
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
@@ -62,7 +69,7 @@ def render(
     for text in notices + warnings:
         log.warning("%s", text)
 
-    reports_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {}  # file name in reports_dir -> its bytes, or None to remove it
     previous = _previous(paths.results_dir(reports_dir), path)
     html = page.render(
         {
@@ -74,8 +81,10 @@ def render(
             "increments": page.increments(data),
             "workload": page.workload(data),
             "rows": page.variant_rows(data),
-            "figures": _draw_results(data, reports_dir),
-            "mprof_runs": _draw_mprof(runs, reports_dir),
+            "figures": _draw_results(data, outputs),
+            "why": _why(data, path, reports_dir, outputs),
+            "mprof_runs": _draw_mprof(runs, reports_dir, outputs),
+            "scaling": scaling.section(reports_dir, outputs, sweep),
             "bench": bench,
             "ratios": ratio_run,
             "previous_path": previous and previous[0],
@@ -88,8 +97,15 @@ def render(
             "shown": lambda p: _relative(p, repo_root),
         }
     )
-    # Whole or not at all: a half-written page would look like a report that lost its data.
-    return results_files.write_bytes_atomic(reports_dir / "index.html", html.encode("utf-8"))
+    outputs["index.html"] = html.encode("utf-8")
+    # Every file or none: a half-written page, or new plots beside an old page, would mislead.
+    try:
+        results_files.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
+    except OSError as e:
+        raise HarnessError(
+            f"cannot write the report into {reports_dir} ({e}); nothing was changed there"
+        ) from None
+    return reports_dir / "index.html"
 
 
 def _choose_results(results, results_dir):
@@ -100,8 +116,13 @@ def _choose_results(results, results_dir):
         path, data, skipped = Path(results), results_files.load(results), []
     notices = []
     if data.get("complete") is False:  # the engine rewrites the file after every variant
+        how = (
+            f"was interrupted by {data['interrupted']}"
+            if data.get("interrupted")
+            else "has not finished (or was stopped without a word)"
+        )
         notices.append(
-            f"{path.name} is from a run that has not finished (or was interrupted): it holds"
+            f"{path.name} is from a run that {how}: it holds"
             f" {len(data['variants'])} variant(s) so far."
         )
     if skipped:
@@ -112,10 +133,10 @@ def _choose_results(results, results_dir):
     return path, data, notices
 
 
-def _draw_results(data, reports_dir):
+def _draw_results(data, outputs):
     figures = []
     for filename, (title, caption, draw) in PLOTS.items():
-        png = _write_png(reports_dir / filename, draw(data))
+        png = outputs[filename] = draw(data)  # None: no data now, and an old plot would mislead
         if png:
             narrow = draw(data, narrow=True)  # embedded only: phones get a drawing of their own
             figures.append(
@@ -124,12 +145,47 @@ def _draw_results(data, reports_dir):
     return figures
 
 
-def _draw_mprof(runs, reports_dir):
+WHY_PLOT = "why_the_peak.png"
+
+
+def _why(data, path, reports_dir, outputs):
+    """The "Why the peak" section's values, its plot, and each variant's timeline in mprof's
+    format for <reports_dir>/mprof/ (replacing those of an earlier render), all into `outputs`."""
+    png = outputs[WHY_PLOT] = plots.why_the_peak(data)
+    folder = paths.mprof_dir(reports_dir)
+    mprof_subdir = folder.relative_to(reports_dir)
+    for stale in folder.glob("mprofile_*.dat"):
+        outputs[str(mprof_subdir / stale.name)] = None
+    samplers = why.sampler_rows(data)
+    for v in data.get("variants", []):
+        line = v.get("timeline") or {}
+        if any(r["name"] == v["name"] for r in samplers):
+            command = f"benchmarks/loop.py --impl {v.get('impl')} --mode {v.get('mode')}"
+            text = mprof.dat_text(
+                f"{command} (untraced pass of {path.name})",
+                line["t"],
+                line["rss_mib"],
+                line.get("start_unix") or 0.0,
+            )
+            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = text.encode()
+    return {
+        "plot": png and {"png": png, "narrow": plots.why_the_peak(data, narrow=True)},
+        "plot_file": WHY_PLOT,
+        "census": why.census_rows(data),
+        "model": why.model_rows(data),
+        "attribution": why.attribution_rows(data),
+        "samplers": samplers,
+        "sentences": why.sentences(data),
+        "mprof_dir": folder,
+    }
+
+
+def _draw_mprof(runs, reports_dir, outputs):
     for stale in reports_dir.glob("mprofile_*.png"):
-        stale.unlink()  # plots of .dat files that are gone would mislead
+        outputs[stale.name] = None  # plots of .dat files that are gone would mislead
     drawn = []
     for run in runs:
-        png = _write_png(reports_dir / f"{run.path.stem}.png", plots.mprof_curve(run))
+        png = outputs[f"{run.path.stem}.png"] = plots.mprof_curve(run)
         narrow = plots.mprof_curve(run, narrow=True)
         drawn.append({"run": run, "file": f"{run.path.stem}.png", "png": png, "narrow": narrow})
     return drawn
@@ -143,7 +199,9 @@ def _previous(results_dir, shown):
         if p.name < shown.name and p.resolve() != shown.resolve()
     ]
     # An unreadable old run only means less history.
-    path, data, _ = paths.newest_valid(older, results_files.load, results_files.ResultsError)
+    path, data, _ = paths.newest_valid(
+        older, results_files.load_measured, results_files.ResultsError
+    )
     return None if path is None else (path, data)
 
 
@@ -153,11 +211,3 @@ def _relative(path, root):
         return Path(path).resolve().relative_to(Path(root).resolve())
     except ValueError:
         return Path(path)
-
-
-def _write_png(path, png):
-    if png is None:
-        path.unlink(missing_ok=True)  # no data now: an old plot would describe another run
-    else:
-        path.write_bytes(png)
-    return png

@@ -22,7 +22,7 @@ import numpy as np
 import autograd_core as ag
 
 from .. import ratio_files, results
-from ..measure.argtypes import positive_int
+from ..measure import argtypes
 from ..workloads import classic, graphs, peers, steps
 from ..workloads import variants as V
 from . import interleave
@@ -259,7 +259,7 @@ def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.std
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.suite.ratios", description=__doc__)
     p.add_argument("--out", required=True, metavar="FILE", help="the ratios file to write")
-    p.add_argument("--rounds", type=positive_int, help="at most this many rounds per reference")
+    p.add_argument("--rounds", type=argtypes.rounds, help="at most this many rounds per reference")
     p.add_argument("--quick", action="store_true", help="tiny sizes and 2 rounds: for tests")
     args = p.parse_args(argv)
     plan = QUICK_PLAN if args.quick else DEFAULT_PLAN

@@ -9,12 +9,16 @@ so its ratios hold on a busy host too.
 """
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from .. import paths
+from .. import paths, ratio_files, results
+from ..errors import HarnessError
+from ..measure import children
 from ..workloads.variants import NO_PEERS_ENV
+
+# What the reserved file holds while the suite runs: pytest-benchmark's shape, marked unfinished.
+RESERVED = b'{"complete": false, "benchmarks": []}\n'
 
 
 def command(json_path, select=None):
@@ -44,19 +48,23 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
     `select` is a pytest `-k` expression, to run part of the suite.
     """
     # Absolute: the child pytest runs in the project root, whatever the caller's folder.
-    final = paths.timestamped(paths.speed_dir(Path(reports_dir).resolve()))
-    final.parent.mkdir(parents=True, exist_ok=True)
+    folder = paths.speed_dir(Path(reports_dir).resolve())
+    try:  # the name is taken now, so two speed steps at once never share a file
+        final = paths.timestamped(folder, content=RESERVED)
+    except OSError as e:
+        raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
     partial = final.with_name(final.stem + ".partial.json")
+    done = False
     try:
-        code = subprocess.run(
-            command(partial, select), cwd=paths.PROJECT_ROOT, env=_env(peers)
-        ).returncode
-        if not partial.exists():
-            return None, code
-        os.replace(partial, final)
+        code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=_env(peers))
+        if partial.exists():
+            os.replace(partial, final)
+            done = True
     finally:
         partial.unlink(missing_ok=True)
-    return final, code
+        if not done:
+            final.unlink(missing_ok=True)  # nothing was timed: no file, not an empty one
+    return (final if done else None), code
 
 
 def _env(peers):
@@ -81,11 +89,21 @@ def ratios_command(json_path, rounds=None, quick=False):
 def run_ratios(reports_dir=paths.REPORTS_DIR, peers=True, rounds=None, quick=False):
     """Measure the ratios in a fresh process; (the ratios file, or None, its exit code).
 
-    The child rewrites its file whole after every batch, so an interrupted run leaves the
-    batches it finished, marked incomplete.
+    The file's name is reserved first (`results.reserve`: two speed steps at once never share
+    one, and an unwritable folder is found before timing). The child rewrites it whole after
+    every batch, so an interrupted run leaves the batches it finished, marked incomplete; a
+    child that timed nothing leaves no file.
     """
-    path = paths.timestamped(paths.ratios_dir(Path(reports_dir).resolve()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cmd = ratios_command(path, rounds, quick)
-    code = subprocess.run(cmd, cwd=paths.PROJECT_ROOT, env=_env(peers)).returncode
-    return (path if path.exists() else None), code
+    folder = paths.ratios_dir(Path(reports_dir).resolve())
+    path = results.reserve(folder, ratio_files.reserved(), option="--reports-dir")
+    reserved = path.read_bytes()
+    done = False
+    try:
+        code = children.run(
+            ratios_command(path, rounds, quick), cwd=paths.PROJECT_ROOT, env=_env(peers)
+        )
+        done = path.exists() and path.read_bytes() != reserved
+    finally:
+        if not done:
+            path.unlink(missing_ok=True)
+    return (path if done else None), code

@@ -8,6 +8,8 @@ import numpy as np
 
 import autograd_core as ag
 
+from . import book
+
 
 def numpy_step(depth):
     def step(x):
@@ -67,3 +69,10 @@ def input_pool(size, count=8, seed=0):
     """
     rng = np.random.default_rng(seed)
     return itertools.cycle([rng.standard_normal(size) for _ in range(count)])
+
+
+def book_step(impl, mode, depth):
+    """`book-strong` or `book-weak`: the loop on the book's step-16 or step-17 engine."""
+    graph = impl.removeprefix("book-")
+    step = dezero_style_step(book.Variable, book.square_op(graph), mode, depth, False)
+    return contextlib.nullcontext, step
