@@ -230,7 +230,7 @@ def run(args):
     if gate.noun == "ratios":
         comparison = ratio_gate.compare(old, new, gate.threshold)
         print(ratio_gate.format_comparison(comparison))
-        return 1 if comparison.worsened else 0
+        return 1 if comparison.failed else 0
     comparison = compare(old, new, gate.threshold)
     print(format_comparison(comparison))
     return 1 if comparison.failed else 0

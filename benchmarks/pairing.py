@@ -1,5 +1,6 @@
 """Two files' records paired by name, for the gates (`compare.py`, `ratio_gate.py`): the names
-both hold, in the old file's order, and those only one holds, which are listed, never failed."""
+both hold, in the old file's order, and those only one holds (each gate decides which of those
+fail it: a record OLD measured and NEW lacks does)."""
 
 from dataclasses import dataclass, field
 

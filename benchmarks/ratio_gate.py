@@ -7,7 +7,8 @@ became slower against its reference) by more than `--max-worsening` percent, by 
 measures: the best-of-rounds ratio and the ratio of medians. A real slowdown moves both; one
 lucky or unlucky round moves the best-of ratio alone (four runs on a busy 2-core host moved
 best-of ratios by up to 22% between runs, ratios of medians by up to 15%, and both at once by
-up to 14%; see README).
+up to 14%; see README). Like the memory gate, it also fails when it cannot vouch for NEW: a
+comparison OLD measured is missing from NEW or failed there.
 """
 
 from dataclasses import dataclass, field
@@ -34,21 +35,36 @@ class Comparison:
     rows: list[Row] = field(default_factory=list)
     pairing: Pairing = field(default_factory=Pairing)
     not_compared: dict[str, str] = field(default_factory=dict)  # name: why
+    # Why the gate cannot vouch for NEW, as the memory gate says it: a comparison OLD measured
+    # that NEW lost (missing, or an error). A peer gone (skipped) is a choice, listed only.
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def worsened(self):
         return [row for row in self.rows if row.worsened]
+
+    @property
+    def failed(self):
+        return bool(self.worsened or self.unchecked)
 
 
 def compare(old, new, max_worsening=ratio_files.DEFAULT_MAX_WORSENING_PCT):
     """Compare two loaded ratios dicts comparison by comparison (by name)."""
     pairing = pair(ratio_files.by_name(old), ratio_files.by_name(new))
     c = Comparison(max_worsening=max_worsening, pairing=pairing)
+    for side, data in (("OLD", old), ("NEW", new)):
+        if not data.get("comparisons"):
+            c.unchecked.append(f"{side} holds no comparisons: nothing was compared")
+    for name in pairing.only_in_old:
+        if ratio_files.by_name(old)[name].get("status") == "ok":
+            c.unchecked.append(f"{name} is missing from NEW (was its run interrupted?)")
     for name, before, after in pairing.both:
         a, b = before.get("ratio"), after.get("ratio")
         if a is None or b is None:  # a peer missing on one side: no ratio, never a zero
             side, record = ("new", after) if b is None else ("old", before)
             c.not_compared[name] = f"no ratio in {side}: {record.get('reason') or 'not measured'}"
+            if a is not None and after.get("status") == "error":
+                c.unchecked.append(f"{name} went from ok to error: {after.get('reason')}")
             continue
         change = results.growth_pct(a, b)
         median_change = results.growth_pct(before.get("median_ratio"), after.get("median_ratio"))
@@ -80,12 +96,14 @@ def format_comparison(c):
     for name, why in c.not_compared.items():
         lines.append(f"not compared: {name} ({why})")
     lines += c.pairing.lines()
+    for reason in c.unchecked:
+        lines.append(f"FAIL: {reason}")
     found = c.worsened
     if found:
         names = ", ".join(r.name for r in found)
         lines.append(
             f"FAIL: {len(found)} ratio(s) worsened by more than {c.max_worsening:g}%: {names}"
         )
-    else:
+    elif not c.unchecked:
         lines.append(f"OK: no ratio worsened by more than {c.max_worsening:g}%")
     return "\n".join(lines)

@@ -101,12 +101,32 @@ def test_fewer_than_two_ratios_files_is_an_error(tmp_path, capsys):
 
 def test_a_ratio_missing_on_either_side_is_listed_never_compared_as_zero(tmp_path, capsys):
     gone = "autograd is not installed (pip install -e '.[peers]')"
-    old = ratios_file(tmp_path, 1, ratio_record("a", 2.0), ratio_record("b", 2.0))
+    old = ratios_file(tmp_path, 1, ratio_record("a", 2.0), ratio_record("b", None, reason=gone))
     new = ratios_file(tmp_path, 2, ratio_record("a", None, reason=gone), ratio_record("c", 1.0))
     code, out, _ = run(capsys, old, new)
-    assert code == 0
+    assert code == 0  # a peer gone is a choice: listed, not failed
     assert f"not compared: a (no ratio in new: {gone})" in out
     assert "only in old: b" in out and "only in new: c" in out
+
+
+@pytest.mark.parametrize(
+    "after, reason",
+    [
+        ((ratio_record("b", 1.0),), "a is missing from NEW"),
+        (
+            (ratio_record("a", None, status="error", reason="boom"),),
+            "a went from ok to error: boom",
+        ),
+        ((), "NEW holds no comparisons"),
+    ],
+)
+def test_a_comparison_lost_from_new_fails_the_gate(tmp_path, capsys, after, reason):
+    # reports/README.md, "Ratios file": the speed gate cannot vouch for a comparison NEW lost.
+    old = ratios_file(tmp_path, 1, ratio_record("a", 2.0))
+    new = ratios_file(tmp_path, 2, *after)
+    code, out, _ = run(capsys, old, new)
+    assert code == 1 and f"FAIL: {reason}" in out
+    assert "OK:" not in out
 
 
 def test_differing_settings_are_noted(tmp_path, capsys):
