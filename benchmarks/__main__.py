@@ -81,7 +81,7 @@ def _add_speed_options(p):
     p.add_argument(
         "--ratios-only",
         action="store_true",
-        help="time only the side-by-side ratios (about 35 s of CPU), not the pytest-benchmark"
+        help="time only the side-by-side ratios (about 30 s of CPU), not the pytest-benchmark"
         " suite",
     )
     p.add_argument(
@@ -215,7 +215,7 @@ def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False)
         print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
         path, code = speed.run(reports_dir, peers=peers)
         _tell("benchmark suite", "pytest", path, code, "some benchmarks failed")
-    print("speed: ours against the peers, side by side in one process (about 35 s)", flush=True)
+    print("speed: ours against the peers, side by side in one process (about 30 s)", flush=True)
     ratios, ratios_code = speed.run_ratios(reports_dir, peers=peers, rounds=rounds, quick=quick)
     _tell("ratio step", "its", ratios, ratios_code, "some comparisons failed")
     return path, ratios, 0 if code == ratios_code == 0 else 1

@@ -20,8 +20,8 @@ KIND = "ratios"
 SCHEMA = 1
 STATUSES = ("ok", "skipped", "error")  # skipped: the reference's peer is not installed
 # The gate's default, applied to the best-of-rounds ratio and the ratio of medians together
-# (`ratio_gate`). Four runs of the unchanged engine on a busy 2-core host moved a ratio by up
-# to 14% on both measures at once (squares at 100,000 ops; every other comparison by up to 7%):
+# (`ratio_gate`). Three runs of the unchanged engine on a shared 2-core host moved a ratio by
+# up to 15% on both measures at once (the wide graph; every other comparison by up to 7%):
 # 20% leaves that noise room and still fails a real slowdown of a fifth.
 DEFAULT_MAX_WORSENING_PCT = 20.0
 RATIO_FIELDS = ("ratio", "median_ratio", "round_ratio_min", "round_ratio_max")

@@ -5,9 +5,9 @@ Ratios, not seconds: each is ours over a reference timed side by side in one pro
 moves when the code does and much less when the host does. A ratio worsened when it grew (ours
 became slower against its reference) by more than `--max-worsening` percent, by both of its
 measures: the best-of-rounds ratio and the ratio of medians. A real slowdown moves both; one
-lucky or unlucky round moves the best-of ratio alone (four runs on a busy 2-core host moved
-best-of ratios by up to 22% between runs, ratios of medians by up to 15%, and both at once by
-up to 14%; see README). Like the memory gate, it also fails when it cannot vouch for NEW: a
+lucky or unlucky round moves the best-of ratio alone (three runs on a shared 2-core host moved
+best-of ratios by up to 16% between runs, ratios of medians by up to 17%, and both at once by
+up to 15%; see README). Like the memory gate, it also fails when it cannot vouch for NEW: a
 comparison OLD measured is missing from NEW or failed there.
 """
 
