@@ -1,6 +1,6 @@
 """`python -m benchmarks [run|speed|report|compare|sweep]`: with no subcommand, measure the
-default matrix, time the pytest-benchmark suite, sweep gc threshold0 and render the report (the
-main job)."""
+default matrix, time the pytest-benchmark suite and the side-by-side ratios, sweep gc threshold0
+and render the report (the main job)."""
 
 import argparse
 import sys
@@ -78,6 +78,23 @@ def _add_run_options(p):
 def _add_speed_options(p):
     p.add_argument("--no-peers", action="store_true", help="leave the peers out")
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
+    p.add_argument(
+        "--ratios-only",
+        action="store_true",
+        help="time only the side-by-side ratios (about 30 s of CPU), not the pytest-benchmark"
+        " suite",
+    )
+    p.add_argument(
+        "--rounds",
+        type=argtypes.rounds,
+        metavar="N",
+        help="ratios: at most N interleaved rounds per reference (default 11)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="ratios: tiny graphs and 2 rounds, to check the plumbing (figures mean little)",
+    )
 
 
 def _add_report_options(p):
@@ -87,6 +104,11 @@ def _add_report_options(p):
         "--benchmark-json",
         metavar="FILE",
         help="pytest-benchmark JSON to show (default: the newest in .benchmarks/)",
+    )
+    p.add_argument(
+        "--ratios",
+        metavar="FILE",
+        help="ratios file to show (default: the newest in reports/ratios/)",
     )
     p.add_argument(
         "--sweep", metavar="FILE", help="sweep file for the Scaling section (default: the newest)"
@@ -170,30 +192,42 @@ def _all_failed(data):
     return True
 
 
-def _render(results_path, reports_dir, benchmark_json=None, sweep=None):
+def _render(results_path, reports_dir, benchmark_json=None, sweep=None, ratios=None):
     from .report import render
 
     index = render(
-        results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json, sweep=sweep
+        results=results_path,
+        reports_dir=reports_dir,
+        benchmark_json=benchmark_json,
+        sweep=sweep,
+        ratios=ratios,
     )
     print(f"report: {index}")
 
 
-def _time_suite(reports_dir, peers):
+def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False):
+    """The speed step: the pytest-benchmark suite, then the side-by-side ratios;
+    (its JSON file or None, the ratios file or None, 0 when both ran clean else 1)."""
     from .suite import speed
 
-    print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
-    path, code = speed.run(reports_dir, peers=peers)
+    path, code = None, 0
+    if not ratios_only:
+        print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
+        path, code = speed.run(reports_dir, peers=peers)
+        _tell("benchmark suite", "pytest", path, code, "some benchmarks failed")
+    print("speed: ours against the peers, side by side in one process (about 30 s)", flush=True)
+    ratios, ratios_code = speed.run_ratios(reports_dir, peers=peers, rounds=rounds, quick=quick)
+    _tell("ratio step", "its", ratios, ratios_code, "some comparisons failed")
+    return path, ratios, 0 if code == ratios_code == 0 else 1
+
+
+def _tell(step, who, path, code, failed):
     if path is None:
-        print(f"error: the benchmark suite wrote no results (pytest exit {code})", file=sys.stderr)
+        print(f"error: the {step} wrote no results ({who} exit {code})", file=sys.stderr)
     elif code != 0:
-        print(
-            f"warning: some benchmarks failed (pytest exit {code}); {path} holds those that ran",
-            file=sys.stderr,
-        )
+        print(f"warning: {failed} ({who} exit {code}); {path} holds the rest", file=sys.stderr)
     else:
         print(f"speed: {path}")
-    return path, code
 
 
 def _check_writable(folder):
@@ -209,11 +243,12 @@ def _cmd_run(args):
 
 
 def _cmd_speed(args):
-    return 0 if _time_suite(args.reports_dir, peers=not args.no_peers)[1] == 0 else 1
+    peers = not args.no_peers
+    return _time_suite(args.reports_dir, peers, args.ratios_only, args.rounds, args.quick)[2]
 
 
 def _cmd_report(args):
-    _render(args.results, args.reports_dir, args.benchmark_json, args.sweep)
+    _render(args.results, args.reports_dir, args.benchmark_json, args.sweep, args.ratios)
     return 0
 
 
@@ -245,12 +280,12 @@ def _default_sweep(args):
 def _cmd_all(args):
     _check_writable(args.reports_dir)  # before minutes of measuring, not after
     path, data = _measure(args)
-    bench, speed_code, sweep_code = None, 0, 0
+    bench, ratios, speed_code, sweep_code = None, None, 0, 0
     if not (args.no_speed or args.only):
-        bench, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
+        bench, ratios, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
     if not (args.no_sweep or args.only or args.no_gc):
         sweep_code = _default_sweep(args)
-    _render(str(path), args.reports_dir, bench)
+    _render(str(path), args.reports_dir, bench, ratios=ratios)
     # The report shows whatever was measured; a failed speed step or sweep still fails the
     # command, and so does a run in which no variant was measured.
     return 1 if _all_failed(data) or speed_code != 0 or sweep_code != 0 else 0
@@ -268,7 +303,8 @@ COMMANDS = {
         "measure a matrix of variants into reports/results/", _add_run_options, _cmd_run
     ),
     "speed": Command(
-        "time the pytest-benchmark suite into reports/speed/ (a few minutes)",
+        "time the pytest-benchmark suite into reports/speed/ and ours against the peers,"
+        " side by side, into reports/ratios/ (a few minutes)",
         _add_speed_options,
         _cmd_speed,
     ),
@@ -276,7 +312,9 @@ COMMANDS = {
         "render reports/index.html from a results file", _add_report_options, _cmd_report
     ),
     "compare": Command(
-        "fail when a variant's peak grew (see its --help)", _add_compare_options, _cmd_compare
+        "fail when a variant's peak grew, or with --ratios a speed ratio (see its --help)",
+        _add_compare_options,
+        _cmd_compare,
     ),
     "sweep": Command(
         "measure variants over a grid of settings into reports/sweeps/",

@@ -1,16 +1,20 @@
-"""`python -m benchmarks compare [OLD] [NEW]`: the memory regression gate between two results files.
+"""`python -m benchmarks compare [OLD] [NEW]`: the memory regression gate between two results files,
+and with `--ratios` (or given two ratios files) the speed gate between two ratios files.
 
 Prints every compared memory figure per variant, old -> new, and exits 1 when a gated figure
 (`results.FIGURES`) grew by more than `--max-growth` percent or when the gate cannot vouch for
 a variant measured in OLD (failed, killed, skipped or missing in NEW, or a gated figure null),
-2 when a file cannot be compared.
+2 when a file cannot be compared. The speed gate (`ratio_gate`) does the same for each
+side-by-side ratio and `--max-worsening`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import paths, results
+from . import paths, ratio_files, ratio_gate, results
 from .errors import HarnessError
 from .measure.argtypes import percentage
+from .pairing import Pairing, pair
 
 # The memory figures compared, gated ones first and exact before sampled: tracemalloc counts
 # arrays to the byte and the kernel's peak is exact, while sampled RSS can miss short peaks.
@@ -35,8 +39,7 @@ class Row:
 class Comparison:
     max_growth: float
     rows: list[Row] = field(default_factory=list)
-    only_in_old: list[str] = field(default_factory=list)
-    only_in_new: list[str] = field(default_factory=list)
+    pairing: Pairing = field(default_factory=Pairing)
     not_ok: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (old, new status)
     # Why the gate cannot vouch for the new run, beyond a grown peak: a variant that was
     # measured before and now failed, was killed or is missing, or a gated figure left null.
@@ -53,21 +56,14 @@ class Comparison:
 
 def compare(old, new, max_growth=results.DEFAULT_MAX_GROWTH_PCT):
     """Compare two loaded results dicts variant by variant (by canonical name)."""
-    old_by_name, new_by_name = results.by_name(old), results.by_name(new)
-    comparison = Comparison(
-        max_growth=max_growth,
-        only_in_old=[n for n in old_by_name if n not in new_by_name],
-        only_in_new=[n for n in new_by_name if n not in old_by_name],
-    )
-    for side, found in (("OLD", old_by_name), ("NEW", new_by_name)):
-        if not found:
+    pairing = pair(results.by_name(old), results.by_name(new))
+    comparison = Comparison(max_growth=max_growth, pairing=pairing)
+    for side, found in (("OLD", old), ("NEW", new)):
+        if not found.get("variants"):
             comparison.unchecked.append(f"{side} holds no variants: nothing was compared")
-    for name in comparison.only_in_old:
+    for name in pairing.only_in_old:
         comparison.unchecked.append(f"{name} is missing from NEW (was its run interrupted?)")
-    for name, before in old_by_name.items():
-        after = new_by_name.get(name)
-        if after is None:
-            continue
+    for name, before, after in pairing.both:
         statuses = (before.get("status"), after.get("status"))
         if statuses != ("ok", "ok"):  # a killed or failed pass has no peaks worth comparing
             comparison.not_ok[name] = statuses
@@ -112,10 +108,7 @@ def format_comparison(c):
         )
     for name, (old_status, new_status) in c.not_ok.items():
         lines.append(f"not compared: {name} (status {old_status} -> {new_status})")
-    if c.only_in_old:
-        lines.append(f"only in old: {', '.join(c.only_in_old)}")
-    if c.only_in_new:
-        lines.append(f"only in new: {', '.join(c.only_in_new)}")
+    lines += c.pairing.lines()
     for reason in c.unchecked:
         lines.append(f"FAIL: {reason}")
     found = c.regressions
@@ -127,10 +120,11 @@ def format_comparison(c):
     return "\n".join(lines)
 
 
-def _differences(old, new):
-    """Settings and environment that differ: peaks from different workloads are not comparable."""
+def _differences(old, new, environment_keys):
+    """Settings and environment that differ: figures from different workloads, interpreters or
+    machines are not comparable as they stand."""
     notes = []
-    for section, keys in (("settings", None), ("environment", ("python", "gc_thresholds"))):
+    for section, keys in (("settings", None), ("environment", environment_keys)):
         a, b = old.get(section, {}), new.get(section, {})
         for key in keys or sorted(a.keys() | b.keys()):
             if a.get(key) != b.get(key):
@@ -141,7 +135,8 @@ def _differences(old, new):
 def add_arguments(p):
     p.description = (
         f"Exit 1 when a variant's {GATED} grew by more than --max-growth "
-        "percent from OLD to NEW, 2 when a file cannot be read."
+        "percent from OLD to NEW (with --ratios: when a side-by-side ratio grew by more than "
+        "--max-worsening percent), 2 when a file cannot be read."
     )
     p.add_argument("old", nargs="?", metavar="OLD", help="default: the second newest results file")
     p.add_argument(
@@ -155,30 +150,73 @@ def add_arguments(p):
         help=f"allowed growth of a gated peak (default {results.DEFAULT_MAX_GROWTH_PCT:g})",
     )
     p.add_argument("--results-dir", default=paths.RESULTS_DIR)
+    p.add_argument(
+        "--ratios",
+        action="store_true",
+        help="compare ratios files (the speed step's, default: the two newest in --ratios-dir); "
+        "automatic when OLD and NEW are ratios files",
+    )
+    p.add_argument(
+        "--max-worsening",
+        type=percentage,
+        default=ratio_files.DEFAULT_MAX_WORSENING_PCT,
+        metavar="PERCENT",
+        help="allowed growth of a ratio, ours against its reference "
+        f"(default {ratio_files.DEFAULT_MAX_WORSENING_PCT:g})",
+    )
+    p.add_argument("--ratios-dir", default=str(paths.ratios_dir()))
 
 
-def _pick_files(args):
+@dataclass(frozen=True)
+class _Gate:
+    noun: str  # "results" or "ratios"
+    folder: str
+    makes_them: str  # the command that writes such files
+    load: Callable[[str], dict]  # raises a HarnessError that names the file
+    threshold: float
+    threshold_word: str
+    environment_keys: tuple
+
+
+def _gate(args):
+    given = [p for p in (args.old, args.new) if p]
+    if args.ratios or (given and all(ratio_files.is_ratios_file(p) for p in given)):
+        return _Gate(
+            "ratios", args.ratios_dir, "python -m benchmarks speed", ratio_files.load,
+            args.max_worsening, "worsening", ("python", "cpu", "packages"),
+        )  # fmt: skip
+    return _Gate(
+        "results", args.results_dir, "python -m benchmarks run", results.load,
+        args.max_growth, "growth", ("python", "gc_thresholds"),
+    )  # fmt: skip
+
+
+def _pick_files(args, gate):
     """(old, new) paths: the ones given; a missing NEW or both default to the newest files."""
     if args.old and args.new:
         return args.old, args.new
-    files = paths.json_files(args.results_dir)
+    files = paths.json_files(gate.folder)
     wanted = 1 if args.old else 2
     if len(files) < wanted:
         raise HarnessError(
-            f"{args.results_dir}: {len(files)} results file(s), {wanted} needed "
+            f"{gate.folder}: {len(files)} {gate.noun} file(s), {wanted} needed "
             f"{'besides OLD ' if args.old else ''}to compare; "
-            "run `python -m benchmarks run`, or name the files"
+            f"run `{gate.makes_them}`, or name the files"
         )
     return (args.old, files[-1]) if args.old else (files[-2], files[-1])
 
 
 def run(args):
-    """The gate's exit status: 0 when every variant measured in OLD was measured in NEW and no
-    gated figure grew too much; 1 otherwise (2, through HarnessError, for a refused file)."""
-    old_path, new_path = _pick_files(args)
-    # results.load refuses a figure that is not a number or null, naming the file.
-    old, new = results.load(old_path), results.load(new_path)
-    print(f"comparing {old_path} (old) -> {new_path} (new), max growth {args.max_growth:g}%")
+    """The gate's exit status: 0 when every record measured in OLD was measured in NEW and
+    nothing grew too much; 1 otherwise (2, through HarnessError, for a refused file)."""
+    gate = _gate(args)
+    old_path, new_path = _pick_files(args, gate)
+    # Both loaders refuse a figure that is not a number (or null), naming the file.
+    old, new = gate.load(old_path), gate.load(new_path)
+    print(
+        f"comparing {old_path} (old) -> {new_path} (new), "
+        f"max {gate.threshold_word} {gate.threshold:g}%"
+    )
     for path, data in ((old_path, old), (new_path, new)):
         if data.get("complete") is False:
             how = (
@@ -187,8 +225,12 @@ def run(args):
                 else ("still running, or stopped without a word")
             )
             print(f"note: {path} is incomplete: its run was {how}")
-    for note in _differences(old, new):
+    for note in _differences(old, new, gate.environment_keys):
         print(note)
-    comparison = compare(old, new, args.max_growth)
+    if gate.noun == "ratios":
+        comparison = ratio_gate.compare(old, new, gate.threshold)
+        print(ratio_gate.format_comparison(comparison))
+        return 1 if comparison.failed else 0
+    comparison = compare(old, new, gate.threshold)
     print(format_comparison(comparison))
     return 1 if comparison.failed else 0

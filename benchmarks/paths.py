@@ -1,5 +1,5 @@
-"""Where the harness keeps its files (reports/, its results/, speed/ and sweeps/ folders) and the
-one scan that finds the newest file that still reads."""
+"""Where the harness keeps its files (reports/, its results/, speed/, ratios/ and sweeps/ folders)
+and the one scan that finds the newest file that still reads."""
 
 import datetime as dt
 import os
@@ -16,6 +16,10 @@ def results_dir(reports_dir=REPORTS_DIR):
 
 def speed_dir(reports_dir=REPORTS_DIR):
     return Path(reports_dir) / "speed"
+
+
+def ratios_dir(reports_dir=REPORTS_DIR):
+    return Path(reports_dir) / "ratios"
 
 
 def sweeps_dir(reports_dir=REPORTS_DIR):

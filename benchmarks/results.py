@@ -447,17 +447,7 @@ def load(path):
     file of a schema this version reads (SCHEMAS) whose every field has its shape (the tables
     above)."""
     path = Path(path)
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = json.load(f, parse_constant=_refuse_constant)
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such results file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ResultsError(f"{path}: cannot read it ({e})") from None
-    except json.JSONDecodeError as e:
-        raise ResultsError(f"{path}: not valid JSON ({e}); the file is corrupt") from None
-    except ValueError as e:  # NaN or Infinity: Python writes them, JSON has no such numbers
-        raise ResultsError(f"{path}: not valid JSON ({e})") from None
+    data = read_json(path, ResultsError, "results")
     if not isinstance(data, dict):
         raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}")
     if "schema" not in data:
@@ -479,6 +469,22 @@ def load(path):
     for section in ("environment", "settings"):
         data.setdefault(section, {})
     return data
+
+
+def read_json(path, error, noun):
+    """The JSON in `path`; `error` (a HarnessError) naming the file when it is missing,
+    unreadable, not JSON or holds NaN or infinity. `noun` says what kind of file was expected."""
+    try:
+        with Path(path).open(encoding="utf-8") as f:
+            return json.load(f, parse_constant=_refuse_constant)
+    except FileNotFoundError:
+        raise error(f"{path}: no such {noun} file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"{path}: cannot read it ({e})") from None
+    except json.JSONDecodeError as e:
+        raise error(f"{path}: not valid JSON ({e}); the file is corrupt") from None
+    except ValueError as e:  # NaN or Infinity: Python writes them, JSON has no such numbers
+        raise error(f"{path}: not valid JSON ({e})") from None
 
 
 def _check_variant(i, variant):

@@ -284,6 +284,61 @@ def benchmark_json(benchmarks, when="2026-11-23T12:00:00+00:00"):
     }
 
 
+def ratio_record(
+    name, ratio, target=0.9, status=None, reason=None, table="backward vs HIPS autograd"
+):
+    """One comparison of a ratios file: `ratio` (None: absent with `reason`) over 3 rounds."""
+    record = {
+        "name": name,
+        "table": table,
+        "what": f"chain of 1,000 negations ({name})",
+        "ours": "weak graph: y.backward()",
+        "reference": "HIPS autograd: vjp(ones_like(out)) after make_vjp",
+        "peer": "autograd",
+        "ops": 1000,
+        "target": target,
+        "status": status or ("ok" if ratio is not None else "skipped"),
+        "reason": reason,
+        "ratio": ratio,
+        "median_ratio": None,
+        "round_ratio_min": None,
+        "round_ratio_max": None,
+        "ours_best_s": None,
+        "reference_best_s": None,
+        "rounds": None,
+        "calls_per_block": None,
+        "ours_s": [],
+        "reference_s": [],
+    }
+    if ratio is not None:
+        reference = [1e-3, 1.1e-3, 1.2e-3]
+        ours = [ratio * 1e-3, ratio * 1.2e-3, ratio * 1.1e-3]
+        record.update(
+            median_ratio=ratio,
+            round_ratio_min=ratio * 1.0,
+            round_ratio_max=ratio * 1.2 / 1.1,
+            ours_best_s=ours[0],
+            reference_best_s=reference[0],
+            rounds=3,
+            calls_per_block=10,
+            ours_s=ours,
+            reference_s=reference,
+        )
+    return record
+
+
+def ratios_json(*records, quick=False, complete=True, started="2026-11-23T12:00:00Z"):
+    """A ratios file (reports/README.md) holding `records`."""
+    return {
+        "kind": "ratios",
+        "schema": 1,
+        "complete": complete,
+        "environment": {"python": "3.11.7", "cpu": "Intel(R) Xeon(R) CPU", "started": started},
+        "settings": {"max_rounds": 7, "min_rounds": 3, "block_s": 0.01, "quick": quick},
+        "comparisons": list(records),
+    }
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:  # never a default: fake results in the real reports/ would mislead
         sys.exit("usage: python tests/report_samples.py DIR  (writes DIR/results/*.json)")

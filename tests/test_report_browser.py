@@ -18,7 +18,15 @@ import time
 from pathlib import Path
 
 import pytest
-from report_samples import XSS, benchmark_json, make_results, scaled, write
+from report_samples import (
+    XSS,
+    benchmark_json,
+    make_results,
+    ratio_record,
+    ratios_json,
+    scaled,
+    write,
+)
 
 from benchmarks.report import render
 
@@ -226,7 +234,7 @@ def chromium(tmp_path):
 
 def sample_report(root):
     """A report in `root` with every section filled: a previous run, mprof files (one holding a
-    <script> in its command line, one malformed) and a pytest-benchmark JSON."""
+    <script> in its command line, one malformed), a pytest-benchmark JSON and a ratios file."""
     reports = root / "reports"
     results = make_results(iters=300)
     write(reports / "results" / "20261122T120000Z.json", scaled(results, 0.8, {"weak-backprop"}))
@@ -248,6 +256,11 @@ def sample_report(root):
         + "".join(f"MEM {25 + 3 * (i % 40):.6f} {1700000000 + i / 10:.4f}\n" for i in range(200))
     )
     (reports / "mprofile_broken.dat").write_text("MEM not-a-number\n")
+    gone = "autograd is not installed (pip install -e '.[peers]')"
+    ratios = ratios_json(
+        ratio_record("backward-neg-weak-1000", 2.276), ratio_record("b", None, reason=gone)
+    )
+    write(reports / "ratios" / "20261123T120000Z.json", ratios)
     return render(reports_dir=reports, repo_root=root)
 
 
@@ -267,6 +280,7 @@ def test_report_renders_in_chromium(chromium, tmp_path):
     assert facts["rows"] == names
     assert facts["scripts"] == 0
     assert XSS in facts["text"]  # shown as text, inert
+    assert "2.276×" in facts["text"] and "autograd is not installed" in facts["text"]
     assert facts["why"] == ["census-table", "model-table", "attribution-table", "sampler-table"]
     assert any(i["alt"].startswith("RSS and live bytes") for i in facts["images"])
     (REPO / "reports").mkdir(exist_ok=True)

@@ -1,7 +1,7 @@
 """The main job's speed step: the benchmark suite run into reports/speed/, and its wiring."""
 
 import pytest
-from report_samples import benchmark_json, write
+from report_samples import benchmark_json, ratio_record, ratios_json, write
 
 from benchmarks import __main__ as cli
 from benchmarks.report import pytest_bench
@@ -35,7 +35,8 @@ def test_no_peers_skips_them_with_the_reason(monkeypatch):
 
 @pytest.fixture
 def fake_speed(monkeypatch, tmp_path):
-    """speed.run replaced by one that writes a small pytest-benchmark file; records its calls."""
+    """speed.run and speed.run_ratios replaced by ones that write a small pytest-benchmark file
+    and a small ratios file; records their calls."""
     calls = []
 
     def run(reports_dir, peers=True, select=None):
@@ -43,7 +44,13 @@ def fake_speed(monkeypatch, tmp_path):
         rows = [("test_fake[weak-no_grad]", "g", 1e-4, {"time_vs_numpy": 1.01})]
         return write(tmp_path / "bench.json", benchmark_json(rows)), 0
 
+    def run_ratios(reports_dir, peers=True, rounds=None, quick=False):
+        calls.append(("ratios", peers))
+        data = ratios_json(ratio_record("backward-neg-weak-1000", 2.345))
+        return write(tmp_path / "ratios.json", data), 0
+
     monkeypatch.setattr(speed, "run", run)
+    monkeypatch.setattr(speed, "run_ratios", run_ratios)
     return calls
 
 
@@ -55,9 +62,10 @@ def test_the_main_job_times_the_suite_and_shows_it(tmp_path, fake_speed):
     argv = [*SMALL_RUN, "--no-peers", "--reports-dir", str(reports)]
     argv += ["--results-dir", str(reports / "results")]
     assert cli.main(argv) == 0
-    assert fake_speed == [False]  # --no-peers reaches the suite too
+    assert fake_speed == [False, ("ratios", False)]  # --no-peers reaches both halves
     html = (reports / "index.html").read_text(encoding="utf-8")
     assert "test_fake[weak-no_grad]" in html and "1.010×" in html
+    assert 'data-comparison="backward-neg-weak-1000"' in html and "2.345×" in html
 
 
 @pytest.mark.parametrize("flag", [["--no-speed", "--no-peers"], ["--only", "numpy"]])

@@ -52,6 +52,7 @@ gc_threshold = whole_number(1, 2**31 - 1)  # gc.set_threshold takes a C int
 repeat = whole_number(1, 1000)
 interval = bounded_float(0, 3600)  # seconds between RSS samples
 positive_int = whole_number(1, MAX_COUNT)
+rounds = whole_number(1, 1000)  # interleaved rounds of a speed ratio
 
 
 def positive_float(text):

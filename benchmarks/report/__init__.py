@@ -9,6 +9,7 @@ from .. import paths
 from .. import results as results_files
 from ..errors import HarnessError
 from . import history, mprof, page, plots, pytest_bench, scaling, why
+from . import ratios as ratios_view
 
 __all__ = ["render"]
 
@@ -37,7 +38,12 @@ PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
 
 
 def render(
-    results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None, sweep=None
+    results=None,
+    reports_dir=paths.REPORTS_DIR,
+    repo_root=".",
+    benchmark_json=None,
+    sweep=None,
+    ratios=None,
 ):
     """Render <reports_dir>/index.html and the plot PNGs next to it; returns the page's path.
     A HarnessError says why it cannot.
@@ -47,6 +53,8 @@ def render(
     benchmark_json: a `pytest --benchmark-json` file; None picks the newest one autosaved under
         <repo_root>/.benchmarks/ or written by the speed step into <reports_dir>/speed/.
     sweep: a sweep file for the Scaling section; None picks the newest in <reports_dir>/sweeps.
+    ratios: a ratios file (the speed step's side-by-side ratios); None picks the newest valid
+        one in <reports_dir>/ratios/.
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
@@ -56,6 +64,8 @@ def render(
         repo_root, benchmark_json, paths.speed_dir(reports_dir)
     )
     warnings += bench_warnings
+    ratio_run, ratio_warnings = ratios_view.newest(ratios, paths.ratios_dir(reports_dir))
+    warnings += ratio_warnings
     for text in notices + warnings:
         log.warning("%s", text)
 
@@ -76,6 +86,7 @@ def render(
             "mprof_runs": _draw_mprof(runs, reports_dir, outputs),
             "scaling": scaling.section(reports_dir, outputs, sweep),
             "bench": bench,
+            "ratios": ratio_run,
             "previous_path": previous and previous[0],
             "history": previous and history.compare(previous[1], data),
             "settings_changed": previous and history.settings_changed(previous[1], data),

@@ -4,7 +4,6 @@
 Scalars (0-d arrays) keep numpy's share small, so these time the engine itself.
 """
 
-import functools
 import gc
 
 import numpy as np
@@ -12,7 +11,7 @@ import pytest
 
 import autograd_core as ag
 from benchmarks.suite.memprobe import benchmark_with_memory
-from benchmarks.workloads import peers
+from benchmarks.workloads import graphs, peers
 from benchmarks.workloads import variants as V
 from benchmarks.workloads.steps import build
 
@@ -46,21 +45,6 @@ def _time_scalar_chain(benchmark, variant):
         benchmark_with_memory(benchmark, lambda: step(SCALAR))
 
 
-def neg_chain(ops):
-    """y = -(-(...(-x))) with `ops` negations: the cheapest op, so the engine's cost shows."""
-    y = ag.Variable(SCALAR.copy())
-    for _ in range(ops):
-        y = -y
-    return y
-
-
-def wide_graph(width):
-    """One input feeding `width` squares, summed back together: x's grad accumulates `width`
-    times."""
-    x = ag.Variable(SCALAR.copy())
-    return functools.reduce(ag.add, (ag.square(x) for _ in range(width)))
-
-
 @pytest.mark.parametrize(
     "graph, ops",
     [pytest.param(g, n, id=f"{g}-{n}") for n in CHAIN_OPS for g in V.OURS],
@@ -68,7 +52,7 @@ def wide_graph(width):
 def test_chain_backward(benchmark, graph, ops):
     benchmark.group = f"chain-backward-{ops}"
     benchmark.extra_info["ops"] = ops
-    _time_backward(benchmark, graph, lambda: neg_chain(ops), rounds=max(5, 100_000 // ops))
+    _time_backward(benchmark, graph, lambda: graphs.ours("neg", ops), rounds=max(5, 100_000 // ops))
 
 
 @pytest.mark.parametrize(
@@ -87,7 +71,7 @@ def test_peer_chain_backward(benchmark, peer):
 def test_wide_backward(benchmark, graph):
     benchmark.group = "wide-backward"
     benchmark.extra_info["branches"] = WIDTH
-    _time_backward(benchmark, graph, lambda: wide_graph(WIDTH), rounds=100)
+    _time_backward(benchmark, graph, lambda: graphs.ours("wide", WIDTH), rounds=100)
 
 
 def _time_backward(benchmark, graph, make, rounds):

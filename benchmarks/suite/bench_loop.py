@@ -1,14 +1,13 @@
 """One iteration of the classic loop per variant (`benchmarks/loop.py`'s workload), timed, with
 its allocation peak, its GC collections and its time against plain numpy's in `extra_info`."""
 
-import itertools
 import statistics
 import time
 
-import numpy as np
 import pytest
 
 from benchmarks.suite.memprobe import benchmark_with_memory
+from benchmarks.workloads import classic
 from benchmarks.workloads import variants as V
 from benchmarks.workloads.steps import build
 
@@ -21,19 +20,7 @@ ROUNDS = 2000
 
 @pytest.fixture(scope="module", autouse=True)
 def settled_allocator():
-    # Until glibc's malloc frees a big mmapped block, it serves each 0.76 MiB array with fresh
-    # pages to fault in and trims them again soon after: that costs several times numpy's own
-    # work and depends on what ran earlier in the process. Freeing one 16 MiB block (under
-    # glibc's 32 MiB cap) raises its mmap and trim thresholds for good, so the rounds time the
-    # variants, not the allocator's history. A fresh process pays the faults: see README.
-    np.empty(16 * 2**20 // 8)  # allocated and freed at once
-
-
-def _input_pool():
-    # No variant writes to its input, so a few arrays serve every round; drawing a fresh one
-    # would take ten times the iteration it feeds.
-    rng = np.random.default_rng(0)
-    return itertools.cycle([rng.standard_normal(SIZE) for _ in range(8)])
+    classic.settle_allocator()
 
 
 @pytest.mark.parametrize("variant", V.as_params(V.ALL_VARIANTS))
@@ -51,7 +38,7 @@ def test_classic_loop_iteration(benchmark, variant):
     benchmark.group = "classic-loop-iteration"
     settings, step = build(variant, DEPTH)
     _, numpy_step = build(V.parse("numpy"), DEPTH)
-    inputs = _input_pool()
+    inputs = classic.input_pool(SIZE)
     loop = {"y": None, "numpy": None}  # each loop's y, alive until its next iteration
     numpy_seconds = []
 

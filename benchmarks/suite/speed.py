@@ -1,15 +1,18 @@
 """The main job's speed step: the pytest-benchmark suite (`benchmarks/bench_*.py`) in a child
-pytest, saved as `reports/speed/<UTC time>.json` for the report's timing table and ratios.
+pytest, saved as `reports/speed/<UTC time>.json` for the report's timing table, then ours against
+the peers side by side (`ratios.py`) in another child, saved as `reports/ratios/<UTC time>.json`.
 
-It is `pytest --benchmark-only --benchmark-json=FILE` run for the user, so the speed figures of
-a `python -m benchmarks` run come from the same machine, minutes apart from its memory figures.
+The first is `pytest --benchmark-only --benchmark-json=FILE` run for the user, so the speed
+figures of a `python -m benchmarks` run come from the same machine, minutes apart from its memory
+figures. The second times each ratio's two sides in interleaved rounds of one fresh process,
+so its ratios hold on a busy host too.
 """
 
 import os
 import sys
 from pathlib import Path
 
-from .. import paths
+from .. import paths, ratio_files, results
 from ..errors import HarnessError
 from ..measure import children
 from ..workloads.variants import NO_PEERS_ENV
@@ -51,14 +54,9 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
     except OSError as e:
         raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
     partial = final.with_name(final.stem + ".partial.json")
-    env = dict(os.environ)
-    if peers:
-        env.pop(NO_PEERS_ENV, None)
-    else:
-        env[NO_PEERS_ENV] = "1"
     done = False
     try:
-        code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=env)
+        code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=_env(peers))
         if partial.exists():
             os.replace(partial, final)
             done = True
@@ -67,3 +65,45 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
         if not done:
             final.unlink(missing_ok=True)  # nothing was timed: no file, not an empty one
     return (final if done else None), code
+
+
+def _env(peers):
+    env = dict(os.environ)
+    if peers:
+        env.pop(NO_PEERS_ENV, None)
+    else:
+        env[NO_PEERS_ENV] = "1"
+    return env
+
+
+def ratios_command(json_path, rounds=None, quick=False):
+    """The command line that measures the side-by-side ratios into `json_path`."""
+    cmd = [sys.executable, "-m", "benchmarks.suite.ratios", f"--out={json_path}"]
+    if rounds:
+        cmd.append(f"--rounds={rounds}")
+    if quick:
+        cmd.append("--quick")
+    return cmd
+
+
+def run_ratios(reports_dir=paths.REPORTS_DIR, peers=True, rounds=None, quick=False):
+    """Measure the ratios in a fresh process; (the ratios file, or None, its exit code).
+
+    The file's name is reserved first (`results.reserve`: two speed steps at once never share
+    one, and an unwritable folder is found before timing). The child rewrites it whole after
+    every batch, so an interrupted run leaves the batches it finished, marked incomplete; a
+    child that timed nothing leaves no file.
+    """
+    folder = paths.ratios_dir(Path(reports_dir).resolve())
+    path = results.reserve(folder, ratio_files.reserved(), option="--reports-dir")
+    reserved = path.read_bytes()
+    done = False
+    try:
+        code = children.run(
+            ratios_command(path, rounds, quick), cwd=paths.PROJECT_ROOT, env=_env(peers)
+        )
+        done = path.exists() and path.read_bytes() != reserved
+    finally:
+        if not done:
+            path.unlink(missing_ok=True)
+    return (path if done else None), code

@@ -2,6 +2,9 @@
 that ours and dezero share (see `steps.build` for what a step is)."""
 
 import contextlib
+import itertools
+
+import numpy as np
 
 import autograd_core as ag
 
@@ -44,6 +47,28 @@ def ours_step(graph, mode, depth, retain_grad):
             yield
 
     return settings, step
+
+
+def settle_allocator():
+    """Make glibc's malloc keep freed arrays, so timed iterations time the loop, not page faults.
+
+    Until glibc's malloc frees a big mmapped block, it serves each 0.76 MiB array with fresh
+    pages to fault in and trims them again soon after: that costs several times numpy's own
+    work and depends on what ran earlier in the process. Freeing one 16 MiB block (under
+    glibc's 32 MiB cap) raises its mmap and trim thresholds for good. A fresh process pays the
+    faults: see README.
+    """
+    np.empty(16 * 2**20 // 8)  # allocated and freed at once
+
+
+def input_pool(size, count=8, seed=0):
+    """Endless inputs of `size` elements, from `count` arrays made once.
+
+    No step writes to its input, so a few arrays serve every iteration; drawing a fresh one
+    would take ten times the iteration it feeds.
+    """
+    rng = np.random.default_rng(seed)
+    return itertools.cycle([rng.standard_normal(size) for _ in range(count)])
 
 
 def book_step(impl, mode, depth):

@@ -3,9 +3,11 @@ process (a peer's import would otherwise land in every baseline)."""
 
 import contextlib
 import importlib
+import operator
 
 import numpy as np
 
+from . import graphs
 from .classic import dezero_style_step
 
 # dezero 0.0.13 evaluates `np.int` (removed in numpy 1.24) as a default argument in
@@ -100,27 +102,28 @@ class _AutogradChain:
         return self.vjp(np.ones_like(self.out))
 
 
-def neg_chain(impl, ops, x=1.1):
+def autograd_graph(shape, size, x=graphs.SCALAR):
+    """Graph `shape` (see `graphs`) recorded by HIPS autograd's make_vjp, ready for `.backward()`:
+    recording is done here, so timing `.backward()` times its backward pass alone."""
+    import autograd
+    import autograd.numpy as anp
+
+    record = autograd.make_vjp(graphs.function(shape, size, anp.square, anp.add))
+    return _AutogradChain(*record(np.array(x)))
+
+
+def neg_chain(impl, ops, x=graphs.SCALAR):
     """y = -(-(...(-x))) with `ops` negations recorded by peer `impl`, ready for `.backward()`."""
+    if impl == "autograd":
+        return autograd_graph("neg", ops, x)
     if impl == "torch":
         torch = import_torch()
         y = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     elif impl == "dezero":
         y = import_dezero()[0].Variable(np.array(x))
-    elif impl == "autograd":
-        import autograd
-
-        def chain(y):
-            for _ in range(ops):
-                y = -y
-            return y
-
-        return _AutogradChain(*autograd.make_vjp(chain)(np.array(x)))
     else:
         raise ValueError(f"unknown peer {impl!r}; peers: torch, dezero, autograd")
-    for _ in range(ops):
-        y = -y
-    return y
+    return graphs.chain(operator.neg, ops)(y)
 
 
 def build(variant, depth=3, retain_grad=False):

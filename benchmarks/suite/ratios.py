@@ -1,0 +1,273 @@
+"""Ours against the peers, timed side by side in one process: the speed step's ratios.
+
+One table, `comparisons()`, says what is compared: each row is our callable, a reference (HIPS
+autograd's backward pass, PyTorch's forward, the plain numpy loop) and the ratio it aims at.
+Rows that share a reference are timed together, in interleaved rounds (`interleave`), and the
+ratios go into a ratios file (`ratio_files`, schema in reports/README.md). A reference whose
+peer is not installed leaves its rows without a ratio and with the reason, never with a zero.
+
+The speed step runs this in a fresh process: `python -m benchmarks.suite.ratios --out FILE`.
+"""
+
+import argparse
+import functools
+import itertools
+import shlex
+import sys
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+import autograd_core as ag
+
+from .. import ratio_files, results
+from ..measure import argtypes
+from ..workloads import classic, graphs, peers, steps
+from ..workloads import variants as V
+from . import interleave
+from .interleave import Plan, Subject
+
+BACKWARD = "backward vs HIPS autograd"
+FORWARD = "forward vs PyTorch"
+NO_GRAD = "no_grad vs numpy"
+TABLES = (BACKWARD, FORWARD, NO_GRAD)
+DEPTH = 3  # squares in the classic step, forward and loop alike
+# The most each ratio may be for the engine to meet its targets (ours over the reference).
+TARGETS = {
+    "backward, chains": 0.9,  # negations and squares, 1,000 to 100,000 ops, both graphs
+    "backward, wide graph": 1.0,
+    "forward, weak graph": 0.7,
+    "forward, strong graph": 0.9,
+    "no_grad": 1.03,
+}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    chain_ops: tuple[int, ...] = (1_000, 10_000, 100_000)
+    width: int = 1_000  # squares in the wide graph
+    loop_elements: int = 100_000  # per array in the classic loop
+
+
+DEFAULT_SIZES = Sizes()
+QUICK = Sizes(chain_ops=(100,), width=100, loop_elements=1_000)  # plumbing, not figures
+DEFAULT_PLAN = Plan(freeze=True)  # for the process that only measures: see Plan.freeze
+QUICK_PLAN = Plan(max_rounds=2, min_rounds=2, block_s=0.001, budget_s=0.1, freeze=True)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str  # unique, stable between runs: the gate pairs files by it
+    table: str  # one of TABLES
+    what: str  # the workload in words
+    ours: Subject
+    reference: Subject
+    target: float  # the ratio ours aims to stay at or under
+    ops: int  # ops per call, for times per op
+
+
+def comparisons(sizes=DEFAULT_SIZES):
+    """The table of comparisons: what ours is timed against, and the ratio it aims at."""
+    rows = []
+    chains = [
+        (s, n, TARGETS["backward, chains"]) for n in sizes.chain_ops for s in ("neg", "square")
+    ]
+    for shape, size, target in [*chains, ("wide", sizes.width, TARGETS["backward, wide graph"])]:
+        hips = _backward(
+            f"autograd-{shape}-{size}",
+            "HIPS autograd: vjp(ones_like(out)) after make_vjp",
+            functools.partial(peers.autograd_graph, shape, size),  # imports autograd on use
+            peer="autograd",
+        )
+        ops = 2 * size - 1 if shape == "wide" else size  # the wide graph's adds count too
+        for graph in V.OURS:
+            ours = _backward(
+                f"{graph}-{shape}-{size}",
+                f"{graph} graph: y.backward()",
+                functools.partial(graphs.ours, shape, size),
+                settings=functools.partial(ag.using_config, "graph", graph),
+            )
+            what = f"{graphs.describe(shape, size)}, {graph} graph"
+            rows.append(
+                Comparison(
+                    f"backward-{shape}-{graph}-{size}", BACKWARD, what, ours, hips, target, ops
+                )
+            )
+    torch = _forward(V.parse("torch-backprop"), "PyTorch: torch.square x3, requires_grad, 1 thread")
+    for graph in V.OURS:
+        target = TARGETS[f"forward, {graph} graph"]
+        ours = _forward(V.parse(f"{graph}-backprop"), f"{graph} graph: square x3, recorded")
+        what = f"3 squares of a 0-d array, recorded, {graph} graph"
+        rows.append(Comparison(f"forward-{graph}", FORWARD, what, ours, torch, target, DEPTH))
+    n = sizes.loop_elements
+    numpy = _loop(V.NUMPY, n, "numpy: y = x*x three times")
+    for graph in V.OURS:
+        ours = _loop(V.parse(f"{graph}-no_grad"), n, f"{graph} graph under no_grad: square x3")
+        what = f"one classic-loop iteration, {n:,} elements, {graph} graph"
+        target = TARGETS["no_grad"]
+        rows.append(Comparison(f"no_grad-{graph}-{n}", NO_GRAD, what, ours, numpy, target, DEPTH))
+    return rows
+
+
+def _backward(key, label, record, peer=None, settings=nullcontext):
+    """Backward passes, each through a graph recorded before the clock starts."""
+
+    def prepare(calls):
+        outputs = [record() for _ in range(calls)]
+
+        def block():
+            for y in outputs:
+                y.backward()
+
+        return block
+
+    return Subject(key, label, prepare, peer, settings)
+
+
+def _forward(variant, label):
+    """The classic step on a 0-d array, made once: its wrapping (Variable, tensor) is timed."""
+    built = functools.cache(lambda: steps.build(variant, DEPTH))  # a peer imports on first use
+    x = np.array(graphs.SCALAR)
+
+    def prepare(calls):
+        step = built()[1]
+
+        def block():
+            for _ in range(calls):
+                step(x)
+
+        return block
+
+    return Subject(variant.name, label, prepare, _peer(variant), lambda: built()[0]())
+
+
+def _loop(variant, size, label):
+    """Iterations of the classic loop: y lives until the next iteration replaces it, and each
+    subject reads inputs of its own (one just read by another would be in cache)."""
+    built = functools.cache(lambda: (steps.build(variant, DEPTH), classic.input_pool(size)))
+
+    def prepare(calls):
+        (_, step), inputs = built()
+        held = [step(next(inputs))]  # the steady state: a previous y is alive
+        xs = list(itertools.islice(inputs, calls))
+
+        def block():
+            for x in xs:
+                held[0] = step(x)
+
+        return block
+
+    return Subject(
+        f"{variant.name}-{size}", label, prepare, _peer(variant), lambda: built()[0][0]()
+    )
+
+
+def _peer(variant):
+    return variant.impl if variant.is_peer else None
+
+
+def absent(subject):
+    """Why `subject` cannot run here (its peer not installed, or --no-peers), or None."""
+    if subject.peer is None:
+        return None
+    return V.Variant(subject.peer, V.PEERS[subject.peer][0]).left_out()
+
+
+def measure(rows, plan=DEFAULT_PLAN, on_batch=None, timer=interleave.TIMER):
+    """Every row's record (`ratio_files`), timing the rows that share a reference together;
+    `on_batch(records)` after each reference's batch, e.g. to save and show progress."""
+    batches = {}
+    for row in rows:
+        batches.setdefault(row.reference.key, []).append(row)
+    records = {}
+    for batch in batches.values():
+        reference = batch[0].reference
+        why = absent(reference)
+        timings = None
+        if why is None:
+            timings = interleave.run(reference, [r.ours for r in batch], plan, timer)
+        done = [_record(row, why, timings) for row in batch]
+        records.update((r["name"], r) for r in done)
+        if on_batch is not None:
+            on_batch(done)
+    return [records[row.name] for row in rows]
+
+
+def _record(row, absent_reason, timings):
+    record = ratio_files.empty(
+        row.name, row.table, row.what, row.ours.label, row.reference.label,
+        row.reference.peer, row.ops, row.target,
+    )  # fmt: skip
+    if absent_reason is not None:
+        return {**record, "status": "skipped", "reason": absent_reason}
+    failed = [timings.failed.get(s.key) for s in (row.reference, row.ours)]
+    if any(failed):
+        who = "the reference" if failed[0] else "ours"
+        return {**record, "status": "error", "reason": f"{who} failed: {failed[0] or failed[1]}"}
+    ours, reference = timings.seconds[row.ours.key], timings.seconds[row.reference.key]
+    return {
+        **record,
+        **interleave.summarize(ours, reference),
+        "calls_per_block": timings.calls,
+        "ours_s": ours,
+        "reference_s": reference,
+    }
+
+
+def line(record):
+    """One line of progress on a measured comparison."""
+    if record["ratio"] is None:
+        return f"{record['name']}: {record['status']} ({record['reason']})"
+    verdict = "meets" if ratio_files.meets_target(record) else "misses"
+    return (
+        f"{record['name']}: {record['ratio']:.3f}x ({verdict} target {record['target']:g}x;"
+        f" median {record['median_ratio']:.3f}x, rounds {record['round_ratio_min']:.3f}-"
+        f"{record['round_ratio_max']:.3f}x, {record['rounds']} x {record['calls_per_block']} calls)"
+    )
+
+
+def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.stdout):
+    """Measure the table into the ratios file `out`, rewritten after every batch (an
+    interrupted run leaves what it measured, marked incomplete); the records."""
+    from ..measure import matrix
+
+    classic.settle_allocator()
+    command = shlex.join(["python", "-m", "benchmarks.suite.ratios", *sys.argv[1:]])
+    data = {
+        "kind": ratio_files.KIND,
+        "schema": ratio_files.SCHEMA,
+        "complete": False,
+        "environment": matrix.environment(command),
+        "settings": {**plan.as_json(), "quick": quick, "timer": "time.process_time"},
+        "comparisons": [],
+    }
+
+    def save(done):
+        data["comparisons"] += done
+        results.write_atomic(out, data)
+        for record in done:
+            print(f"ratios: {line(record)}", file=stream, flush=True)
+
+    records = measure(comparisons(sizes), plan, on_batch=save)
+    data.update(complete=True)
+    data["environment"]["finished"] = matrix._now()
+    results.write_atomic(out, data)
+    return records
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks.suite.ratios", description=__doc__)
+    p.add_argument("--out", required=True, metavar="FILE", help="the ratios file to write")
+    p.add_argument("--rounds", type=argtypes.rounds, help="at most this many rounds per reference")
+    p.add_argument("--quick", action="store_true", help="tiny sizes and 2 rounds: for tests")
+    args = p.parse_args(argv)
+    plan = QUICK_PLAN if args.quick else DEFAULT_PLAN
+    if args.rounds:
+        plan = replace(plan, max_rounds=args.rounds)
+    records = run(args.out, plan, QUICK if args.quick else DEFAULT_SIZES, quick=args.quick)
+    return 1 if any(r["status"] == "error" for r in records) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
