@@ -62,6 +62,14 @@ def _add_run_options(p):
         action="store_true",
         help="leave torch, dezero and autograd out of the default matrix (and of the speed step)",
     )
+    p.add_argument(
+        "--python",
+        action="append",
+        metavar="SPEC",
+        help="run every variant's children under this interpreter, in its own environment "
+        "under .envs/: a version found through pyenv or PATH (3.12), or a path, optionally "
+        "with pins (3.12:numpy==1.26.4); repeat it for several (default: this interpreter)",
+    )
     p.add_argument("--results-dir", default=paths.RESULTS_DIR)
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR, help="where `all` writes the report")
 
@@ -72,7 +80,13 @@ def _add_speed_options(p):
 
 
 def _add_report_options(p):
-    p.add_argument("--results", metavar="FILE", help="results file (default: the newest)")
+    p.add_argument(
+        "--results",
+        nargs="+",
+        metavar="FILE",
+        help="results files or folders (default: the newest, with the files measured with it "
+        "under other interpreters); several are pooled into the 'Across environments' table",
+    )
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
     p.add_argument(
         "--benchmark-json",
@@ -96,8 +110,28 @@ def _add_compare_options(p):
     compare.add_arguments(p)
 
 
+def _interpreters(specs):
+    """(interpreters, failures) for the --python specs: each one found and its environment made,
+    or a message; one missing interpreter never keeps the others from running."""
+    from .measure import interpreters
+
+    if not specs:
+        return [None], []  # this interpreter, as ever
+    found, failures = [], []
+    for text in dict.fromkeys(specs):
+        try:
+            found.append(interpreters.resolve(text))
+        except HarnessError as e:
+            print(f"error: {e}", file=sys.stderr)
+            failures.append(text)
+    return found, failures
+
+
 def _measure(args):
-    """Run the matrix the options choose; the results file's path."""
+    """Run the matrix the options choose under each interpreter; (results files, failed specs)."""
+    import dataclasses
+    from datetime import UTC, datetime
+
     from .measure import matrix
     from .measure.settings import Settings
     from .workloads import variants as V
@@ -124,15 +158,41 @@ def _measure(args):
         retain_grad=args.retain_grad,
         timeout_s=args.timeout,
     )
-    path, _ = matrix.run(chosen, settings, args.results_dir)
-    print(f"results: {path}")
-    return path
+    found, failures = _interpreters(args.python)
+    # One id for the files of this command, so the report shows them together by default.
+    batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") if len(found) > 1 else None
+    written = []
+    for interpreter in found:
+        if interpreter is not None:
+            facts = interpreter.facts
+            print(
+                f"python {interpreter.spec}: {facts['implementation']} {facts['python']}, "
+                f"numpy {facts['packages'].get('numpy')} ({interpreter.environment})",
+                flush=True,
+            )
+        path, _ = matrix.run(
+            chosen,
+            dataclasses.replace(settings, python=interpreter and interpreter.executable),
+            args.results_dir,
+            spec=interpreter and interpreter.spec,
+            batch=batch,
+        )
+        print(f"results: {path}")
+        written.append(path)
+    return written, failures
 
 
-def _render(results_path, reports_dir, benchmark_json=None):
+def _failed(failures):
+    """The exit status for --python specs that could not be used: 2, after the others ran."""
+    if failures:
+        print(f"error: no interpreter for --python {', '.join(failures)}", file=sys.stderr)
+    return 2 if failures else 0
+
+
+def _render(results_paths, reports_dir, benchmark_json=None):
     from .report import render
 
-    index = render(results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json)
+    index = render(results=results_paths, reports_dir=reports_dir, benchmark_json=benchmark_json)
     print(f"report: {index}")
 
 
@@ -154,8 +214,7 @@ def _time_suite(reports_dir, peers):
 
 
 def _cmd_run(args):
-    _measure(args)
-    return 0
+    return _failed(_measure(args)[1])
 
 
 def _cmd_speed(args):
@@ -174,13 +233,15 @@ def _cmd_compare(args):
 
 
 def _cmd_all(args):
-    path = _measure(args)
+    written, failures = _measure(args)
+    if not written:
+        return _failed(failures)
     bench, speed_code = None, 0
     if not (args.no_speed or args.only):
         bench, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
-    _render(str(path), args.reports_dir, bench)
+    _render([str(p) for p in written], args.reports_dir, bench)
     # The report shows whatever was measured; a failed speed step still fails the command.
-    return 1 if speed_code != 0 else 0
+    return _failed(failures) or (1 if speed_code != 0 else 0)
 
 
 @dataclass(frozen=True)

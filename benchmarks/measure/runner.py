@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from .. import paths, results
+from . import interpreters
 from .probes import MIB
 
 LOOP = str(paths.PROJECT_ROOT / "benchmarks" / "loop.py")
@@ -41,7 +42,7 @@ class Pass:
 def loop_command(variant, settings, traced=False):
     """The loop.py command line that runs `variant` as `settings` say."""
     cmd = [
-        sys.executable,
+        settings.python or sys.executable,
         LOOP,
         "--impl",
         variant.impl,
@@ -146,7 +147,7 @@ def _sample(child, shared, settings, on_progress):
 
 
 def _record(variant, settings):
-    return results.new_record(
+    record = results.new_record(
         variant.name,
         variant.impl,
         variant.mode,
@@ -157,6 +158,8 @@ def _record(variant, settings):
             settings.size, settings.depth, settings.retain_grad and variant.mode == "backward"
         ),
     )
+    record["interpreter"] = interpreters.record_facts(settings.python)
+    return record
 
 
 def measure_once(variant, settings, on_progress=None):
@@ -191,7 +194,12 @@ def measure_once(variant, settings, on_progress=None):
 
 def measure(variant, settings, on_progress=None):
     """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`."""
-    missing = variant.missing()
+    # A peer is installed or not for the interpreter the children run, not for this one.
+    missing = (
+        variant.missing()
+        if settings.python is None
+        else interpreters.missing_peer(variant, settings.python)
+    )
     if missing:
         return {**_record(variant, settings), "status": "skipped", "error": missing}
     runs = []
