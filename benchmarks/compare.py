@@ -6,7 +6,7 @@ Prints every compared memory figure per variant, old -> new, and exits 1 when a 
 
 from dataclasses import dataclass, field
 
-from . import paths, results
+from . import environments, paths, results
 from .errors import HarnessError
 from .measure.argtypes import percentage
 
@@ -135,7 +135,8 @@ def add_arguments(p):
 
 
 def _pick_files(args):
-    """(old, new) paths: the ones given; a missing NEW or both default to the newest files."""
+    """(old, new) paths: the ones given; a missing NEW defaults to the newest file, a missing
+    OLD to the newest earlier file from NEW's environment (else the second newest)."""
     if args.old and args.new:
         return args.old, args.new
     files = paths.json_files(args.results_dir)
@@ -146,7 +147,15 @@ def _pick_files(args):
             f"{'besides OLD ' if args.old else ''}to compare; "
             "run `python -m benchmarks run`, or name the files"
         )
-    return (args.old, files[-1]) if args.old else (files[-2], files[-1])
+    if args.old:
+        return args.old, files[-1]
+    # After `run --python 3.12 --python 3.13` the two newest files are two interpreters: the
+    # gate's baseline is the previous run of the newest file's own environment.
+    identity = environments.of(results.load(files[-1]))
+    same = environments.newest_of_same(reversed(files[:-1]), identity)
+    if same is None:
+        print(f"note: no earlier file from {files[-1].name}'s environment; using the second newest")
+    return (same[0] if same else files[-2]), files[-1]
 
 
 def run(args):
@@ -161,5 +170,24 @@ def run(args):
     for note in _differences(old, new):
         print(note)
     comparison = compare(old, new, args.max_growth)
+    across = environments.differences(environments.of(old), environments.of(new))
+    if across:
+        return _across_environments(comparison, across)
     print(format_comparison(comparison))
     return 1 if comparison.regressions else 0
+
+
+def _across_environments(comparison, across):
+    """Exit 2 and say why: peaks from two environments differ by the interpreter's collector
+    or numpy as much as by the code, so no difference between them is a regression."""
+    for row in comparison.rows:
+        row.regression = False
+    lines = format_comparison(comparison).splitlines()[:-1]  # the verdict does not apply
+    print("\n".join(lines))
+    print(
+        f"NOT GATED: the files come from different environments ({'; '.join(across)}); "
+        "a difference here is the environment's as much as the code's, not a regression. "
+        "Gate files from one environment (`compare` without OLD picks one), or pool them with "
+        "`python -m benchmarks report --results OLD NEW`."
+    )
+    return 2

@@ -121,6 +121,7 @@ def run(args):
     del y
     return {
         "variant": args.variant.name,
+        "python": ".".join(map(str, sys.version_info[:3])),  # the interpreter that ran the loop
         "iters_done": args.iters,
         "baseline_rss_mib": baseline,
         "seconds": seconds,

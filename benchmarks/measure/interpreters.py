@@ -296,7 +296,8 @@ def _run(cmd, what, timeout=INSTALL_TIMEOUT_S):
         raise InterpreterError(f"{what} failed (exit {out.returncode}):\n{tail}")
 
 
-def _build(folder, base, spec, needed, wanted_key, log):
+def _build(p, log):
+    folder, base, spec, needed = p.folder, p.base, p.spec, p.needed
     log(f"environment: making {folder.name} for {spec.text} ({', '.join(needed)})")
     shutil.rmtree(folder, ignore_errors=True)  # whatever a broken earlier attempt left
     try:
@@ -310,7 +311,7 @@ def _build(folder, base, spec, needed, wanted_key, log):
         shutil.rmtree(folder, ignore_errors=True)
         raise
     marker = {
-        "key": wanted_key,
+        "key": p.key,
         "spec": spec.text,
         "base": base,
         "requirements": needed,
@@ -321,25 +322,40 @@ def _build(folder, base, spec, needed, wanted_key, log):
     results.write_atomic(folder / MARKER, marker)
 
 
-def resolve(text, envs_dir=None, log=None):
-    """The Interpreter for `--python text`: its environment made if it is not there yet."""
+@dataclass(frozen=True)
+class Plan:
+    """Where the environment for a spec lives and what it holds, before anything is made."""
+
+    spec: PythonSpec
+    base: str  # the real interpreter the environment is made from, not a shim that finds it
+    needed: list  # requirement strings
+    key: str
+    folder: Path
+
+
+def plan(text, envs_dir=None):
+    """The Plan for `--python text`; InterpreterError when it names no usable interpreter."""
     spec = parse(text)
     _, base_facts = find(spec)
     _check_supported(spec, base_facts)
-    base = base_facts["executable"]  # the real interpreter, not a shim that finds it
     needed = requirements(spec)
     wanted_key = key(base_facts, needed)
-    envs_dir = Path(envs_dir or paths.ENVS_DIR)
     name = f"{base_facts['implementation'].lower()}-{base_facts['python']}-{wanted_key}"
-    folder = envs_dir / name
-    envs_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(envs_dir or paths.ENVS_DIR) / name
+    return Plan(spec, base_facts["executable"], needed, wanted_key, folder)
+
+
+def resolve(text, envs_dir=None, log=None):
+    """The Interpreter for `--python text`: its environment made if it is not there yet."""
+    p = plan(text, envs_dir)
+    p.folder.parent.mkdir(parents=True, exist_ok=True)
     # One maker at a time per environment: a second run waits, then finds it made.
-    with open(envs_dir / f".{name}.lock", "w") as lock:
+    with open(p.folder.parent / f".{p.folder.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _ready(folder, wanted_key):
-            _build(folder, base, spec, needed, wanted_key, log or _stderr)
-    executable = _venv_python(folder)
-    return Interpreter(spec.text, executable, str(folder), describe(executable))
+        if not _ready(p.folder, p.key):
+            _build(p, log or _stderr)
+    executable = _venv_python(p.folder)
+    return Interpreter(p.spec.text, executable, str(p.folder), describe(executable))
 
 
 def interpreter_for(text, envs_dir=None):
