@@ -93,6 +93,7 @@ class VariantRecord(TypedDict, total=False):
     timeline: dict[str, Any] | None  # interval_s and the samples: t, rss_mib, iter
     extra: dict[str, Any]  # what the workload reports of itself (a peer's threads, a shim)
     repeats: dict[str, dict[str, Any]]  # per repeated figure: median, min, max, values
+    interpreter: dict[str, Any]  # python, implementation, gc_thresholds, numpy of the children
 
 
 def text(figure, value):
