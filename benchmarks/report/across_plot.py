@@ -38,7 +38,7 @@ def peaks(table, narrow=False):
                         continue
                     at = y - 0.4 + height * (i + 0.5)
                     ax.barh(at, value, height=height * 0.9, color=colour(r.index))
-                    ax.text(value, at, f" {value:,.1f}", va="center", fontsize=7)
+                    ax.text(value, at, f" {value:,.{figure.digits}f}", va="center", fontsize=7)
             ax.set_yticks(
                 range(len(names)), names if ax is panels[0] or narrow else [""] * len(names)
             )
