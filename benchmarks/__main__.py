@@ -113,14 +113,14 @@ def _add_compare_options(p):
 def _interpreters(specs):
     """(interpreters, failures) for the --python specs: each one found and its environment made,
     or a message; one missing interpreter never keeps the others from running."""
-    from .measure import interpreters
+    from .measure import venvs
 
     if not specs:
         return [None], []  # this interpreter, as ever
     found, failures = [], []
     for text in dict.fromkeys(specs):
         try:
-            found.append(interpreters.resolve(text))
+            found.append(venvs.resolve(text))
         except HarnessError as e:
             print(f"error: {e}", file=sys.stderr)
             failures.append(text)

@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks import __main__ as cli
 from benchmarks import paths, results
-from benchmarks.measure import interpreters, matrix, runner
+from benchmarks.measure import interpreters, matrix, runner, venvs
 from benchmarks.measure.settings import Settings
 from benchmarks.workloads import variants as V
 
@@ -71,15 +71,15 @@ def test_an_interpreter_older_than_the_project_supports_is_refused(monkeypatch):
     old = {"python": "3.9.18", "executable": "/x/python3.9", "version": "3.9.18"}
     monkeypatch.setattr(interpreters, "find", lambda spec: (old["executable"], old))
     with pytest.raises(interpreters.InterpreterError, match=r"3\.9\.18 is older.*>=3\.11"):
-        interpreters.plan("3.9")
+        venvs.plan("3.9")
 
 
 def test_the_environment_key_follows_the_dependency_spec_and_the_pins(monkeypatch, tmp_path):
     spec = sys.executable  # this interpreter, by path: present on every machine
-    first = interpreters.plan(spec, tmp_path)
-    pinned = interpreters.plan(f"{spec}:numpy>=1.24", tmp_path)
-    monkeypatch.setattr(interpreters, "project_dependencies", lambda root: ["numpy>=2.0"])
-    changed = interpreters.plan(spec, tmp_path)
+    first = venvs.plan(spec, tmp_path)
+    pinned = venvs.plan(f"{spec}:numpy>=1.24", tmp_path)
+    monkeypatch.setattr(venvs, "project_dependencies", lambda root: ["numpy>=2.0"])
+    changed = venvs.plan(spec, tmp_path)
     assert len({first.folder, pinned.folder, changed.folder}) == 3
     assert pinned.needed[-1] == "numpy>=1.24" and changed.needed[0] == "numpy>=2.0"
     assert first.folder.parent == tmp_path and not first.folder.exists()
@@ -96,7 +96,7 @@ def envs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def made(envs):
     lines = []
-    interpreter = interpreters.resolve(sys.executable, envs, log=lines.append)
+    interpreter = venvs.resolve(sys.executable, envs, log=lines.append)
     return interpreter, lines
 
 
@@ -122,7 +122,7 @@ def test_an_environment_holds_numpy_and_not_the_project(made):
 
 def test_the_environment_is_made_once_and_then_reused(made, envs, monkeypatch):
     interpreter, _ = made
-    marker = os.path.join(interpreter.environment, interpreters.MARKER)
+    marker = os.path.join(interpreter.environment, venvs.MARKER)
     before = (os.stat(marker).st_mtime_ns, sorted(os.listdir(envs)))
     with open(marker) as f:
         assert json.load(f)["spec"] == sys.executable
@@ -130,22 +130,22 @@ def test_the_environment_is_made_once_and_then_reused(made, envs, monkeypatch):
     def must_not_build(*args):
         raise AssertionError("an environment that exists was made again")
 
-    monkeypatch.setattr(interpreters, "_build", must_not_build)
+    monkeypatch.setattr(venvs, "_build", must_not_build)
     lines = []
-    again = interpreters.resolve(sys.executable, envs, log=lines.append)
+    again = venvs.resolve(sys.executable, envs, log=lines.append)
     assert again.executable == interpreter.executable and lines == []
     assert (os.stat(marker).st_mtime_ns, sorted(os.listdir(envs))) == before
 
 
 def test_a_half_made_environment_is_made_again(made, envs, monkeypatch):
-    p = interpreters.plan(sys.executable, envs)
+    p = venvs.plan(sys.executable, envs)
     built = []
-    monkeypatch.setattr(interpreters, "_build", lambda plan, log: built.append(plan.folder))
-    os.rename(p.folder / interpreters.MARKER, p.folder / "moved-aside.json")
+    monkeypatch.setattr(venvs, "_build", lambda plan, log: built.append(plan.folder))
+    os.rename(p.folder / venvs.MARKER, p.folder / "moved-aside.json")
     try:
-        interpreters.resolve(sys.executable, envs)
+        venvs.resolve(sys.executable, envs)
     finally:
-        os.rename(p.folder / "moved-aside.json", p.folder / interpreters.MARKER)
+        os.rename(p.folder / "moved-aside.json", p.folder / venvs.MARKER)
     assert built == [p.folder]
 
 
@@ -185,7 +185,7 @@ def other():
             pytest.fail("AUTOGRAD_BENCH_REQUIRE_OTHER_PYTHON=1 but pyenv has no other Python")
         pytest.skip(f"pyenv has no Python >= 3.11 other than {THIS}")
     # Made once under the project's .envs/ and kept there: later runs reuse it.
-    return interpreters.resolve(version)
+    return venvs.resolve(version)
 
 
 def test_a_variant_under_another_interpreter_records_it(other):
