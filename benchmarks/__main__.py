@@ -116,7 +116,7 @@ def _interpreters(specs):
     from .measure import venvs
 
     if not specs:
-        return [None], []  # this interpreter, as ever
+        return [None], []  # no --python: the interpreter running the harness
     found, failures = [], []
     for text in dict.fromkeys(specs):
         try:

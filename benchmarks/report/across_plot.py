@@ -28,7 +28,10 @@ def peaks(table, narrow=False):
         fig = plots._figure(1, narrow)
         panels = fig.subplots(len(FIGURES), 1) if narrow else fig.subplots(1, len(FIGURES))
         for ax, figure in zip(panels, FIGURES, strict=True):
-            top = max((r.values[figure.name] or 0 for r in rows), default=0) or 1
+            values = [r.values[figure.name] or 0 for r in rows]
+            # A sampled increment can come out below zero (RSS fell under its baseline).
+            top, low = max(max(values), 0), min(min(values), 0)
+            span = (top - low) or 1
             for y, name in enumerate(names):
                 group = per_variant[name]
                 height = 0.8 / len(group)
@@ -38,12 +41,14 @@ def peaks(table, narrow=False):
                         continue
                     at = y - 0.4 + height * (i + 0.5)
                     ax.barh(at, value, height=height * 0.9, color=colour(r.index))
-                    ax.text(value, at, f" {value:,.{figure.digits}f}", va="center", fontsize=7)
+                    label = f" {value:,.{figure.digits}f}"
+                    # Clipped: a label past the axes would make the layout squeeze them away.
+                    ax.text(max(value, 0), at, label, va="center", fontsize=7, clip_on=True)
             ax.set_yticks(
                 range(len(names)), names if ax is panels[0] or narrow else [""] * len(names)
             )
             ax.set_ylim(len(names) - 0.5, -0.5)
-            ax.set_xlim(0, top * 1.3)
+            ax.set_xlim(low - 0.05 * span if low < 0 else 0, top + 0.35 * span)
             ax.grid(axis="y", visible=False)
             ax.set_title(f"{figure.title} ({figure.unit})", fontsize=10)
         handles = [Patch(color=colour(i), label=env) for i, env in enumerate(table.environments)]
