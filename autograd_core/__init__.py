@@ -5,11 +5,12 @@ cycle per op, freed only by the cyclic GC); `"weak"` (the default) records step 
 held by weakref, freed by reference counting).
 """
 
-from ._config import Config, no_grad, using_config
+from ._config import GRAPHS, Config, no_grad, using_config
 from ._core import Function, Variable, as_array, as_variable
 from ._ops import add, div, exp, mul, neg, pow, square, sub
 
 __all__ = [
+    "GRAPHS",
     "Config",
     "Function",
     "Variable",

@@ -4,12 +4,13 @@ The strong and the weak graph share every line here but one: the reference maker
 uses for its outputs (`_config.REF_MAKERS`: `weakref.ref`, or a strong holder called the same way).
 """
 
+import copy
 import heapq
 import itertools
 
 import numpy as np
 
-from ._config import backprop_enabled, ref_maker
+from ._config import recording
 
 
 def as_array(x):
@@ -62,34 +63,75 @@ class Variable:
     def cleargrad(self):
         self.grad = None
 
-    def backward(self, retain_grad=False):
+    def _self(self):
+        # What the strong graph's Functions hold for their outputs: see _config.REF_MAKERS.
+        return self
+
+    def backward(self, retain_grad=False, grad=None):
         """Backpropagate from this Variable, visiting Functions from the highest generation down.
 
-        With `retain_grad=False` every non-leaf gradient is dropped once its Function has run.
+        The pass starts from `grad` (ones of this Variable's shape if None) and carries only its
+        own gradients through the graph: what earlier passes left in `.grad` is never fed
+        back in. A leaf adds the gradient it receives to its `.grad`; so does every non-leaf
+        reached, this one included, with `retain_grad=True`. With `retain_grad=False` their
+        `.grad` is set to None instead (docs/semantics.md, "Backward").
         """
-        if self.grad is None:
-            self.grad = np.ones_like(self.data)
         f = self.creator
         if f is None:
+            self.grad = _accumulated(self.grad, _seed(self, grad))
             return
-        # Heap keyed by (-generation, insertion order): O(log V) per Function, and ties keep
-        # insertion order so runs are deterministic.
+        # This pass's gradient of every non-leaf that has received some and whose creator has
+        # not run yet: the creator takes it out when it runs. No local name holds a gradient
+        # longer than it is needed: at 100,000 elements, one array more at the peak shows.
+        grads = {self: _seed(self, grad)}
+        # Functions found and not yet run, keyed by (-generation, insertion order): O(log V)
+        # per Function, and ties keep insertion order so runs are deterministic.
+        heap = []
         order = itertools.count()
-        heap = [(-f.generation, next(order), f)]
         seen = {f}
-        heappop, heappush, ndarray = heapq.heappop, heapq.heappush, np.ndarray
-        while heap:
-            f = heappop(heap)[2]
+        heappop, heappush = heapq.heappop, heapq.heappush
+        chain = _chain_path
+        while True:
             meta = f._output_meta
             if meta is None:  # one output: alive and with a grad whenever its creator is reached
                 y = f.outputs[0]()
-                outputs = (y,)
-                gxs = f.backward(y.grad)
+                if retain_grad:
+                    gy = grads.pop(y)
+                    y.grad = _accumulated(y.grad, gy)
+                    gxs = f.backward(gy)
+                    del gy
+                else:
+                    y.grad = None
+                    gxs = f.backward(grads.pop(y))
             else:
-                outputs = [ref() for ref in f.outputs]
                 gxs = f.backward(
-                    *[_grad_or_zeros(y, m) for y, m in zip(outputs, meta, strict=True)]
+                    *[
+                        _output_grad(y(), m, grads, retain_grad)
+                        for y, m in zip(f.outputs, meta, strict=True)
+                    ]
                 )
+            # The chain path: f has one input x, and x's creator c has one output. If nothing
+            # else is pending, c is the next Function to run (every Function that could still
+            # add to x's gradient has a higher generation than c, so it has run) and cannot be
+            # found again (whatever runs later has a lower generation than c). So f's gradient
+            # goes straight to c, with no table, heap or `seen` set; the general path below
+            # would make the same calls in the same order.
+            while chain and not heap:
+                inputs = f.inputs
+                if len(inputs) != 1 or type(gxs) is tuple:
+                    break
+                x = inputs[0]
+                c = x.creator
+                if c is None or c._output_meta is not None:
+                    break
+                try:
+                    if gxs.shape != x.data.shape:
+                        break  # the general path raises the error
+                except AttributeError:  # None or a Python number: the general path's cases
+                    break
+                x.grad = _accumulated(x.grad, gxs) if retain_grad else None
+                f = c
+                gxs = f.backward(gxs)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             inputs = f.inputs
@@ -98,25 +140,98 @@ class Variable:
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
                     f"for {len(inputs)} inputs"
                 )
-            for x, gx in zip(inputs, gxs, strict=False):  # lengths checked just above
+            for i, (x, gx) in enumerate(zip(inputs, gxs, strict=False)):  # lengths checked
                 if gx is None:
                     continue
-                if type(gx) is not ndarray:
-                    gx = as_array(gx)  # numpy turns 0-d results into numpy scalars
-                # `+`, never `+=`: the old array may also be another Variable's grad.
-                x.grad = gx if x.grad is None else as_array(x.grad + gx)
+                gx = _checked_grad(f, i, x, gx)
                 creator = x.creator
-                if creator is not None and creator not in seen:
+                if creator is None:
+                    x.grad = _accumulated(x.grad, gx)
+                    continue
+                # `+`, never `+=`: the old array may also be another Variable's grad.
+                grads[x] = grads[x] + gx if x in grads else gx
+                if creator not in seen:
                     seen.add(creator)
                     heappush(heap, (-creator.generation, next(order), creator))
-            if not retain_grad:
-                for y in outputs:
-                    if y is not None:
-                        y.grad = None
+            if not heap:
+                return
+            f = heappop(heap)[2]
 
+    def __reduce__(self):
+        # Pickling (and copy, deepcopy) gives a detached leaf: the graph is never copied. A
+        # copied graph would share Functions with the original, or in the weak graph hold
+        # weakrefs to the original's outputs, and backpropagate into the wrong Variables.
+        return _leaf, (self.data, self.name, self.grad)
+
+    def __copy__(self):
+        return _leaf(_copy_array(self.data), self.name, _copy_array(self.grad))
+
+    def __deepcopy__(self, memo):
+        return _leaf(copy.deepcopy(self.data, memo), self.name, copy.deepcopy(self.grad, memo))
+
+
+def _leaf(data, name, grad):
+    """A Variable with no creator: what a copied or unpickled Variable becomes."""
+    v = Variable(data, name)
+    v.grad = grad
+    return v
+
+
+def _copy_array(a):
+    return None if a is None else a.copy()
+
+
+def _seed(y, grad):
+    """The gradient a pass starts from: ones of y's shape, or `grad` if it has that shape."""
+    if grad is None:
+        return np.ones_like(y.data)
+    grad = as_array(grad)
+    if grad.shape != y.data.shape:
+        raise ValueError(
+            f"backward: grad has shape {grad.shape}, but the Variable has shape {y.data.shape}"
+        )
+    return grad
+
+
+def _accumulated(old, g):
+    """What `.grad` holds after receiving `g`: an ndarray, never a numpy scalar."""
+    if old is not None:
+        g = old + g  # `+`, never `+=`: the old array may also be another Variable's grad
+    return g if type(g) is np.ndarray else as_array(g)
+
+
+def _output_grad(y, meta, grads, retain_grad):
+    """A multi-output Function's gradient for output `y` (None if the weak graph freed it)."""
+    g = None if y is None else grads.pop(y, None)
+    if g is None:
+        # An output that got no gradient, or that the weak graph already freed, gets zeros.
+        shape, dtype = meta
+        return np.zeros(shape, dtype)
+    y.grad = _accumulated(y.grad, g) if retain_grad else None
+    return g
+
+
+def _checked_grad(f, i, x, gx):
+    """`gx`, checked to have the shape of `f`'s input `i`, `x` (broadcasting ops sum their
+    gradients back to their inputs' shapes first: the check comes after)."""
+    try:
+        shape = gx.shape
+    except AttributeError:  # a Python number
+        gx = as_array(gx)
+        shape = gx.shape
+    if shape != x.data.shape:
+        raise ValueError(
+            f"{type(f).__name__}.backward returned a gradient of shape {shape} for input {i}, "
+            f"whose shape is {x.data.shape}"
+        )
+    return gx
+
+
+# Whether backward may take its chain path; the tests turn it off to compare the two paths.
+_chain_path = True
 
 _new_variable = Variable.__new__
-_ndarray = np.ndarray
+_ndarray, _generic, _asarray = np.ndarray, np.generic, np.asarray
 
 
 def _output(y):
@@ -128,14 +243,6 @@ def _output(y):
     v.name = v.grad = v.creator = None
     v.generation = 0
     return v
-
-
-def _grad_or_zeros(y, meta):
-    # An output that got no gradient, or that the weak graph already freed, contributes zeros.
-    if y is not None and y.grad is not None:
-        return y.grad
-    shape, dtype = meta
-    return np.zeros(shape, dtype)
 
 
 def _data(x):
@@ -151,17 +258,37 @@ def unary(cls):
     keeps a no_grad op within a few percent of the bare numpy expression.
     """
     forward = cls.forward
+    new_function = cls.__new__
 
     def op(x):
-        if backprop_enabled():
-            return cls()(x)
-        y = forward(x.data if type(x) is Variable else _data(x))
-        # `_output`, inlined: one call fewer per op is about 1% of a no_grad op at 100,000
-        # elements (the unary ops are the classic loop's).
+        ref = recording()
+        if ref is None:
+            y = forward(x.data if type(x) is Variable else _data(x))
+            # `_output`, inlined: one call fewer per op is about 1% of a no_grad op at 100,000
+            # elements (the unary ops are the classic loop's).
+            v = _new_variable(Variable)
+            v.data = y if type(y) is _ndarray else as_array(y)
+            v.name = v.grad = v.creator = None
+            v.generation = 0
+            return v
+        # Function.__call__ for one input and one output, inlined: a call less per op is a
+        # good part of a recorded op on a scalar.
+        if type(x) is not Variable:
+            x = as_variable(x)
+        y = forward(x.data)
+        if type(y) is not _ndarray:
+            # numpy turns 0-d results into numpy scalars; asarray is all these need.
+            y = _asarray(y) if isinstance(y, _generic) else as_array(y)
+        f = new_function(cls)
+        f.inputs = [x]
         v = _new_variable(Variable)
-        v.data = y if type(y) is _ndarray else as_array(y)
-        v.name = v.grad = v.creator = None
-        v.generation = 0
+        v.data = y
+        v.name = v.grad = None
+        v.creator = f
+        f.generation = generation = x.generation
+        v.generation = generation + 1
+        f.outputs = [ref(v)]
+        f._output_meta = None
         return v
 
     return _named(op, cls)
@@ -172,7 +299,7 @@ def binary(cls):
     forward = cls.forward
 
     def op(x0, x1):
-        if backprop_enabled():
+        if recording() is not None:
             return cls()(x0, x1)
         return _output(forward(_data(x0), _data(x1)))
 
@@ -207,7 +334,8 @@ class Function:
             inputs = [x if type(x) is Variable else as_variable(x) for x in inputs]
             ys = self.forward(*[x.data for x in inputs])
         outputs = [_output(y) for y in ys] if type(ys) is tuple else [_output(ys)]
-        if not backprop_enabled():
+        ref = recording()
+        if ref is None:
             # Keeping nothing lets intermediates die as soon as the next op has consumed them.
             self.inputs = self.outputs = self._output_meta = None
             self.generation = 0
@@ -218,7 +346,6 @@ class Function:
                 generation = x.generation
         self.generation = generation
         self.inputs = inputs
-        ref = ref_maker()
         if len(outputs) == 1:
             y = outputs[0]
             y.creator = self
@@ -234,6 +361,13 @@ class Function:
         self.outputs = [ref(y) for y in outputs]
         self._output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
         return outputs
+
+    def __reduce_ex__(self, protocol):
+        # Copying a Function would copy (or, in the weak graph, alias) part of a graph.
+        raise TypeError(
+            f"a {type(self).__name__} Function cannot be pickled or copied; copy or pickle "
+            "its Variables instead (each comes back as a leaf, detached from the graph)"
+        )
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")

@@ -4,6 +4,14 @@ import numpy as np
 
 from ._core import Function, Variable, binary, unary
 
+try:
+    # numpy >= 2.3: `out=...` makes a ufunc return a 0-d array for 0-d inputs, where it would
+    # return a numpy scalar; converting that back costs about half a recorded op on a scalar.
+    np.negative(np.zeros(()), out=...)
+    _ARRAY = ...
+except TypeError:  # older numpy: a new array, and the op converts 0-d results
+    _ARRAY = None
+
 
 def _sum_to(gx, shape):
     # Undo numpy broadcasting: a gradient must have the shape of the input it belongs to.
@@ -20,10 +28,13 @@ class Square(Function):
 
     @staticmethod
     def forward(x):
-        return x * x
+        return np.square(x, out=_ARRAY)
 
     def backward(self, gy):
-        return 2.0 * self.inputs[0].data * gy
+        # `[()]` gives a 0-d array's value as a numpy scalar (any other array as a view of
+        # itself): numpy computes on scalars several times faster than on 0-d arrays, and a
+        # gradient passed on inside a pass need not be an ndarray (docs/semantics.md).
+        return 2.0 * self.inputs[0].data[()] * gy
 
 
 class Exp(Function):
@@ -31,12 +42,13 @@ class Exp(Function):
 
     @staticmethod
     def forward(x):
-        return np.exp(x)
+        return np.exp(x, out=_ARRAY)
 
     def backward(self, gy):
         y = self.outputs[0]()
         # The output is alive whenever backward reaches this Function; recompute only if not.
-        return (y.data if y is not None else np.exp(self.inputs[0].data)) * gy
+        # `[()]`: see Square.backward.
+        return (y.data if y is not None else np.exp(self.inputs[0].data))[()] * gy
 
 
 class Add(Function):
@@ -44,7 +56,7 @@ class Add(Function):
 
     @staticmethod
     def forward(x0, x1):
-        return x0 + x1
+        return np.add(x0, x1, out=_ARRAY)
 
     def backward(self, gy):
         x0, x1 = self.inputs
@@ -56,7 +68,7 @@ class Mul(Function):
 
     @staticmethod
     def forward(x0, x1):
-        return x0 * x1
+        return np.multiply(x0, x1, out=_ARRAY)
 
     def backward(self, gy):
         x0, x1 = self.inputs
@@ -68,7 +80,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(x):
-        return -x
+        return np.negative(x, out=_ARRAY)
 
     def backward(self, gy):
         return -gy
@@ -79,7 +91,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(x0, x1):
-        return x0 - x1
+        return np.subtract(x0, x1, out=_ARRAY)
 
     def backward(self, gy):
         x0, x1 = self.inputs
@@ -91,7 +103,7 @@ class Div(Function):
 
     @staticmethod
     def forward(x0, x1):
-        return x0 / x1
+        return np.divide(x0, x1, out=_ARRAY)
 
     def backward(self, gy):
         x0, x1 = self.inputs

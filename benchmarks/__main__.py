@@ -1,5 +1,6 @@
-"""`python -m benchmarks [run|speed|report|compare]`: with no subcommand, measure the default
-matrix, time the pytest-benchmark suite and render the report (the main job)."""
+"""`python -m benchmarks [run|speed|report|compare|sweep]`: with no subcommand, measure the
+default matrix, time the pytest-benchmark suite, sweep gc threshold0 and render the report (the
+main job)."""
 
 import argparse
 import sys
@@ -7,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import paths
-from .errors import HarnessError
-from .measure.argtypes import positive_float, positive_int
+from .errors import HarnessError, Interrupted, stop_on_signals
+from .measure import argtypes
 
 
-def _add_run_options(p):
+def _add_workload_options(p):
+    """What `run` measures and how; `sweep` reads the same options."""
     from .measure.settings import Settings
 
     d = Settings()
@@ -21,38 +23,41 @@ def _add_run_options(p):
         metavar="NAME",
         help="variants to run: names (weak-backprop), implementations (strong) or modes",
     )
-    p.add_argument("--iters", type=positive_int, default=d.iters)
-    p.add_argument("--size", type=positive_int, default=d.size, help="elements per array")
-    p.add_argument("--depth", type=positive_int, default=d.depth, help="squares per iteration")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--iters", type=argtypes.iters, default=d.iters)
+    p.add_argument("--size", type=argtypes.size, default=d.size, help="elements per array")
+    p.add_argument("--depth", type=argtypes.depth, default=d.depth, help="squares per iteration")
+    p.add_argument("--seed", type=argtypes.seed, default=d.seed)
     p.add_argument(
         "--repeat",
-        type=positive_int,
+        type=argtypes.repeat,
         default=d.repeat,
         help="measure each variant N times; keep median, min and max",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic GC in every child")
     p.add_argument(
-        "--gc-threshold", type=positive_int, metavar="N", help="gc threshold0 in every child"
+        "--gc-threshold",
+        type=argtypes.gc_threshold,
+        metavar="N",
+        help="gc threshold0 in every child",
     )
     p.add_argument(
         "--mem-limit",
-        type=positive_float,
+        type=argtypes.positive_float,
         metavar="MIB",
         default=d.mem_limit_mib,
         help=f"kill a child whose RSS passes this (default half the RAM: {d.mem_limit_mib:.0f})",
     )
     p.add_argument(
         "--interval",
-        type=positive_float,
+        type=argtypes.interval,
         metavar="SECONDS",
         default=d.interval_s,
         help=f"RSS sampling period (default {d.interval_s})",
     )
     p.add_argument(
         "--timeout",
-        type=positive_float,
+        type=argtypes.positive_float,
         metavar="SECONDS",
         default=d.timeout_s,
         help="kill a child that runs longer than this",
@@ -62,6 +67,10 @@ def _add_run_options(p):
         action="store_true",
         help="leave torch, dezero and autograd out of the default matrix (and of the speed step)",
     )
+
+
+def _add_run_options(p):
+    _add_workload_options(p)
     p.add_argument(
         "--python",
         action="append",
@@ -93,6 +102,9 @@ def _add_report_options(p):
         metavar="FILE",
         help="pytest-benchmark JSON to show (default: the newest in .benchmarks/)",
     )
+    p.add_argument(
+        "--sweep", metavar="FILE", help="sweep file for the Scaling section (default: the newest)"
+    )
 
 
 def _add_all_options(p):
@@ -102,6 +114,18 @@ def _add_all_options(p):
         action="store_true",
         help="skip the speed step (skipped too with --only: it times the whole suite)",
     )
+    p.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="skip the default sweep of gc threshold0 (skipped too with --only or --no-gc)",
+    )
+
+
+def _add_sweep_options(p):
+    from .sweep import cli
+
+    _add_workload_options(p)
+    cli.add_options(p)
 
 
 def _add_compare_options(p):
@@ -127,12 +151,8 @@ def _interpreters(specs):
     return found, failures
 
 
-def _measure(args):
-    """Run the matrix the options choose under each interpreter; (results files, failed specs)."""
-    import dataclasses
-    from datetime import UTC, datetime
-
-    from .measure import matrix
+def _workload(args):
+    """(variants, settings) the options choose."""
     from .measure.settings import Settings
     from .workloads import variants as V
 
@@ -158,6 +178,18 @@ def _measure(args):
         retain_grad=args.retain_grad,
         timeout_s=args.timeout,
     )
+    return chosen, settings
+
+
+def _measure(args):
+    """Run the matrix the options choose under each interpreter: ([(results file, its
+    content)], the --python specs that named no usable interpreter)."""
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from .measure import matrix
+
+    chosen, settings = _workload(args)
     found, failures = _interpreters(args.python)
     # One id for the files of this command, so the report shows them together by default.
     batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") if len(found) > 1 else None
@@ -170,7 +202,7 @@ def _measure(args):
                 f"numpy {facts['packages'].get('numpy')} ({interpreter.environment})",
                 flush=True,
             )
-        path, _ = matrix.run(
+        path, data = matrix.run(
             chosen,
             dataclasses.replace(settings, python=interpreter and interpreter.executable),
             args.results_dir,
@@ -178,7 +210,7 @@ def _measure(args):
             batch=batch,
         )
         print(f"results: {path}")
-        written.append(path)
+        written.append((path, data))
     return written, failures
 
 
@@ -189,10 +221,27 @@ def _failed(failures):
     return 2 if failures else 0
 
 
-def _render(results_paths, reports_dir, benchmark_json=None):
+def _all_failed(written):
+    """True, with the reason on stderr, when an interpreter's run measured no variant: the
+    command must not pass (`written`: the (path, data) of each results file)."""
+    failed = False
+    for path, data in written:
+        statuses = [v["status"] for v in data["variants"]]
+        if "ok" in statuses:
+            continue
+        counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+        where = f" in {path}" if len(written) > 1 else ""
+        print(f"error: no variant was measured{where} ({counts or 'none chosen'})", file=sys.stderr)
+        failed = True
+    return failed
+
+
+def _render(results_path, reports_dir, benchmark_json=None, sweep=None):
     from .report import render
 
-    index = render(results=results_paths, reports_dir=reports_dir, benchmark_json=benchmark_json)
+    index = render(
+        results=results_path, reports_dir=reports_dir, benchmark_json=benchmark_json, sweep=sweep
+    )
     print(f"report: {index}")
 
 
@@ -213,8 +262,17 @@ def _time_suite(reports_dir, peers):
     return path, code
 
 
+def _check_writable(folder):
+    try:
+        paths.check_writable(folder)
+    except OSError as e:
+        raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
+
+
 def _cmd_run(args):
-    return _failed(_measure(args)[1])
+    written, failures = _measure(args)
+    # A spec that named no interpreter: 2, after the others ran; a run that measured nothing: 1.
+    return _failed(failures) or (1 if _all_failed(written) else 0)
 
 
 def _cmd_speed(args):
@@ -222,7 +280,7 @@ def _cmd_speed(args):
 
 
 def _cmd_report(args):
-    _render(args.results, args.reports_dir, args.benchmark_json)
+    _render(args.results, args.reports_dir, args.benchmark_json, args.sweep)
     return 0
 
 
@@ -232,16 +290,40 @@ def _cmd_compare(args):
     return compare.run(args)
 
 
+def _cmd_sweep(args):
+    from .sweep import cli
+
+    return cli.run(args, _workload)
+
+
+def _default_sweep(args):
+    """The main job's threshold curve; 0, or 1 when a pass did not come back."""
+    from .sweep import cli
+
+    _, settings = _workload(args)
+    try:
+        _, lost = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
+    except HarnessError as e:  # the report still shows the run, and the newest earlier sweep
+        print(f"error: the default sweep: {e}", file=sys.stderr)
+        return 1
+    return 1 if lost else 0
+
+
 def _cmd_all(args):
+    _check_writable(args.reports_dir)  # before minutes of measuring, not after
     written, failures = _measure(args)
     if not written:
         return _failed(failures)
-    bench, speed_code = None, 0
+    bench, speed_code, sweep_code = None, 0, 0
     if not (args.no_speed or args.only):
         bench, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
-    _render([str(p) for p in written], args.reports_dir, bench)
-    # The report shows whatever was measured; a failed speed step still fails the command.
-    return _failed(failures) or (1 if speed_code != 0 else 0)
+    if not (args.no_sweep or args.only or args.no_gc):
+        sweep_code = _default_sweep(args)
+    _render([str(path) for path, _ in written], args.reports_dir, bench)
+    # The report shows whatever was measured; an unusable --python spec (2), a failed speed
+    # step or sweep, or a run in which no variant was measured (1) still fails the command.
+    failed = _all_failed(written) or speed_code != 0 or sweep_code != 0
+    return _failed(failures) or (1 if failed else 0)
 
 
 @dataclass(frozen=True)
@@ -266,6 +348,11 @@ COMMANDS = {
     "compare": Command(
         "fail when a variant's peak grew (see its --help)", _add_compare_options, _cmd_compare
     ),
+    "sweep": Command(
+        "measure variants over a grid of settings into reports/sweeps/",
+        _add_sweep_options,
+        _cmd_sweep,
+    ),
     "all": Command("run, speed, then report (what no subcommand does)", _add_all_options, _cmd_all),
 }
 
@@ -286,9 +373,13 @@ def main(argv=None):
         argv.insert(0, "all")
     args = make_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with stop_on_signals():
+            return args.run(args)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except Interrupted as e:
+        print(f"error: {e}{'; ' + e.note if e.note else ''}", file=sys.stderr)
         return e.exit_code
 
 

@@ -1,7 +1,9 @@
 """`python -m benchmarks compare [OLD] [NEW]`: the memory regression gate between two results files.
 
 Prints every compared memory figure per variant, old -> new, and exits 1 when a gated figure
-(`results.FIGURES`) grew by more than `--max-growth` percent, 2 when a file cannot be compared.
+(`results.FIGURES`) grew by more than `--max-growth` percent or when the gate cannot vouch for
+a variant measured in OLD (failed, killed, skipped or missing in NEW, or a gated figure null),
+2 when a file cannot be compared.
 """
 
 from dataclasses import dataclass, field
@@ -36,10 +38,17 @@ class Comparison:
     only_in_old: list[str] = field(default_factory=list)
     only_in_new: list[str] = field(default_factory=list)
     not_ok: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (old, new status)
+    # Why the gate cannot vouch for the new run, beyond a grown peak: a variant that was
+    # measured before and now failed, was killed or is missing, or a gated figure left null.
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def regressions(self):
         return [row for row in self.rows if row.regression]
+
+    @property
+    def failed(self):
+        return bool(self.regressions or self.unchecked)
 
 
 def compare(old, new, max_growth=results.DEFAULT_MAX_GROWTH_PCT):
@@ -50,6 +59,11 @@ def compare(old, new, max_growth=results.DEFAULT_MAX_GROWTH_PCT):
         only_in_old=[n for n in old_by_name if n not in new_by_name],
         only_in_new=[n for n in new_by_name if n not in old_by_name],
     )
+    for side, found in (("OLD", old_by_name), ("NEW", new_by_name)):
+        if not found:
+            comparison.unchecked.append(f"{side} holds no variants: nothing was compared")
+    for name in comparison.only_in_old:
+        comparison.unchecked.append(f"{name} is missing from NEW (was its run interrupted?)")
     for name, before in old_by_name.items():
         after = new_by_name.get(name)
         if after is None:
@@ -57,9 +71,16 @@ def compare(old, new, max_growth=results.DEFAULT_MAX_GROWTH_PCT):
         statuses = (before.get("status"), after.get("status"))
         if statuses != ("ok", "ok"):  # a killed or failed pass has no peaks worth comparing
             comparison.not_ok[name] = statuses
+            if statuses[0] == "ok":  # measured before, not now: the worst regression of all
+                summary = results.error_summary(after.get("error"))
+                why = f": {summary}" if summary else ""
+                comparison.unchecked.append(f"{name} went from ok to {statuses[1]}{why}")
             continue
         for figure in FIGURES:
             a, b = before.get(figure.name), after.get(figure.name)
+            if figure.gated and (a is None or b is None):
+                missing = " and ".join(s for s, v in (("OLD", a), ("NEW", b)) if v is None)
+                comparison.unchecked.append(f"{name} has no {figure.name} in {missing}")
             change = results.growth_pct(a, b)
             gated = results.regressed(figure, a, b, max_growth)
             comparison.rows.append(Row(name, figure.name, a, b, change, gated))
@@ -95,11 +116,13 @@ def format_comparison(c):
         lines.append(f"only in old: {', '.join(c.only_in_old)}")
     if c.only_in_new:
         lines.append(f"only in new: {', '.join(c.only_in_new)}")
+    for reason in c.unchecked:
+        lines.append(f"FAIL: {reason}")
     found = c.regressions
     if found:
         names = ", ".join(dict.fromkeys(r.variant for r in found))
         lines.append(f"FAIL: {len(found)} peak(s) grew by more than {c.max_growth:g}%: {names}")
-    else:
+    elif not c.unchecked:
         lines.append(f"OK: no {GATED} grew by more than {c.max_growth:g}%")
     return "\n".join(lines)
 
@@ -159,14 +182,20 @@ def _pick_files(args):
 
 
 def run(args):
-    """The gate's exit status: 0 when no gated figure grew too much, 1 when one did."""
+    """The gate's exit status: 0 when every variant measured in OLD was measured in NEW and no
+    gated figure grew too much; 1 otherwise (2, through HarnessError, for a refused file)."""
     old_path, new_path = _pick_files(args)
     # results.load refuses a figure that is not a number or null, naming the file.
     old, new = results.load(old_path), results.load(new_path)
     print(f"comparing {old_path} (old) -> {new_path} (new), max growth {args.max_growth:g}%")
     for path, data in ((old_path, old), (new_path, new)):
         if data.get("complete") is False:
-            print(f"note: {path} is incomplete: its run was interrupted")
+            how = (
+                f"interrupted by {data['interrupted']}"
+                if data.get("interrupted")
+                else ("still running, or stopped without a word")
+            )
+            print(f"note: {path} is incomplete: its run was {how}")
     for note in _differences(old, new):
         print(note)
     comparison = compare(old, new, args.max_growth)
@@ -174,7 +203,7 @@ def run(args):
     if across:
         return _across_environments(comparison, across)
     print(format_comparison(comparison))
-    return 1 if comparison.regressions else 0
+    return 1 if comparison.failed else 0
 
 
 def _across_environments(comparison, across):
@@ -182,7 +211,10 @@ def _across_environments(comparison, across):
     or numpy as much as by the code, so no difference between them is a regression."""
     for row in comparison.rows:
         row.regression = False
-    lines = format_comparison(comparison).splitlines()[:-1]  # the verdict does not apply
+    # The gate's verdict on peaks does not apply; a variant lost or failed is still said.
+    lines = [
+        line for line in format_comparison(comparison).splitlines() if not line.startswith("OK:")
+    ]
     print("\n".join(lines))
     print(
         f"NOT GATED: the files come from different environments ({'; '.join(across)}); "

@@ -71,11 +71,12 @@ def _text(value):
 
 
 def newest_of_same(candidates, identity):
-    """(path, data) of the first of `candidates` (newest first) that loads and was measured in
-    the environment `identity`; files that do not load are passed over. None when there is none."""
+    """(path, data) of the first of `candidates` (newest first) that loads, holds a measured
+    variant and was measured in the environment `identity`; files that do not load (or whose run
+    has only reserved its name) are passed over. None when there is none."""
     for path in candidates:
         try:
-            data = results.load(path)
+            data = results.load_measured(path)
         except results.ResultsError:
             continue
         if same(of(data), identity):

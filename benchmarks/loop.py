@@ -17,10 +17,11 @@ if not __package__:  # run as a file: make the repo root importable
 
 import numpy as np
 
-from benchmarks.measure.argtypes import positive_int
+from benchmarks.measure import argtypes
 from benchmarks.measure.probes import (
     MIB,
     GcRecorder,
+    LiveProbe,
     Progress,
     current_rss_mib,
     kernel_peak_rss_mib,
@@ -38,8 +39,9 @@ def make_parser():
     p.add_argument(
         "--impl",
         default="weak",
-        choices=["numpy", *V.OURS, *V.PEERS],
-        help="whose loop: plain numpy, our strong or weak graph, or a peer (default weak)",
+        choices=["numpy", *V.OURS, *V.BOOK, *V.PEERS],
+        help="whose loop: plain numpy, our strong or weak graph, the book's, or a peer "
+        "(default weak)",
     )
     p.add_argument(
         "--mode",
@@ -48,16 +50,16 @@ def make_parser():
         "no_grad: record nothing (default backprop; no_grad for numpy)",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
-    p.add_argument("--iters", type=positive_int, default=DEFAULTS.iters)
-    p.add_argument("--size", type=positive_int, default=DEFAULTS.size, help="elements per array")
+    p.add_argument("--iters", type=argtypes.iters, default=DEFAULTS.iters)
+    p.add_argument("--size", type=argtypes.size, default=DEFAULTS.size, help="elements per array")
     p.add_argument(
-        "--depth", type=positive_int, default=DEFAULTS.depth, help="squares per iteration"
+        "--depth", type=argtypes.depth, default=DEFAULTS.depth, help="squares per iteration"
     )
-    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--seed", type=argtypes.seed, default=DEFAULTS.seed)
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic garbage collector")
     p.add_argument(
         "--gc-threshold",
-        type=positive_int,
+        type=argtypes.gc_threshold,
         metavar="N",
         help="gc threshold0: tracked-container allocations between collections",
     )
@@ -67,6 +69,9 @@ def make_parser():
     # Used by the measurement engine, not by people.
     p.add_argument("--progress-file", help=argparse.SUPPRESS)
     p.add_argument("--report-file", help=argparse.SUPPRESS)
+    # The explanation pass: the traced pass again, up to checkpoint N (where the traced pass saw
+    # the most alive), a tracemalloc snapshot there, then the cycle census.
+    p.add_argument("--explain", type=int, metavar="N", help=argparse.SUPPRESS)
     return p
 
 
@@ -78,13 +83,15 @@ def parse_args(argv=None):
             parser.error(f"--impl numpy records no graph: --mode {args.mode} is not allowed")
         args.mode = "no_grad"
     args.mode = args.mode or "backprop"
-    allowed = V.PEERS.get(args.impl, V.MODES)
+    allowed = V.modes_of(args.impl)
     if args.mode not in allowed:
         parser.error(f"--impl {args.impl} supports --mode {', '.join(allowed)}, not {args.mode}")
     if args.retain_grad and args.mode != "backward":
         parser.error(f"--retain-grad needs --mode backward (got --mode {args.mode})")
     if args.no_gc and args.gc_threshold:
         parser.error("--no-gc and --gc-threshold contradict each other: choose one")
+    if args.explain is not None:
+        args.tracemalloc = True
     args.variant = V.NUMPY if args.impl == "numpy" else V.Variant(args.impl, args.mode)
     return args
 
@@ -94,6 +101,7 @@ def run(args):
     settings, step = build(args.variant, args.depth, args.retain_grad)
     rng = np.random.default_rng(args.seed)
     progress = Progress(args.progress_file)
+    live = LiveProbe(args.iters, snapshot_at=args.explain)
     if args.gc_threshold:
         gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
     # Settings first, then the collection: setting a context variable allocates a number of
@@ -104,31 +112,42 @@ def run(args):
         if args.no_gc:
             gc.disable()
         baseline = current_rss_mib()
-        recorder = GcRecorder(progress)
+        recorder = GcRecorder(progress, live)
         gc.callbacks.append(recorder)
         if args.tracemalloc:
             tracemalloc.start()
         start = time.perf_counter()
         y = None
+        done = 0
         for i in range(args.iters):
             progress.set(i)
             y = step(rng.standard_normal(args.size))
+            done = i + 1
+            if live.iteration_end(i):
+                break  # the explanation pass has its snapshot
         seconds = time.perf_counter() - start
         traced_peak = tracemalloc.get_traced_memory()[1] / MIB if args.tracemalloc else None
         tracemalloc.stop()
+        gc.callbacks.remove(recorder)
+        del y
+        explained = None
+        if args.explain is not None:
+            from benchmarks.measure import explain  # only this pass pays for the import
+
+            explained = explain.after_loop(live, step, lambda: rng.standard_normal(args.size))
     progress.set(args.iters)
-    gc.callbacks.remove(recorder)
-    del y
     return {
         "variant": args.variant.name,
         "python": ".".join(map(str, sys.version_info[:3])),  # the interpreter that ran the loop
-        "iters_done": args.iters,
+        "iters_done": done,
         "baseline_rss_mib": baseline,
         "seconds": seconds,
         "seconds_per_iter": seconds / args.iters,
         "tracemalloc_peak_mib": traced_peak,
         "kernel_peak_rss_mib": kernel_peak_rss_mib(),
         "gc": recorder.summary(),
+        "live": live.summary(done) if args.tracemalloc else None,
+        "explain": explained,
         "extra": getattr(step, "extra", {}),
     }
 

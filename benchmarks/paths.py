@@ -1,7 +1,9 @@
-"""Where the harness keeps its files (reports/, its results/ and speed/ folders) and the one scan
-that finds the newest file that still reads."""
+"""Where the harness keeps its files (reports/, its results/, speed/ and sweeps/ folders) and the
+one scan that finds the newest file that still reads."""
 
 import datetime as dt
+import os
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where pyproject.toml and conftest.py are
@@ -18,23 +20,71 @@ def speed_dir(reports_dir=REPORTS_DIR):
     return Path(reports_dir) / "speed"
 
 
+def sweeps_dir(reports_dir=REPORTS_DIR):
+    return Path(reports_dir) / "sweeps"
+
+
+def mprof_dir(reports_dir=REPORTS_DIR):
+    """Where the report writes each variant's timeline in mprof's format."""
+    return Path(reports_dir) / "mprof"
+
+
 RESULTS_DIR = str(results_dir())
+SWEEPS_DIR = str(sweeps_dir())
 
 
-def timestamped(folder, now=None):
-    """`<folder>/<UTC timestamp>.json`, e.g. 20261123T120000Z.json, not yet taken.
+# What a reserved file holds until its writer replaces it: valid JSON that says it is not done.
+INCOMPLETE = b'{"complete": false}\n'
 
-    A second file within the same second gets `_002`, which still sorts after the first.
+
+def timestamped(folder, now=None, content=INCOMPLETE):
+    """Reserve `<folder>/<UTC timestamp>.json`, e.g. 20261123T120000Z.json, holding `content`.
+
+    The name is taken the moment it is chosen: the file appears whole, by an exclusive hard
+    link (no other process can take the same name), so two runs started in the same second
+    get two files. A second file within the same second gets `_002`, which still sorts after
+    the first. `content` should be a document its readers know as unfinished. OSError when the
+    folder cannot be made or written.
     """
     now = now or dt.datetime.now(dt.UTC)
     stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = Path(folder)
-    path = folder / f"{stamp}.json"
-    n = 2
-    while path.exists():
-        path = folder / f"{stamp}_{n:03d}.json"
-        n += 1
-    return path
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".reserving.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are for anyone to read
+        n = 1
+        while True:
+            path = folder / (f"{stamp}.json" if n == 1 else f"{stamp}_{n:03d}.json")
+            try:
+                _create_exclusively(tmp, path, content)
+                return path
+            except FileExistsError:
+                n += 1
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _create_exclusively(tmp, path, content):
+    try:
+        os.link(tmp, path)  # fails if `path` exists, and the file appears with its content
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: an exclusive create, then the content
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+
+
+def check_writable(folder):
+    """Make `folder` if need be and write a file in it; OSError when that cannot be done, so a
+    command can say so before it spends minutes measuring."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
 
 
 def json_files(folder):

@@ -6,6 +6,8 @@ and the progress lines all read that one table. Files are written whole or not a
 back with an error that names the file.
 """
 
+import contextlib
+import errno
 import json
 import math
 import os
@@ -16,8 +18,22 @@ from typing import Any, TypedDict
 
 from . import paths
 from .errors import HarnessError
+from .shapes import (
+    FLAG,
+    OBJECT,
+    TEXT,
+    ShapeError,
+    list_of,
+    map_of,
+    nullable,
+    number,
+    one_of,
+    record,
+    whole,
+)
 
-SCHEMA = 1
+SCHEMA = 2  # what `run` writes
+SCHEMAS = (1, 2)  # what `load` reads: schema 1 files lack the explanation (reports/README.md)
 RESULTS_DIR = paths.RESULTS_DIR
 STATUSES = ("ok", "exceeded_limit", "error", "skipped")
 DEFAULT_MAX_GROWTH_PCT = 10.0  # the gate's default, and the report's flag: one threshold
@@ -69,6 +85,11 @@ FIGURES = (
         column=False, doc="wall time of the untraced loop",
     ),
     Figure(
+        "model_peak_mib", "GC model's peak", "MiB", 2, gated=False, deterministic=True,
+        compared=False, repeated=False, column=False,
+        doc="the tracemalloc peak the GC model predicts from the cycle census alone",
+    ),
+    Figure(
         "baseline_rss_mib", "RSS after imports", "MiB", 1, gated=False, deterministic=False,
         compared=False, column=False, doc="the child's RSS before the loop starts",
     ),
@@ -91,8 +112,11 @@ class VariantRecord(TypedDict, total=False):
     iters_done: int
     gc: dict[str, Any] | None  # collections per generation, objects collected, events
     timeline: dict[str, Any] | None  # interval_s and the samples: t, rss_mib, iter
+    live: dict[str, Any] | None  # schema 2: bytes alive at every iteration's end (traced pass)
+    explain: dict[str, Any] | None  # schema 2: attribution, cycle census, GC model
     extra: dict[str, Any]  # what the workload reports of itself (a peer's threads, a shim)
     repeats: dict[str, dict[str, Any]]  # per repeated figure: median, min, max, values
+    warnings: list[str]  # a figure left out and why, e.g. too few RSS samples for a peak
     interpreter: dict[str, Any]  # python, implementation, gc_thresholds, numpy of the children
 
 
@@ -108,6 +132,12 @@ def text(figure, value):
     return f"{value:.{figure.digits}f} {figure.unit}"
 
 
+def error_summary(text):
+    """The last line of a variant's error: a traceback's last line names the exception."""
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
 def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> VariantRecord:
     """A record before measuring: status ok, every figure null but the floor."""
     record = VariantRecord(
@@ -115,7 +145,15 @@ def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> Va
         iters=iters, size=size, depth=depth, iters_done=0,
     )  # fmt: skip
     record.update({f.name: None for f in FIGURES})
-    record.update(live_array_floor_mib=live_array_floor_mib, gc=None, timeline=None, extra={})
+    record.update(
+        live_array_floor_mib=live_array_floor_mib,
+        gc=None,
+        timeline=None,
+        live=None,
+        explain=None,
+        extra={},
+    )
+    record["warnings"] = []  # figures left out, and why
     return record
 
 
@@ -148,18 +186,35 @@ def regressed(figure, old, new, max_growth_pct=DEFAULT_MAX_GROWTH_PCT):
 
 
 class ResultsError(HarnessError):
-    """A results file is missing, unreadable or not schema 1; the message is for the user."""
+    """A results file is missing, unreadable or of no schema this version reads; the message is
+    for the user."""
+
+
+def _json_bytes(data):
+    # NaN and infinity are refused because they are not JSON.
+    return (json.dumps(data, indent=2, allow_nan=False) + "\n").encode("utf-8")
 
 
 def write_atomic(path, data):
     """Write `data` as JSON to `path` via a temporary file in the same folder and a rename.
 
     A crash or an unserialisable value leaves the old file (or no file) and no temporary file:
-    readers never see half a run. NaN and infinity are refused because they are not JSON.
+    readers never see half a run.
     """
-    return write_bytes_atomic(
-        path, lambda: (json.dumps(data, indent=2, allow_nan=False) + "\n").encode("utf-8")
-    )
+    return write_bytes_atomic(path, lambda: _json_bytes(data))
+
+
+def reserve(folder, data, option="--results-dir"):
+    """A new timestamped file in `folder`, taken now with `data` in it (an unfinished run or
+    sweep), so two runs into one folder never share a file and an unwritable folder is found
+    before measuring. HarnessError naming `option` when the folder cannot be written."""
+    try:
+        return paths.timestamped(folder, content=_json_bytes(data))
+    except OSError as e:
+        raise HarnessError(
+            f"cannot write a file into {folder} ({e.strerror or e}): "
+            f"choose a writable folder with {option}"
+        ) from None
 
 
 def write_bytes_atomic(path, content):
@@ -168,7 +223,54 @@ def write_bytes_atomic(path, content):
     A temporary file in the same folder, then a rename; a function is called only once that
     file exists, so an error while making the content leaves no trace either.
     """
-    path = Path(path)
+    write_files_atomic({Path(path): content})
+    return Path(path)
+
+
+def write_files_atomic(files):
+    """Write every file of `files` ({path: bytes, a function making them, or None to remove
+    it}) or none: all are written to temporary files beside their targets first, and only when
+    every one is on disk (and no target is a folder) are they renamed into place."""
+    staged, made = [], []
+    try:
+        for path, content in files.items():
+            # A rename onto a folder would fail after the others had replaced theirs: look first.
+            if content is not None and path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+        for path, content in files.items():
+            if content is None:
+                continue
+            made += _missing_folders(path.parent)
+            staged.append((_stage(path, content), path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        for folder in reversed(made):  # innermost first; only the empty ones this call made
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    for path, content in files.items():
+        if content is None:
+            path.unlink(missing_ok=True)
+    for folder in {path.parent for path in files}:
+        _fsync_dir(folder)  # make the renames themselves survive a power cut
+
+
+def _missing_folders(folder):
+    """The folders `folder` needs that do not exist yet, outermost first, now made."""
+    missing = []
+    while not folder.exists():
+        missing.insert(0, folder)
+        folder = folder.parent
+    for f in missing:
+        f.mkdir(exist_ok=True)
+    return missing
+
+
+def _stage(path, content):
+    """A temporary file beside `path` holding `content`, synced to disk; its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -177,12 +279,10 @@ def write_bytes_atomic(path, content):
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are for anyone to read
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)  # make the rename itself survive a power cut
-    return path
+    return tmp
 
 
 def _fsync_dir(folder):
@@ -198,51 +298,233 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
+# What `load` accepts, field by field and section by section (see shapes.py for the words):
+# a reader may use any field listed here without checking its type. Add a field in one line.
+ENVIRONMENT = record(
+    {
+        "python": TEXT,
+        "python_implementation": TEXT,
+        "packages": map_of(nullable(TEXT)),
+        "gc_thresholds": list_of(whole(0)),
+        "os": TEXT,
+        "cpu": TEXT,
+        "cores": nullable(whole(1)),
+        "ram_mib": number(0),
+        "git_commit": nullable(TEXT),
+        "command": TEXT,
+        "started": TEXT,
+        "finished": nullable(TEXT),
+        "kernel_peak": TEXT,
+        # The interpreter the children ran (`--python`), the id shared by the files of one
+        # command over several interpreters, and the machine's name (reports/README.md)
+        "interpreter": record({"spec": nullable(TEXT), "executable": TEXT}),
+        "batch": nullable(TEXT),
+        "machine": nullable(TEXT),
+    }
+)
+SETTINGS = record(
+    {
+        "iters": whole(1),
+        "size": whole(1),
+        "depth": whole(1),
+        "repeat": whole(1),
+        "seed": whole(0),
+        "interval_s": number(0),
+        "gc_enabled": FLAG,
+        "gc_threshold": nullable(whole(1)),
+        "mem_limit_mib": number(0),
+        "retain_grad": FLAG,
+        "timeout_s": number(0),
+    }
+)
+GC = record(
+    {
+        "enabled": FLAG,
+        "threshold": list_of(whole(0)),
+        "collections": list_of(whole(0), length=3),
+        "collected": whole(0),
+        "pause_s": number(0),
+        "events": list_of(
+            record(
+                {
+                    "iter": whole(),
+                    "generation": whole(0, 2),
+                    "collected": whole(0),
+                    "pause_s": number(0),
+                    # schema 2: tracemalloc's current bytes at the collection's start and stop
+                    "live_before_mib": nullable(number()),
+                    "live_after_mib": nullable(number()),
+                    "freed_mib": nullable(number()),
+                }
+            )
+        ),
+    }
+)
+TIMELINE = record(
+    {
+        "interval_s": number(0),
+        "t": list_of(number()),
+        "rss_mib": list_of(number()),
+        "iter": list_of(whole()),
+        "start_unix": nullable(number()),  # schema 2
+    }
+)
+# schema 2: the traced pass's live memory, and the explanation pass (reports/README.md)
+LIVE = record(
+    {
+        "iter_mib": list_of(number()),
+        "gen0_count": list_of(whole()),
+        "most_alive": nullable(
+            record({"checkpoint": whole(0), "kind": TEXT, "iter": whole(), "mib": number()})
+        ),
+        "collections": nullable(list_of(OBJECT)),
+    }
+)
+ATTRIBUTION = record(
+    {
+        "error": TEXT,
+        "checkpoint": nullable(whole(0)),
+        "total_mib": number(),
+        "blocks": whole(0),
+        "lines": list_of(
+            record(
+                {
+                    "file": TEXT,
+                    "line": whole(0),
+                    "function": TEXT,
+                    "mib": number(),
+                    "blocks": whole(0),
+                }
+            )
+        ),
+    }
+)
+EXPLAIN = record(
+    {
+        "error": TEXT,
+        "attribution": nullable(ATTRIBUTION),
+        "census": nullable(OBJECT),
+        "model": nullable(OBJECT),
+    }
+)
+SPREAD = record(
+    {
+        "median": nullable(number()),
+        "min": nullable(number()),
+        "max": nullable(number()),
+        "values": list_of(number()),
+    }
+)
+# What each variant keeps of the interpreter that ran its children (measure/interpreters.py)
+INTERPRETER = record(
+    {
+        "python": TEXT,
+        "implementation": TEXT,
+        "gc_thresholds": list_of(whole(0)),
+        "numpy": nullable(TEXT),
+    }
+)
+VARIANT = record(
+    {
+        "name": TEXT,
+        "impl": TEXT,
+        "mode": TEXT,
+        "status": one_of(*STATUSES),
+        "error": nullable(TEXT),
+        **{count: nullable(whole(0)) for count in COUNTS},
+        **{f.name: nullable(number()) for f in FIGURES},
+        "gc": nullable(GC),
+        "timeline": nullable(TIMELINE),
+        "extra": nullable(OBJECT),
+        "repeats": map_of(SPREAD),
+        "warnings": list_of(TEXT),
+        "live": nullable(LIVE),
+        "explain": nullable(EXPLAIN),
+        "interpreter": INTERPRETER,
+    },
+    required=("status",),
+)
+RESULTS = record(
+    {
+        "complete": FLAG,
+        "interrupted": nullable(TEXT),
+        "environment": ENVIRONMENT,
+        "settings": SETTINGS,
+    }
+)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def load(path):
-    """The results dict in `path`; ResultsError naming the file if it is not a schema-1 file."""
+    """The results dict in `path`; ResultsError naming the file and the field when it is not a
+    file of a schema this version reads (SCHEMAS) whose every field has its shape (the tables
+    above)."""
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as f:
-            data = json.load(f)
+            data = json.load(f, parse_constant=_refuse_constant)
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such results file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ResultsError(f"{path}: cannot read it ({e})") from None
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}: not valid JSON ({e}); the file is corrupt") from None
+    except ValueError as e:  # NaN or Infinity: Python writes them, JSON has no such numbers
+        raise ResultsError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(data, dict):
         raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}")
     if "schema" not in data:
         raise ResultsError(f"{path}: no 'schema' field; not a results file of this harness")
-    if data["schema"] != SCHEMA:
+    if data["schema"] not in SCHEMAS or isinstance(data["schema"], bool):
         raise ResultsError(
-            f"{path}: unknown results schema {data['schema']!r}; this version reads schema {SCHEMA}"
+            f"{path}: unknown results schema {data['schema']!r}; this version reads schema "
+            + " and ".join(map(str, SCHEMAS))
         )
     variants = data.get("variants")
     if not isinstance(variants, list):
         raise ResultsError(f"{path}: no 'variants' list")
-    for i, variant in enumerate(variants):
-        if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
-            raise ResultsError(f"{path}: variant #{i + 1} has no name")
-        _check_variant(path, variant)
+    try:
+        RESULTS.check(data, "")
+        for i, variant in enumerate(variants):
+            _check_variant(i, variant)
+    except ShapeError as e:
+        raise ResultsError(f"{path}: {e}") from None
     for section in ("environment", "settings"):
-        if not isinstance(data.setdefault(section, {}), dict):
-            raise ResultsError(f"{path}: '{section}' is not an object")
+        data.setdefault(section, {})
     return data
 
 
-def _check_variant(path, variant):
-    # Readers format these figures as numbers; a string here is a broken file, not a crash later.
-    name = variant["name"]
-    if variant.get("status") not in STATUSES:
+def _check_variant(i, variant):
+    # ShapeError naming the variant (by name, or by position when it has none) and the field.
+    if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
+        shown = json.dumps(variant)[:60]
+        raise ShapeError(f"variant #{i + 1} has no name (variants[{i}] is {shown})")
+    try:
+        VARIANT.check(variant, "")
+    except ShapeError as e:
+        raise ShapeError(f"variant {variant['name']!r}: {e}") from None
+
+
+def check_variant(path, variant, i=0):
+    """ResultsError naming `path` when a variant record (e.g. a sweep point's) is malformed."""
+    try:
+        _check_variant(i, variant)
+    except ShapeError as e:
+        raise ResultsError(f"{path}: {e}") from None
+
+
+def load_measured(path):
+    """`load`, refusing a file that holds no variant yet: a name a run has reserved (see
+    paths.timestamped), its run still going or stopped before its first variant."""
+    data = load(path)
+    if not data["variants"] and data.get("complete") is False:
         raise ResultsError(
-            f"{path}: variant {name!r} has status {variant.get('status')!r}, "
-            f"expected one of {', '.join(STATUSES)}"
+            f"{path}: no variant measured yet (a run still going, or stopped before its first)"
         )
-    for key in (*COUNTS, *FIGURE):
-        value = variant.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ResultsError(f"{path}: variant {name!r}: {key} is {value!r}, not a number")
+    return data
 
 
 def newest_valid(results_dir=RESULTS_DIR):
@@ -253,7 +535,7 @@ def newest_valid(results_dir=RESULTS_DIR):
         raise ResultsError(
             f"no results in {results_dir}: run `python -m benchmarks run` first to measure"
         )
-    path, data, skipped = paths.newest_valid(reversed(files), load, ResultsError)
+    path, data, skipped = paths.newest_valid(reversed(files), load_measured, ResultsError)
     if path is None:
         raise ResultsError(
             f"no valid results file in {results_dir} ({'; '.join(skipped)}): "

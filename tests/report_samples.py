@@ -1,5 +1,6 @@
-"""Synthetic schema-1 results for the report tests: shaped like real runs (a strong graph's
-sawtooth freed by gen0 collections, flat weak and no_grad curves), deterministic, never measured.
+"""Synthetic results for the report tests (schema 1, or schema 2 with `explained=True`): shaped
+like real runs (a strong graph's sawtooth freed by gen0 collections, flat weak and no_grad
+curves), deterministic, never measured.
 
 `python tests/report_samples.py DIR` writes two realistic results files into DIR/results, for a
 look at the report: `benchmarks.report.render(reports_dir=DIR, repo_root=DIR)`.
@@ -117,6 +118,76 @@ def make_variant(name, status="ok", iters=200, size=100_000, depth=3, mem_limit_
     return variant
 
 
+def explain(variant, threshold0=700):
+    """`variant` (a make_variant dict) with the schema-2 figures: live bytes per iteration and
+    per collection, a cycle census, the GC model's prediction and the peak's attribution."""
+    if variant["status"] != "ok":
+        return {**variant, "live": None, "explain": None, "model_peak_mib": None}
+    saw = SHAPES.get(variant["name"], (0, 0, 0, 0))[2] > 0
+    array_mib = variant["size"] * 8 / 2**20
+    chain = (variant["depth"] + 1) * array_mib
+    iters = variant["iters_done"]
+    live = [
+        round(chain * (1 + (i % GC_PERIOD if saw else 0)), 4) for i in range(iters)
+    ]  # a sawtooth freed every GC_PERIOD iterations, or flat
+    for e in variant["gc"]["events"]:
+        before = chain * (GC_PERIOD + 1) if saw else chain
+        e.update(live_before_mib=before, live_after_mib=chain, freed_mib=before - chain)
+    garbage = {
+        "list": 6.0,
+        "Variable (autograd_core._core)": 4.0,
+        "Square (autograd_core._ops)": 3.0,
+    }
+    census = {
+        "iterations": 6,
+        "tracked_left_per_iter": 13.0 if saw else 0.0,
+        "gen0_count_per_iter": 13.0 if saw else 0.0,
+        "gen0_counts": [20, 33, 46, 59, 72, 85, 98] if saw else [3, 3, 3, 3, 3, 3, 3],
+        "garbage_per_iter": garbage if saw else {},
+        "garbage_objects_per_iter": 13.0 if saw else 0.0,
+        "arrays_per_iter": 4.0 if saw else 0.0,
+        "array_bytes_per_iter": chain * 2**20 if saw else 0.0,
+        "tuple_sizes": {},
+        "free_lists": {"list": 80} if saw else {},
+        "gen0_count_peak_in_iter": 18,
+        "bytes_at_count": [0] * 18,
+    }
+    predicted = variant["tracemalloc_peak_mib"] * (1.04 if saw else 1.0)
+    model = {
+        "inputs": {"gen0_per_iter": census["gen0_count_per_iter"], "threshold0": threshold0},
+        "gen0_collections": variant["gc"]["collections"][0],
+        "gen1_collections": variant["gc"]["collections"][1],
+        "collection_iters": [e["iter"] for e in variant["gc"]["events"]],
+        "first_gap_iters": GC_PERIOD if saw else None,
+        "mean_gap_iters": float(GC_PERIOD) if saw else None,
+        "chains_promoted_per_collection": 1.6 if saw else None,
+        "peak_mib": predicted,
+    }
+    lines = [
+        {"file": "autograd_core/_ops.py", "line": 23, "function": "Square.forward",
+         "mib": predicted * 0.74, "blocks": 508},
+        {"file": "benchmarks/loop.py", "line": 124, "function": f"run {XSS}",
+         "mib": predicted * 0.25, "blocks": 276},
+    ]  # fmt: skip
+    attribution = {"checkpoint": 600, "total_mib": predicted, "blocks": 2303, "lines": lines}
+    return {
+        **variant,
+        "live": {
+            "iter_mib": live,
+            "gen0_count": [13 * (i % GC_PERIOD) if saw else 3 for i in range(iters)],
+            "most_alive": {
+                "checkpoint": 600,
+                "kind": "collection start",
+                "iter": iters - 1,
+                "mib": max(live),
+            },
+            "collections": None,
+        },
+        "explain": {"attribution": attribution, "census": census, "model": model},
+        "model_peak_mib": predicted,
+    }
+
+
 def _blank(variant):
     # The figures the engine leaves null when a variant did not complete a pass.
     for key in REPEATED:
@@ -125,12 +196,19 @@ def _blank(variant):
     return variant
 
 
-def make_results(names=tuple(SHAPES), status=None, iters=200, started="2026-11-23T12:00:00Z"):
-    """A schema-1 results dict; `status` maps names to a status other than ok (default: one
-    exceeded_limit, one error whose text holds a <script> tag, one skipped)."""
+def make_results(
+    names=tuple(SHAPES), status=None, iters=200, started="2026-11-23T12:00:00Z", explained=False
+):
+    """A schema-1 results dict, or with `explained` a schema-2 one; `status` maps names to a
+    status other than ok (default: one exceeded_limit, one error whose text holds a <script>
+    tag, one skipped)."""
     status = DEFAULT_STATUS if status is None else status
+    variants = [make_variant(n, status.get(n, "ok"), iters=iters) for n in names]
+    for v in variants:
+        if v.get("timeline") and explained:
+            v["timeline"]["start_unix"] = 1795000000.0  # schema 2: the child's start
     return {
-        "schema": 1,
+        "schema": 2 if explained else 1,
         "environment": {
             "python": "3.11.7",
             "python_implementation": "CPython",
@@ -157,7 +235,7 @@ def make_results(names=tuple(SHAPES), status=None, iters=200, started="2026-11-2
             "mem_limit_mib": 340.0,
             "retain_grad": False,
         },
-        "variants": [make_variant(n, status.get(n, "ok"), iters=iters) for n in names],
+        "variants": [explain(v) for v in variants] if explained else variants,
     }
 
 
@@ -210,6 +288,6 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:  # never a default: fake results in the real reports/ would mislead
         sys.exit("usage: python tests/report_samples.py DIR  (writes DIR/results/*.json)")
     out = Path(sys.argv[1]) / "results"
-    realistic = make_results(iters=1000)
+    realistic = make_results(iters=1000, explained=True)
     write(out / "20261122T120000Z.json", scaled(realistic, 0.85, {"weak-backward"}))
     print(write(out / "20261123T120000Z.json", realistic))

@@ -66,6 +66,16 @@ def test_files_of_different_environments_render_side_by_side(reports):
     assert "2 results files pooled" in html and "the newest, 20261123T120100Z.json" in html
 
 
+def test_the_across_plot_is_written_with_the_page_and_a_stale_one_removed(reports):
+    # Every file the report writes goes through its all-or-nothing outputs (reports/README.md).
+    a = write(reports / "results" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    b = write(reports / "results" / "20261123T120100Z.json", measured_in("3.13.0", 2000))
+    (reports / "across_environments_2.png").write_bytes(b"stale")
+    page(reports, results=[str(a), str(b)])
+    assert (reports / "across_environments.png").read_bytes().startswith(b"\x89PNG")
+    assert not (reports / "across_environments_2.png").exists()
+
+
 def test_different_workloads_get_separate_tables_and_a_notice(reports):
     a = write(reports / "a" / "20261123T120000Z.json", measured_in("3.12.1", 700, iters=40))
     write(reports / "a" / "20261123T120100Z.json", measured_in("3.13.0", 2000, iters=80))

@@ -1,7 +1,7 @@
-"""The backward pass: the examples of docs/semantics.md, generation order, deep graphs and
-custom Functions."""
+"""The backward pass: docs/semantics.md's rules, generation order, deep graphs, custom Functions."""
 
 import gc
+import re
 import weakref
 
 import numpy as np
@@ -10,6 +10,7 @@ import pytest
 from autograd_core import (
     Function,
     Variable,
+    _ops,
     add,
     exp,
     mul,
@@ -25,7 +26,7 @@ def scalar(v):
     return Variable(np.array(v, dtype=np.float64))
 
 
-# --- docs/semantics.md examples -----------------------------------------------------------
+# --- docs/semantics.md examples ----------------------------------------------------------
 
 
 def test_diamond():
@@ -361,3 +362,148 @@ def test_builtin_ops_on_0d_give_0d_arrays(op):
     assert type(y.data) is np.ndarray and y.shape == ()
     y.backward()
     assert type(x.grad) is np.ndarray and x.grad.shape == ()
+
+
+# --- repeated passes and the seed (docs/semantics.md, "Backward") ---------------------------
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_each_pass_propagates_its_own_gradient_only(graph):
+    # y = x**4 at x = 3: dy/dx = 108. A second pass must add 108 again, however much the first
+    # pass retained in the intermediates' .grad.
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        a = square(x)
+        y = square(a)
+    y.backward(retain_grad=True)
+    assert (x.grad, a.grad, y.grad) == (108.0, 18.0, 1.0)
+    y.backward(retain_grad=True)
+    # Retained grads accumulate across passes like the leaves' do, as in PyTorch.
+    assert (x.grad, a.grad, y.grad) == (216.0, 36.0, 2.0)
+    y.backward()
+    assert x.grad == 324.0
+    assert a.grad is None and y.grad is None  # retain_grad=False drops the non-leaf grads
+    for v in (x, a, y):
+        assert type(v.grad) in (np.ndarray, type(None))
+
+
+def test_a_retained_grad_is_not_fed_into_a_pass_from_another_root():
+    x = scalar(3.0)
+    a = square(x)
+    y = neg(a)
+    y.backward(retain_grad=True)
+    assert (x.grad, a.grad) == (-6.0, -1.0)
+    x.cleargrad()
+    a.backward()  # a pass from a starts from ones, not from what a retained
+    assert x.grad == 6.0
+
+
+def test_a_user_set_grad_on_a_non_leaf_is_not_the_seed():
+    x = scalar(3.0)
+    y = square(x)
+    y.grad = np.array(10.0)
+    y.backward(retain_grad=True)
+    assert x.grad == 6.0
+    assert y.grad == 11.0  # retain_grad accumulates the seed into y.grad
+
+
+@pytest.mark.parametrize("retain_grad", [False, True])
+def test_backward_takes_a_seed(retain_grad):
+    x = Variable(np.array([1.0, 2.0]))
+    y = square(x)
+    seed = np.array([3.0, 0.5])
+    y.backward(retain_grad=retain_grad, grad=seed)
+    np.testing.assert_array_equal(x.grad, [6.0, 2.0])
+    if retain_grad:
+        np.testing.assert_array_equal(y.grad, seed)
+    else:
+        assert y.grad is None
+    np.testing.assert_array_equal(seed, [3.0, 0.5])  # the caller's array is left alone
+
+
+def test_a_seed_on_a_leaf_accumulates_into_its_grad():
+    x = scalar(2.0)
+    x.backward(grad=3.0)
+    x.backward(grad=np.float64(0.5))
+    assert x.grad == 3.5 and type(x.grad) is np.ndarray
+
+
+@pytest.mark.parametrize("seed", [np.ones(3), np.ones((2, 1)), np.array(1.0)])
+def test_a_seed_of_the_wrong_shape_raises(seed):
+    x = Variable(np.array([1.0, 2.0]))
+    y = square(x)
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        y.backward(grad=seed)
+    assert x.grad is None
+
+
+# --- gradient shapes ------------------------------------------------------------------------
+
+
+class WrongShape(Function):
+    """x0 * x1 whose gradient for input `bad` has `shape` instead of that input's shape."""
+
+    def __init__(self, bad, shape):
+        self.bad = bad
+        self.shape = shape
+
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        gxs = [gy * x1.data, gy * x0.data]
+        gxs[self.bad] = np.ones(self.shape)
+        return tuple(gxs)
+
+
+@pytest.mark.parametrize(
+    ("bad", "shape"), [(0, (2,)), (1, (4,)), (0, ()), (1, (2, 3)), (1, (1, 3))]
+)
+def test_a_gradient_of_the_wrong_shape_raises_naming_the_function_and_the_input(bad, shape):
+    x0 = Variable(np.array([1.0, 2.0, 3.0]))
+    x1 = Variable(np.array([4.0, 5.0, 6.0]))
+    y = WrongShape(bad, shape)(x0, x1)
+    message = rf"WrongShape.backward returned a gradient of shape {re.escape(str(shape))} for "
+    message += rf"input {bad}, whose shape is \(3,\)"
+    with pytest.raises(ValueError, match=message):
+        y.backward()
+
+
+def test_a_python_number_is_a_0d_gradient():
+    class Half(Function):
+        def forward(self, x):
+            return x / 2
+
+        def backward(self, gy):
+            return 0.5
+
+    x = scalar(4.0)
+    Half()(x).backward()
+    assert x.grad == 0.5 and type(x.grad) is np.ndarray
+    y = Variable(np.array([4.0]))
+    with pytest.raises(ValueError, match=r"Half.backward.*shape \(\) for input 0"):
+        Half()(y).backward()
+
+
+def test_broadcasting_ops_are_checked_after_summing_back_to_the_input_shape():
+    x = Variable(np.array([1.0, 2.0, 3.0]))
+    c = Variable(np.array([[1.0], [2.0]]))
+    y = mul(add(x, c), 2.0)
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(c.grad, [[6.0], [6.0]])
+
+
+@pytest.mark.parametrize("array_out", [True, False], ids=["out=...", "numpy<2.3"])
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "no_grad"])
+def test_0d_results_are_arrays_with_or_without_ufunc_array_output(monkeypatch, array_out, recorded):
+    # Before numpy 2.3 ufuncs have no `out=...`: the built-in forwards then give numpy scalars
+    # for 0-d inputs, which the ops turn into 0-d arrays.
+    if not array_out:
+        monkeypatch.setattr(_ops, "_ARRAY", None)
+    x = scalar(0.5)
+    with using_config("enable_backprop", recorded):
+        for y in (square(x), exp(x), neg(x), add(x, x), mul(x, x), sub(x, 1.0), x / 2.0):
+            assert type(y.data) is np.ndarray and y.shape == ()
+            assert (y.creator is not None) is recorded

@@ -116,7 +116,7 @@ def test_invalid_graph_raises_listing_the_choices(value):
     assert Config.graph == "weak"
 
 
-@pytest.mark.parametrize("value", [1, 0, None, "False", np.True_])
+@pytest.mark.parametrize("value", [1, 0, None, "False", np.int64(1), np.array(True)])
 def test_non_bool_enable_backprop_raises(value):
     with pytest.raises(TypeError, match="bool"):
         Config.enable_backprop = value
@@ -124,6 +124,34 @@ def test_non_bool_enable_backprop_raises(value):
     with pytest.raises(TypeError), using_config("enable_backprop", value):
         pass
     assert Config.enable_backprop is True
+
+
+@pytest.mark.parametrize("value", [np.True_, np.False_])
+def test_numpy_bool_enable_backprop_is_stored_as_a_python_bool(value):
+    Config.enable_backprop = value
+    assert Config.enable_backprop is bool(value)
+    with using_config("enable_backprop", not value):
+        assert Config.enable_backprop is (not value)
+    with using_config("enable_backprop", value):
+        assert Config.enable_backprop is bool(value)
+        assert (square(leaf()).creator is not None) is bool(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [(np.int64(1), "numpy.int64"), (np.float64(1.0), "numpy.float64"), (1, "int")],
+)
+def test_enable_backprop_rejection_names_the_real_type(value, type_name):
+    with pytest.raises(TypeError, match=rf"got {type_name}:"):
+        Config.enable_backprop = value
+
+
+@pytest.mark.parametrize("name", ["graf", "enable_grad", "backprop"])
+def test_assigning_an_unknown_config_attribute_raises(name):
+    with pytest.raises(AttributeError, match=name) as info:
+        setattr(Config, name, "strong")
+    assert "enable_backprop" in str(info.value) and "graph" in str(info.value)
+    assert not hasattr(Config, name)
 
 
 def test_unknown_setting_raises_naming_the_known_ones():
@@ -200,6 +228,35 @@ def test_no_grad_decorator_keeps_the_name_and_restores_after_an_exception():
     with pytest.raises(RuntimeError, match="inside"):
         _raises()
     assert Config.enable_backprop is True
+
+
+@pytest.mark.parametrize(
+    "make",
+    [no_grad, lambda: using_config("graph", "strong")],
+    ids=["no_grad", "using_config"],
+)
+def test_one_context_object_can_be_entered_again(make):
+    cm = make()
+    before = (Config.enable_backprop, Config.graph)
+    for _ in range(2):  # one block after another
+        with cm:
+            inside = (Config.enable_backprop, Config.graph)
+            assert inside != before
+        assert (Config.enable_backprop, Config.graph) == before
+    with cm:  # and nested inside its own block
+        with cm:
+            assert (Config.enable_backprop, Config.graph) == inside
+        assert (Config.enable_backprop, Config.graph) == inside
+    assert (Config.enable_backprop, Config.graph) == before
+
+    @cm
+    def decorated():
+        return Config.enable_backprop, Config.graph
+
+    with cm:  # the object that decorated a function still works as a block, and vice versa
+        assert decorated() == inside
+    assert decorated() == inside
+    assert (Config.enable_backprop, Config.graph) == before
 
 
 @pytest.mark.parametrize("graph", ["weak", "strong"])

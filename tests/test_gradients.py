@@ -13,6 +13,7 @@ from numgrad import assert_grads_close, numerical_grads
 
 from autograd_core import (
     Variable,
+    _core,
     add,
     div,
     exp,
@@ -238,3 +239,71 @@ def test_random_dag_grads_match_central_differences(graph, dag):
     y.backward()
     expected = numerical_grads(lambda *a: _run(NUMPY, a, steps), *leaves)
     assert_grads_close([x.grad for x in xs], expected, rtol=1e-4, atol=1e-5)
+
+
+# --- The chain path against the general path ----------------------------------------------
+
+
+@st.composite
+def chainy_dags(draw):
+    """Like `dags`, with longer runs where each step takes the node just made: the chains the
+    backward pass has a path of its own for, between branches and joins."""
+    elements = st.floats(-2.0, 2.0, allow_subnormal=False)
+    leaves = [
+        draw(hnp.arrays(np.float64, draw(st.sampled_from(UNARY_SHAPES)), elements=elements))
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    values = list(leaves)
+    steps = []
+    for _ in range(draw(st.integers(1, 30))):
+        op = draw(st.sampled_from(sorted(ENGINE)))
+        last = len(values) - 1
+        idx = tuple(draw(st.one_of(st.just(last), st.integers(0, last))) for _ in range(ARITY[op]))
+        c = draw(st.sampled_from(EXPONENTS)) if op == "pow" else None
+        args = [values[i] for i in idx]
+        with np.errstate(all="ignore"):
+            result = _apply(NUMPY, op, args, c)
+        if not _well_conditioned(op, args, c, result):
+            op, idx, c = "neg", idx[:1], None
+            result = -args[0]
+        steps.append((op, idx, c))
+        values.append(result)
+    return leaves, steps
+
+
+def _replay(leaves, steps):
+    """The engine's nodes for `steps` (leaves first) and the output summing the unused ones."""
+    nodes = list(leaves)
+    for op, idx, c in steps:
+        nodes.append(_apply(ENGINE, op, [nodes[i] for i in idx], c))
+    return nodes, _run(ENGINE, leaves, steps)
+
+
+def _grads_after_backward(y, nodes, retain_grad, chain_path, monkeypatch):
+    monkeypatch.setattr(_core, "_chain_path", chain_path)
+    for v in nodes:
+        v.cleargrad()
+    y.cleargrad()
+    y.backward(retain_grad=retain_grad)
+    return [None if v.grad is None else v.grad.copy() for v in [*nodes, y]]
+
+
+@pytest.mark.parametrize("retain_grad", [False, True])
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@given(dag=chainy_dags())
+def test_chain_path_gives_the_general_paths_gradients_bit_for_bit(graph, retain_grad, dag):
+    leaves, steps = dag
+    xs = [Variable(a.copy()) for a in leaves]
+    with using_config("graph", graph):
+        nodes, y = _replay(xs, steps)
+    # One graph, two passes: the same Functions run with and without the chain path.
+    with pytest.MonkeyPatch.context() as mp:
+        general = _grads_after_backward(y, nodes, retain_grad, False, mp)
+        chain = _grads_after_backward(y, nodes, retain_grad, True, mp)
+    assert _core._chain_path is True
+    for g, c in zip(general, chain, strict=True):
+        if g is None:
+            assert c is None
+            continue
+        assert type(c) is np.ndarray and c.dtype == g.dtype and c.shape == g.shape
+        assert c.tobytes() == g.tobytes()

@@ -229,10 +229,10 @@ def test_an_explicit_corrupt_file_is_an_error_naming_it(reports, tmp_path):
 
 
 def test_an_unknown_schema_is_refused(reports, tmp_path):
-    future = save(reports, "20261123T120000Z.json", {**make_results(iters=40), "schema": 2})
-    with pytest.raises(HarnessError, match=r"20261123T120000Z\.json.*unknown results schema 2"):
+    future = save(reports, "20261123T120000Z.json", {**make_results(iters=40), "schema": 3})
+    with pytest.raises(HarnessError, match=r"20261123T120000Z\.json.*unknown results schema 3"):
         render(results=future, reports_dir=reports, repo_root=tmp_path)
-    with pytest.raises(HarnessError, match=r"no valid results file.*schema 2"):
+    with pytest.raises(HarnessError, match=r"no valid results file.*schema 3"):
         render(reports_dir=reports, repo_root=tmp_path)
 
 
@@ -243,10 +243,13 @@ def test_an_unknown_schema_is_refused(reports, tmp_path):
         ('{"variants": []}', "no 'schema' field"),
         ('{"schema": 1}', "no 'variants' list"),
         ('{"schema": 1, "variants": [{"status": "ok"}]}', "variant #1 has no name"),
-        ('{"schema": 1, "variants": [{"name": "x", "status": "fine"}]}', "status 'fine'"),
+        (
+            '{"schema": 1, "variants": [{"name": "x", "status": "fine"}]}',
+            "status is 'fine', expected one of ok",
+        ),
         (
             '{"schema": 1, "variants": [{"name": "x", "status": "ok", "peak_rss_mib": "big"}]}',
-            "peak_rss_mib is 'big', not a number",
+            "peak_rss_mib is 'big', expected a finite number",
         ),
     ],
 )
@@ -272,19 +275,18 @@ def test_new_results_paths_are_unique_and_sort_in_time_order(tmp_path):
     now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     first = paths.timestamped(tmp_path, now=now)
     assert first.name == "20261123T120000Z.json"
-    first.write_text("{}")
     second = paths.timestamped(tmp_path, now=now)
-    second.write_text("{}")
     later = paths.timestamped(tmp_path, now=now + dt.timedelta(seconds=1))
-    assert paths.json_files(tmp_path) == [first, second]
-    assert sorted([later.name, second.name, first.name]) == [first.name, second.name, later.name]
+    assert paths.json_files(tmp_path) == [first, second, later]  # each reserved when chosen
+    assert json.loads(first.read_text()) == {"complete": False}
 
 
 def test_write_atomic_never_leaves_a_partial_file(tmp_path):
     target = tmp_path / "results" / "20261123T120000Z.json"
     with pytest.raises(TypeError):
         results_files.write_atomic(target, {"schema": 1, "variants": [object()]})
-    assert os.listdir(target.parent) == []  # neither the target nor a temporary file
+    # Neither the target nor a temporary file, nor the folder the write would have made.
+    assert list(tmp_path.iterdir()) == []
 
     results_files.write_atomic(target, {"schema": 1, "variants": []})
     with pytest.raises(ValueError):  # NaN is not JSON

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from report_samples import XSS, make_results, scaled, write
+from report_samples import XSS, benchmark_json, make_results, scaled, write
 
 from benchmarks.report import render
 
@@ -35,6 +35,7 @@ FLAGS = (
     "--remote-debugging-pipe",
 )
 DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+WIDE = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
 
@@ -196,6 +197,13 @@ PAGE_FACTS = """(() => {
                                             size: size(i)})),
     svgs: [...document.querySelectorAll("svg")].map(s => ({size: size(s)})),
     rows: [...document.querySelectorAll("#variant-table tbody tr")].map(r => r.dataset.variant),
+    tables: [...document.querySelectorAll("table")].map(t => {
+      const box = t.parentElement, overflow = getComputedStyle(box).overflowX;
+      return {id: t.id || t.className, width: t.getBoundingClientRect().width,
+              box: size(box)[0], box_right: box.getBoundingClientRect().right,
+              scrolls: overflow === "auto" || overflow === "scroll"};
+    }),
+    why: [...document.querySelectorAll("#why table")].map(t => t.id),
     scripts: document.querySelectorAll("script").length,
     text: document.body.innerText,
     page_width: document.documentElement.scrollWidth,
@@ -222,7 +230,19 @@ def sample_report(root):
     reports = root / "reports"
     results = make_results(iters=300)
     write(reports / "results" / "20261122T120000Z.json", scaled(results, 0.8, {"weak-backprop"}))
-    write(reports / "results" / "20261123T120000Z.json", results)
+    write(reports / "results" / "20261123T120000Z.json", make_results(iters=300, explained=True))
+    extra = {
+        "tracemalloc_peak_mib": 2.29,
+        "gc_collections": [0, 0, 0],
+        "gc_collected": 0,
+        "numpy_median_us": 80.12,
+        "time_vs_numpy": 1.0371,
+    }
+    rows = [
+        (f"test_classic_loop_iteration[{name}]", "classic-loop-iteration", 1e-4, extra)
+        for name in ("numpy", "strong-backprop", "weak-backprop", "book-strong-backprop")
+    ] + [(f"test_chain_backward[weak-{n}]", f"chain-backward-{n}", n * 3e-6, {}) for n in (1000,)]
+    write(reports / "speed" / "20261123T120100Z.json", benchmark_json(rows))
     (root / "mprofile_20261123115900.dat").write_text(
         f"CMDLINE python -m benchmarks run --only strong-backprop {XSS}\n"
         + "".join(f"MEM {25 + 3 * (i % 40):.6f} {1700000000 + i / 10:.4f}\n" for i in range(200))
@@ -247,8 +267,19 @@ def test_report_renders_in_chromium(chromium, tmp_path):
     assert facts["rows"] == names
     assert facts["scripts"] == 0
     assert XSS in facts["text"]  # shown as text, inert
+    assert facts["why"] == ["census-table", "model-table", "attribution-table", "sampler-table"]
+    assert any(i["alt"].startswith("RSS and live bytes") for i in facts["images"])
     (REPO / "reports").mkdir(exist_ok=True)
     page.screenshot(REPO / "reports" / "screenshot.png", DESKTOP)
+
+    # Every table fits its box or scrolls inside it, and no box passes the window's edge.
+    for metrics in (WIDE, DESKTOP):
+        page.resize(metrics)
+        facts = page.evaluate(PAGE_FACTS)
+        assert facts["page_width"] <= facts["viewport_width"], f"the page scrolls at {metrics}"
+        for table in facts["tables"]:
+            assert table["width"] <= table["box"] + 1 or table["scrolls"], table
+            assert table["box_right"] <= facts["viewport_width"], table
 
     page.resize(PHONE)
     facts = page.evaluate(PAGE_FACTS)

@@ -4,10 +4,8 @@ takes the others down."""
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -111,8 +109,8 @@ def test_missing_peer_is_skipped_with_the_reason(monkeypatch):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["run", "--iters", "-1"], "--iters: expected a whole number >= 1, got -1"),
-        (["run", "--size", "0"], "--size: expected a whole number >= 1, got 0"),
+        (["run", "--iters", "-1"], "--iters: expected a whole number from 1 to 1000000000, got -1"),
+        (["run", "--size", "0"], "--size: expected a whole number from 1 to 1000000000, got 0"),
         (["run", "--only", "bogus"], "--only 'bogus' matches no variant; allowed:"),
         (["run", "--no-gc", "--gc-threshold", "5"], "contradict"),
         (["run", "--mem-limit", "-5"], "expected a number > 0, got -5"),
@@ -129,8 +127,8 @@ def test_bad_run_flags_exit_2_with_a_message(argv, message, capsys):
     "argv, message",
     [
         (["--mode", "no_grad", "--retain-grad"], "--retain-grad needs --mode backward"),
-        (["--size", "0"], "--size: expected a whole number >= 1, got 0"),
-        (["--iters", "-3"], "--iters: expected a whole number >= 1, got -3"),
+        (["--size", "0"], "--size: expected a whole number from 1 to 1000000000, got 0"),
+        (["--iters", "-3"], "--iters: expected a whole number from 1 to 1000000000, got -3"),
         (["--impl", "numpy", "--mode", "backward"], "--impl numpy records no graph"),
         (["--impl", "autograd", "--mode", "no_grad"], "--impl autograd supports --mode backward"),
         (["--impl", "bogus"], "invalid choice: 'bogus'"),
@@ -162,45 +160,6 @@ def test_loop_script_prints_one_summary_line():
     (line,) = out.stdout.splitlines()
     assert line.startswith("strong-backprop: 5 iterations in ")
     assert "peak RSS" in line and "tracemalloc peak" in line
-
-
-def test_interrupted_run_leaves_valid_json(tmp_path):
-    # Killed while the second variant runs: the file holds the first, whole.
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks",
-        "run",
-        "--only",
-        "numpy",
-        "strong-backprop",
-        "--iters",
-        "100000",
-        "--size",
-        "1000",
-        "--results-dir",
-        str(tmp_path),
-    ]
-    child = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    deadline = time.monotonic() + 120
-    try:
-        while not list(tmp_path.glob("*.json")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-    (path,) = tmp_path.glob("*.json")
-    data = results.load(path)
-    assert data["complete"] is False
-    assert [v["name"] for v in data["variants"]] == ["numpy"]
-    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_what_entering_the_settings_allocates_does_not_move_the_collections(monkeypatch, request):

@@ -1,10 +1,20 @@
 """The Variable API, the conversion helpers and the package's public names."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
 import autograd_core
-from autograd_core import Variable, as_array, as_variable, pow, square  # noqa: A004
+from autograd_core import (
+    Variable,
+    as_array,
+    as_variable,
+    pow,  # noqa: A004
+    square,
+    using_config,
+)
 
 
 def test_constructor_and_attributes():
@@ -124,11 +134,83 @@ def test_public_names():
         "sub",
         "div",
         "pow",
+        "GRAPHS",
     }
-    assert len(autograd_core.__all__) == 15
+    assert len(autograd_core.__all__) == 16
     assert set(autograd_core.__all__) == expected
     for name in expected:
         assert getattr(autograd_core, name) is not None
+    assert autograd_core.GRAPHS == ("strong", "weak")
     namespace = {}
     exec("from autograd_core import *", namespace)
     assert set(namespace) - {"__builtins__"} == expected
+
+
+# --- copying and pickling (docs/semantics.md, "Copying and pickling") ----------------------
+
+
+def _pickled(v):
+    return pickle.loads(pickle.dumps(v))
+
+
+COPIERS = [copy.copy, copy.deepcopy, _pickled]
+COPIER_IDS = ["copy", "deepcopy", "pickle"]
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+def test_a_copied_variable_is_a_detached_leaf(graph, copier):
+    x = Variable(np.array(3.0))
+    with using_config("graph", graph):
+        y = square(x)
+    y.name = "y"
+    y.backward(retain_grad=True)
+    c = copier(y)
+    assert type(c) is Variable
+    assert c.creator is None and c.generation == 0
+    assert c.name == "y"
+    assert c.data == 9.0 and c.data is not y.data
+    assert c.grad == 1.0 and c.grad is not y.grad
+    # Backward through the copy reaches the copy only; through the original, the original's
+    # graph, as before.
+    x.cleargrad()
+    with using_config("graph", graph):
+        z = square(c)
+    z.backward()
+    assert c.grad == 1.0 + 18.0
+    assert x.grad is None
+    square(y).backward()
+    assert x.grad == 2 * 9.0 * 2 * 3.0
+    # And a copy's arrays are its own.
+    c.data[...] = 5.0
+    assert y.data == 9.0
+
+
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+def test_copying_a_leaf_without_grad_or_data(copier):
+    for v in (Variable(np.array([1.0, 2.0])), Variable(None, name="empty")):
+        c = copier(v)
+        assert c.grad is None and c.creator is None and c.name == v.name
+        np.testing.assert_array_equal(c.data, v.data)
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_deepcopy_keeps_sharing_inside_what_it_copies(graph):
+    x = Variable(np.array([1.0, 2.0]))
+    with using_config("graph", graph):
+        y = square(x)
+    x2, y2, data2 = copy.deepcopy([x, y, x.data])
+    assert x2.data is data2
+    assert y2.creator is None
+    square(y2).backward()
+    np.testing.assert_array_equal(y2.grad, [2.0, 8.0])
+    assert x2.grad is None and x.grad is None
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+def test_a_function_refuses_to_be_copied(graph, copier):
+    with using_config("graph", graph):
+        y = square(Variable(np.array(3.0)))
+    with pytest.raises(TypeError, match="Square Function cannot be pickled or copied"):
+        copier(y.creator)

@@ -1,4 +1,9 @@
-"""argparse types for every command here: a bad number names itself and what is allowed."""
+"""argparse types for every command here: a bad number names itself and what is allowed.
+
+Every numeric flag has bounds, so a value no child could run (a negative seed, a size past what
+a float can count) is refused while parsing, not met as a traceback in every variant.
+`python -m benchmarks run` and `benchmarks/loop.py` share the workload's types below.
+"""
 
 import argparse
 import math
@@ -14,8 +19,39 @@ def _number(kind, text, allowed, ok):
     return value
 
 
-def positive_int(text):
-    return _number(int, text, "a whole number >= 1", lambda v: v >= 1)
+def whole_number(low, high):
+    """An argparse type for a whole number from `low` to `high`, both allowed."""
+
+    def parse(text):
+        return _number(
+            int, text, f"a whole number from {low} to {high}", lambda v: low <= v <= high
+        )
+
+    parse.__name__ = f"whole number from {low} to {high}"
+    return parse
+
+
+def bounded_float(low, high):
+    """An argparse type for a number above `low` and at most `high`."""
+
+    def parse(text):
+        return _number(
+            float, text, f"a number > {low:g} and <= {high:g}", lambda v: low < v <= high
+        )
+
+    parse.__name__ = f"number > {low:g} and <= {high:g}"
+    return parse
+
+
+MAX_COUNT = 10**9  # iterations or elements: more would run for days or need GiBs per array
+iters = whole_number(1, MAX_COUNT)
+size = whole_number(1, MAX_COUNT)  # elements per array; 10**9 float64 are 7.5 GiB each
+depth = whole_number(1, 1000)  # squares per iteration
+seed = whole_number(0, 2**32 - 1)  # numpy's generators take no negative seed
+gc_threshold = whole_number(1, 2**31 - 1)  # gc.set_threshold takes a C int
+repeat = whole_number(1, 1000)
+interval = bounded_float(0, 3600)  # seconds between RSS samples
+positive_int = whole_number(1, MAX_COUNT)
 
 
 def positive_float(text):

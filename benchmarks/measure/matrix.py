@@ -1,5 +1,6 @@
-"""Runs a matrix of variants and writes one results file, rewritten whole after every variant
-so an interrupted run still leaves valid JSON with what was measured."""
+"""Runs a matrix of variants and writes one results file: reserved before the first variant,
+rewritten whole after every variant, and marked `interrupted` when a signal stops the run, so
+an interrupted run still leaves valid JSON with what was measured."""
 
 import os
 import platform
@@ -11,8 +12,9 @@ from datetime import UTC, datetime
 import psutil
 
 from .. import paths, results
+from ..errors import Interrupted
 from . import interpreters, runner
-from .probes import MIB
+from .probes import KERNEL_PEAK, MIB
 from .progress import make_display
 
 
@@ -63,6 +65,7 @@ def environment(command, python=None, spec=None, batch=None):
         "cores": os.cpu_count(),
         "ram_mib": psutil.virtual_memory().total / MIB,
         "git_commit": _git_commit(),
+        "kernel_peak": KERNEL_PEAK,
         "command": command,
         "started": _now(),
         "finished": None,
@@ -83,15 +86,22 @@ def run(variants, settings, results_dir=results.RESULTS_DIR, command=None, spec=
         "settings": settings.as_json(),
         "variants": [],
     }
-    path = paths.timestamped(results_dir)
+    path = results.reserve(results_dir, data)
     display = make_display(len(variants), settings)
-    with display:
-        for variant in variants:
-            with display.variant(variant.name) as on_progress:
-                record = runner.measure(variant, settings, on_progress)
-            display.done(record)
-            data["variants"].append(record)
-            results.write_atomic(path, data)
+    try:
+        with display:
+            for variant in variants:
+                with display.variant(variant.name) as on_progress:
+                    record = runner.measure(variant, settings, on_progress)
+                display.done(record)
+                data["variants"].append(record)
+                results.write_atomic(path, data)
+    except Interrupted as stop:  # the variant being measured is lost; those before are kept
+        data["interrupted"] = stop.name
+        data["environment"]["finished"] = _now()
+        results.write_atomic(path, data)
+        stop.note = f"the {len(data['variants'])} variant(s) measured before are in {path}"
+        raise
     data["complete"] = True
     data["environment"]["finished"] = _now()
     results.write_atomic(path, data)

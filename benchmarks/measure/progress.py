@@ -19,7 +19,8 @@ def summary(record):
     shown = ", ".join(
         f"{f.title} {results.text(f, record.get(f.name))}" for f in results.FIGURES if f.column
     )
-    return f"{record['name']}: {shown}"
+    warnings = "".join(f"\n  warning: {w}" for w in record.get("warnings") or [])
+    return f"{record['name']}: {shown}{warnings}"
 
 
 class _Plain:

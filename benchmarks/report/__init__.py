@@ -7,7 +7,8 @@ from pathlib import Path
 
 from .. import environments, paths
 from .. import results as results_files
-from . import across, across_plot, history, mprof, page, plots, pytest_bench
+from ..errors import HarnessError
+from . import across, across_plot, history, mprof, page, plots, pytest_bench, scaling, why
 
 __all__ = ["render"]
 
@@ -35,7 +36,9 @@ PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
 }
 
 
-def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None):
+def render(
+    results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark_json=None, sweep=None
+):
     """Render <reports_dir>/index.html and the plot PNGs next to it; returns the page's path.
     A HarnessError says why it cannot.
 
@@ -46,6 +49,7 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
         passed over); the other sections show the newest of them.
     benchmark_json: a `pytest --benchmark-json` file; None picks the newest one autosaved under
         <repo_root>/.benchmarks/ or written by the speed step into <reports_dir>/speed/.
+    sweep: a sweep file for the Scaling section; None picks the newest in <reports_dir>/sweeps.
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
@@ -58,7 +62,7 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
     for text in notices + warnings:
         log.warning("%s", text)
 
-    reports_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {}  # file name in reports_dir -> its bytes, or None to remove it
     previous = _previous(paths.results_dir(reports_dir), path, data)
     across_tables = across.tables(pool)
     html = page.render(
@@ -71,8 +75,10 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
             "increments": page.increments(data),
             "workload": page.workload(data),
             "rows": page.variant_rows(data),
-            "figures": _draw_results(data, reports_dir),
-            "mprof_runs": _draw_mprof(runs, reports_dir),
+            "figures": _draw_results(data, outputs),
+            "why": _why(data, path, reports_dir, outputs),
+            "mprof_runs": _draw_mprof(runs, reports_dir, outputs),
+            "scaling": scaling.section(reports_dir, outputs, sweep),
             "bench": bench,
             "previous_path": previous and previous[0],
             "history": previous and history.compare(previous[1], data),
@@ -80,7 +86,7 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
             "growth_flag": results_files.DEFAULT_MAX_GROWTH_PCT,
             "history_figures": history.FIGURES,
             "table_figures": [f for f in results_files.FIGURES if f.column],
-            "across": _draw_across(across_tables, reports_dir),
+            "across": _draw_across(across_tables, reports_dir, outputs),
             "across_pool": pool,
             "across_settings": across.differing_settings(across_tables),
             "across_figures": across.FIGURES,
@@ -89,8 +95,15 @@ def render(results=None, reports_dir=paths.REPORTS_DIR, repo_root=".", benchmark
             "shown": lambda p: _relative(p, repo_root),
         }
     )
-    # Whole or not at all: a half-written page would look like a report that lost its data.
-    return results_files.write_bytes_atomic(reports_dir / "index.html", html.encode("utf-8"))
+    outputs["index.html"] = html.encode("utf-8")
+    # Every file or none: a half-written page, or new plots beside an old page, would mislead.
+    try:
+        results_files.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
+    except OSError as e:
+        raise HarnessError(
+            f"cannot write the report into {reports_dir} ({e}); nothing was changed there"
+        ) from None
+    return reports_dir / "index.html"
 
 
 def _choose_results(results, results_dir):
@@ -110,8 +123,13 @@ def _choose_results(results, results_dir):
         skipped = []
     notices = pool_notices
     if data.get("complete") is False:  # the engine rewrites the file after every variant
+        how = (
+            f"was interrupted by {data['interrupted']}"
+            if data.get("interrupted")
+            else "has not finished (or was stopped without a word)"
+        )
         notices.append(
-            f"{path.name} is from a run that has not finished (or was interrupted): it holds"
+            f"{path.name} is from a run that {how}: it holds"
             f" {len(data['variants'])} variant(s) so far."
         )
     if skipped:
@@ -166,10 +184,10 @@ def _same_batch(results_dir, shown, data):
     return found
 
 
-def _draw_results(data, reports_dir):
+def _draw_results(data, outputs):
     figures = []
     for filename, (title, caption, draw) in PLOTS.items():
-        png = _write_png(reports_dir / filename, draw(data))
+        png = outputs[filename] = draw(data)  # None: no data now, and an old plot would mislead
         if png:
             narrow = draw(data, narrow=True)  # embedded only: phones get a drawing of their own
             figures.append(
@@ -178,12 +196,47 @@ def _draw_results(data, reports_dir):
     return figures
 
 
-def _draw_mprof(runs, reports_dir):
+WHY_PLOT = "why_the_peak.png"
+
+
+def _why(data, path, reports_dir, outputs):
+    """The "Why the peak" section's values, its plot, and each variant's timeline in mprof's
+    format for <reports_dir>/mprof/ (replacing those of an earlier render), all into `outputs`."""
+    png = outputs[WHY_PLOT] = plots.why_the_peak(data)
+    folder = paths.mprof_dir(reports_dir)
+    mprof_subdir = folder.relative_to(reports_dir)
+    for stale in folder.glob("mprofile_*.dat"):
+        outputs[str(mprof_subdir / stale.name)] = None
+    samplers = why.sampler_rows(data)
+    for v in data.get("variants", []):
+        line = v.get("timeline") or {}
+        if any(r["name"] == v["name"] for r in samplers):
+            command = f"benchmarks/loop.py --impl {v.get('impl')} --mode {v.get('mode')}"
+            text = mprof.dat_text(
+                f"{command} (untraced pass of {path.name})",
+                line["t"],
+                line["rss_mib"],
+                line.get("start_unix") or 0.0,
+            )
+            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = text.encode()
+    return {
+        "plot": png and {"png": png, "narrow": plots.why_the_peak(data, narrow=True)},
+        "plot_file": WHY_PLOT,
+        "census": why.census_rows(data),
+        "model": why.model_rows(data),
+        "attribution": why.attribution_rows(data),
+        "samplers": samplers,
+        "sentences": why.sentences(data),
+        "mprof_dir": folder,
+    }
+
+
+def _draw_mprof(runs, reports_dir, outputs):
     for stale in reports_dir.glob("mprofile_*.png"):
-        stale.unlink()  # plots of .dat files that are gone would mislead
+        outputs[stale.name] = None  # plots of .dat files that are gone would mislead
     drawn = []
     for run in runs:
-        png = _write_png(reports_dir / f"{run.path.stem}.png", plots.mprof_curve(run))
+        png = outputs[f"{run.path.stem}.png"] = plots.mprof_curve(run)
         narrow = plots.mprof_curve(run, narrow=True)
         drawn.append({"run": run, "file": f"{run.path.stem}.png", "png": png, "narrow": narrow})
     return drawn
@@ -201,14 +254,14 @@ def _previous(results_dir, shown, data):
     return environments.newest_of_same(older, environments.of(data))
 
 
-def _draw_across(tables, reports_dir):
-    """Each workload's table with its plot; one PNG per table beside the page."""
+def _draw_across(tables, reports_dir, outputs):
+    """Each workload's table with its plot; one PNG per table beside the page, into `outputs`."""
     for stale in reports_dir.glob("across_environments*.png"):
-        stale.unlink()  # tables of an earlier pool would describe other files
+        outputs[stale.name] = None  # tables of an earlier pool would describe other files
     drawn = []
     for n, table in enumerate(tables, start=1):
         filename = f"across_environments{'' if n == 1 else f'_{n}'}.png"
-        png = _write_png(reports_dir / filename, across_plot.peaks(table))
+        png = outputs[filename] = across_plot.peaks(table)
         narrow = png and across_plot.peaks(table, narrow=True)
         drawn.append({"table": table, "file": filename, "png": png, "narrow": narrow})
     return drawn
@@ -220,11 +273,3 @@ def _relative(path, root):
         return Path(path).resolve().relative_to(Path(root).resolve())
     except ValueError:
         return Path(path)
-
-
-def _write_png(path, png):
-    if png is None:
-        path.unlink(missing_ok=True)  # no data now: an old plot would describe another run
-    else:
-        path.write_bytes(png)
-    return png

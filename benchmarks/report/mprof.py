@@ -47,6 +47,32 @@ class MprofRun:
         return self.t_s[-1] if self.t_s else 0.0
 
 
+def dat_name(variant):
+    """The mprof-format file written for a variant's untraced timeline."""
+    return f"mprofile_{variant}.dat"
+
+
+def resample(t_s, mem_mib, interval_s):
+    """The samples a sampler with period `interval_s` would have taken of the curve (t, mem):
+    the first sample at or after every multiple of the period from the first."""
+    kept_t, kept_mem, due = [], [], 0
+    for t, m in zip(t_s, mem_mib, strict=True):
+        period = math.floor((t - t_s[0]) / interval_s + 1e-9)  # 1e-9: 0.3 / 0.1 is 2.999...
+        if period >= due:
+            kept_t.append(t)
+            kept_mem.append(m)
+            due = period + 1
+    return kept_t, kept_mem
+
+
+def dat_text(command, t_s, mem_mib, start_unix):
+    """A timeline in mprof's format (see the module doc): `mprof plot FILE` and `mprof peak FILE`
+    read it."""
+    lines = [f"CMDLINE {command}"]
+    lines += [f"MEM {m:.6f} {start_unix + t:.4f}" for t, m in zip(t_s, mem_mib, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
 def parse(path):
     """The MprofRun in `path`; MalformedDat naming the file and line when it is not one."""
     path = Path(path)

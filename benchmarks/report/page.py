@@ -9,11 +9,11 @@ import jinja2
 from markupsafe import Markup
 
 from .. import results as results_files
+from ..workloads.variants import ARRAY_MIB
 from . import palette
 
 # Published by a reader of the book: mprof peaks on macOS, 2022 (see the measurement notes).
 REFERENCE = {"strong_mib": 539.438, "weak_mib": 75.484, "ratio": 7.15, "how": "mprof on macOS"}
-ARRAY_ELEMENT_BYTES = 8
 _STATUS = {  # status -> (word in the table, css class)
     "ok": ("ok", "ok"),
     "exceeded_limit": ("exceeded limit", "exceeded"),
@@ -162,7 +162,7 @@ def workload(results):
     expr = "x"
     for _ in range(depth if isinstance(depth, int) and 0 < depth <= 8 else 0):
         expr = f"square({expr})"
-    array = f" ({size * ARRAY_ELEMENT_BYTES / 2**20:.2f} MiB)" if isinstance(size, int) else ""
+    array = f" ({size * ARRAY_MIB:.2f} MiB)" if isinstance(size, int) else ""
     size_text = f"{size:,}" if isinstance(size, int) else describe(size)
     gc = "gc disabled" if st.get("gc_enabled") is False else "gc enabled"
     if st.get("gc_threshold"):
@@ -186,7 +186,7 @@ def variant_rows(results):
                 "status_word": word,
                 "status_class": css,
                 "error": None if error is None else str(error),
-                "error_summary": _last_line(error),
+                "error_summary": results_files.error_summary(error),
                 "gc": (v.get("gc") or {}).get("collections"),
                 "ranges": {
                     k: (r.get("min"), r.get("max"))
@@ -197,12 +197,6 @@ def variant_rows(results):
             }
         )
     return rows
-
-
-def _last_line(text):
-    # A traceback's last line names the exception; the rest goes behind a disclosure.
-    lines = [line for line in str(text or "").splitlines() if line.strip()]
-    return lines[-1].strip() if lines else None
 
 
 def render(context):

@@ -14,6 +14,9 @@ _FAMILIES = {
     "torch": {"backprop": "#d95f02", "backward": "#f29e4c", "no_grad": "#fdd0a2"},
     "dezero": {"backprop": "#1b7837", "backward": "#5aae61", "no_grad": "#a6dba0"},
     "autograd": {"backprop": "#762a83", "backward": "#9970ab", "no_grad": "#c2a5cf"},
+    # The book's engine: a darker and a lighter shade of ours, so each sits near its twin.
+    "book-strong": {"backprop": "#67001f"},
+    "book-weak": {"backprop": "#053061"},
 }
 NUMPY = "#636363"
 # Peers this palette does not know yet: a stable pick from colours unused above.

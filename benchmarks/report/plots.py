@@ -292,3 +292,58 @@ def mprof_curve(run, narrow=False):
         ax.set_xlabel("seconds since the first sample")
         ax.set_ylabel("memory (MiB)")
         return _png(fig)
+
+
+def _explained_curves(results):
+    """(variant, rss above imports by iteration, live MiB by iteration) for every completed
+    variant that recorded a graph and has live figures (schema 2)."""
+    found = []
+    for v in results.get("variants", []):
+        live = (v.get("live") or {}).get("iter_mib")
+        line = _timeline(v)
+        if v.get("status") != "ok" or v.get("mode") == "no_grad" or not live or line is None:
+            continue
+        _, rss, it = line
+        # Samples whose iteration is below one already seen are misreads of the shared page
+        # (iterations only grow); they would draw lines back to the start.
+        keep = (it >= 0) & (it >= np.maximum.accumulate(it))
+        found.append((v, it[keep], rss[keep] - (v.get("baseline_rss_mib") or 0.0), live))
+    return found
+
+
+def why_the_peak(results, narrow=False):
+    """One panel per variant: RSS above imports and the bytes alive (tracemalloc) on the same
+    iteration axis, each collection drawn as a drop from the live bytes before it to after."""
+    curves = _explained_curves(results)
+    if not curves:
+        return None
+    columns = 1 if narrow else 2
+    rows = -(-len(curves) // columns)
+    with mpl.rc_context(_STYLE):
+        fig = _figure(1, narrow)
+        fig.set_figheight(0.8 + 2.4 * rows)
+        axes = fig.subplots(rows, columns, squeeze=False).ravel()
+        for ax, (v, it, rss, live) in zip(axes, curves, strict=False):
+            colour = palette.colour(v["name"])
+            ax.plot(*downsample(it, rss), color="#999", lw=0.8, label="RSS above imports")
+            ax.plot(np.arange(len(live)), live, color=colour, lw=1.4, label="live (tracemalloc)")
+            for e in (v.get("gc") or {}).get("events") or []:
+                before, after = e.get("live_before_mib"), e.get("live_after_mib")
+                if isinstance(before, int | float) and isinstance(after, int | float):
+                    ax.plot(
+                        [e["iter"]] * 2, [before, after], color="black", lw=0.8 + e["generation"]
+                    )
+            ax.set_title(v["name"], fontsize=10)
+            ax.set_ylim(bottom=0)
+            ax.set_xlabel("iteration")
+            ax.set_ylabel("MiB")
+        for ax in axes[len(curves) :]:
+            ax.set_visible(False)
+        handles = [
+            Line2D([], [], color="#999", lw=1.2, label="RSS above imports (sampled)"),
+            Line2D([], [], color="#555", lw=1.4, label="live bytes at each iteration's end"),
+            Line2D([], [], color="black", lw=0.8, label="gen0 collection: live before → after"),
+            Line2D([], [], color="black", lw=1.8, label="gen1 collection"),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncol=1 if narrow else 2)
+        return _png(fig)

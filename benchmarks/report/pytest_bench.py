@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import HarnessError
+from ..shapes import ANY, FLAG, OBJECT, TEXT, ShapeError, list_of, nullable, number, record, whole
 from ..workloads.variants import OURS
 
 # extra_info keys shown first, in this order; any others follow alphabetically.
@@ -26,6 +27,32 @@ _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
 class BenchmarkJsonError(HarnessError):
     """Not a pytest-benchmark JSON file; the message names the file."""
+
+
+# The fields of pytest-benchmark's JSON this report reads, and their shapes (see shapes.py).
+STATS = record(
+    {key: number(0) for key in ("min", "median", "mean", "stddev")} | {"rounds": whole(0)},
+    required=("min", "median", "mean", "stddev", "rounds"),
+)
+BENCHMARK = record(
+    {
+        "name": TEXT,
+        "group": nullable(TEXT),
+        "param": ANY,
+        "extra_info": nullable(OBJECT),
+        "stats": STATS,
+    },
+    required=("name", "stats"),
+)
+FILE = record(
+    {
+        "benchmarks": list_of(BENCHMARK),
+        "commit_info": nullable(record({"id": nullable(TEXT), "dirty": nullable(FLAG)})),
+        "datetime": nullable(TEXT),
+        "complete": FLAG,  # false: a name the speed step reserved, its suite still running
+    },
+    required=("benchmarks",),
+)
 
 
 @dataclass
@@ -61,12 +88,17 @@ def load(path):
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        benchmarks = data["benchmarks"]
-        rows = [_row(b) for b in benchmarks]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BenchmarkJsonError(f"{path}: cannot read it as JSON ({e})") from None
-    except (KeyError, TypeError, ValueError) as e:
-        raise BenchmarkJsonError(f"{path}: not pytest-benchmark output (bad {e})") from None
+    try:
+        if not isinstance(data, dict):
+            raise ShapeError(f"the file holds {type(data).__name__}, not an object")
+        FILE.check(data, "")
+    except ShapeError as e:
+        raise BenchmarkJsonError(f"{path}: not pytest-benchmark output ({e})") from None
+    if data.get("complete") is False:
+        raise BenchmarkJsonError(f"{path}: its suite is still running, or was interrupted")
+    rows = [_row(b) for b in data["benchmarks"]]
     commit = data.get("commit_info") or {}
     dirty = " (uncommitted changes)" if commit.get("dirty") else ""
     run = BenchmarkRun(
@@ -89,17 +121,16 @@ def load(path):
 
 def _row(bench):
     stats = bench["stats"]
-    name = str(bench["name"])
+    name = bench["name"]
     label = f"{name} {bench.get('param') or ''}".lower()
-    group = bench.get("group")
     return Row(
         name=name,
-        group=None if group is None else str(group),
+        group=bench.get("group"),
         min=float(stats["min"]),
         median=float(stats["median"]),
         mean=float(stats["mean"]),
         stddev=float(stats["stddev"]),
-        rounds=int(stats["rounds"]),
+        rounds=stats["rounds"],
         extra=dict(bench.get("extra_info") or {}),
         is_ours=any(word in label for word in OURS),
     )

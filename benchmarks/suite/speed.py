@@ -6,12 +6,16 @@ a `python -m benchmarks` run come from the same machine, minutes apart from its 
 """
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from .. import paths
+from ..errors import HarnessError
+from ..measure import children
 from ..workloads.variants import NO_PEERS_ENV
+
+# What the reserved file holds while the suite runs: pytest-benchmark's shape, marked unfinished.
+RESERVED = b'{"complete": false, "benchmarks": []}\n'
 
 
 def command(json_path, select=None):
@@ -41,19 +45,25 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
     `select` is a pytest `-k` expression, to run part of the suite.
     """
     # Absolute: the child pytest runs in the project root, whatever the caller's folder.
-    final = paths.timestamped(paths.speed_dir(Path(reports_dir).resolve()))
-    final.parent.mkdir(parents=True, exist_ok=True)
+    folder = paths.speed_dir(Path(reports_dir).resolve())
+    try:  # the name is taken now, so two speed steps at once never share a file
+        final = paths.timestamped(folder, content=RESERVED)
+    except OSError as e:
+        raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
     partial = final.with_name(final.stem + ".partial.json")
     env = dict(os.environ)
     if peers:
         env.pop(NO_PEERS_ENV, None)
     else:
         env[NO_PEERS_ENV] = "1"
+    done = False
     try:
-        code = subprocess.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=env).returncode
-        if not partial.exists():
-            return None, code
-        os.replace(partial, final)
+        code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=env)
+        if partial.exists():
+            os.replace(partial, final)
+            done = True
     finally:
         partial.unlink(missing_ok=True)
-    return final, code
+        if not done:
+            final.unlink(missing_ok=True)  # nothing was timed: no file, not an empty one
+    return (final if done else None), code

@@ -5,6 +5,8 @@ import contextlib
 
 import autograd_core as ag
 
+from . import book
+
 
 def numpy_step(depth):
     def step(x):
@@ -42,3 +44,10 @@ def ours_step(graph, mode, depth, retain_grad):
             yield
 
     return settings, step
+
+
+def book_step(impl, mode, depth):
+    """`book-strong` or `book-weak`: the loop on the book's step-16 or step-17 engine."""
+    graph = impl.removeprefix("book-")
+    step = dezero_style_step(book.Variable, book.square_op(graph), mode, depth, False)
+    return contextlib.nullcontext, step

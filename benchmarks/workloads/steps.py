@@ -6,7 +6,7 @@ the loop keeps until the next iteration (y, and through it whatever graph y keep
 """
 
 from . import classic
-from .variants import OURS
+from .variants import BOOK, OURS
 
 
 def build(variant, depth=3, retain_grad=False):
@@ -15,6 +15,8 @@ def build(variant, depth=3, retain_grad=False):
         return classic.numpy_step(depth)
     if variant.impl in OURS:
         return classic.ours_step(variant.impl, variant.mode, depth, retain_grad)
+    if variant.impl in BOOK:
+        return classic.book_step(variant.impl, variant.mode, depth)
     from . import peers  # imported only in a peer's own process
 
     return peers.build(variant, depth, retain_grad)

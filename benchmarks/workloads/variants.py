@@ -5,7 +5,11 @@ import importlib.util
 import os
 from dataclasses import dataclass
 
-OURS = ("strong", "weak")
+from autograd_core import GRAPHS
+
+from ..measure.probes import MIB
+
+OURS = GRAPHS  # our two graphs, in autograd_core's order: ("strong", "weak")
 MODES = ("backprop", "backward", "no_grad")
 # Peers and the modes each can run (HIPS autograd records a graph only inside `grad`).
 PEERS = {
@@ -13,7 +17,9 @@ PEERS = {
     "dezero": MODES,
     "autograd": ("backward",),
 }
-ARRAY_MIB = 8 / 2**20  # one float64 element, in MiB
+# The book's own design (steps 16 and 17, `workloads/book.py`): a memory reference beside ours.
+BOOK = {"book-strong": ("backprop",), "book-weak": ("backprop",)}
+ARRAY_MIB = 8 / MIB  # one float64 element, in MiB
 # Set (by `python -m benchmarks --no-peers`) to leave the peers out of the benchmark suite.
 NO_PEERS_ENV = "AUTOGRAD_BENCH_NO_PEERS"
 
@@ -31,6 +37,10 @@ class Variant:
     def is_peer(self):
         return self.impl in PEERS
 
+    @property
+    def is_book(self):
+        return self.impl in BOOK
+
     def missing(self):
         """Why this variant cannot run here (a peer that is not installed), or None."""
         if self.is_peer and importlib.util.find_spec(self.impl) is None:
@@ -41,6 +51,8 @@ class Variant:
         """Why the benchmark suite leaves this variant out (`missing`, or --no-peers), or None."""
         if self.is_peer and os.environ.get(NO_PEERS_ENV):
             return "peers left out (--no-peers)"
+        if self.is_book:
+            return "the book's engine is a memory reference, not timed"
         return self.missing()
 
     def live_array_floor_mib(self, size, depth, retain_grad=False):
@@ -68,9 +80,11 @@ class Variant:
 
 
 NUMPY = Variant("numpy", "no_grad")
+BOOK_VARIANTS = tuple(Variant(impl, mode) for impl, modes in BOOK.items() for mode in modes)
 DEFAULT_MATRIX = (
     NUMPY,
     *(Variant(impl, mode) for mode in MODES for impl in OURS),
+    *BOOK_VARIANTS,
 )
 PEER_VARIANTS = tuple(Variant(impl, mode) for impl, modes in PEERS.items() for mode in modes)
 ALL_VARIANTS = DEFAULT_MATRIX + PEER_VARIANTS
@@ -91,6 +105,11 @@ def as_params(variants, name=lambda v: v.name):
     return params
 
 
+def modes_of(impl):
+    """The modes `impl` can run: a peer's or the book's own list, else all of them."""
+    return PEERS.get(impl) or BOOK.get(impl) or MODES
+
+
 def parse(name):
     """The Variant called `name`; a ValueError lists the allowed names otherwise."""
     try:
@@ -105,7 +124,7 @@ def select(only, variants=ALL_VARIANTS):
     for word in only:
         matched = [v for v in variants if word in (v.name, v.impl, v.mode)]
         if not matched:
-            allowed = sorted({*BY_NAME, *OURS, *PEERS, *MODES, "numpy"})
+            allowed = sorted({*BY_NAME, *OURS, *BOOK, *PEERS, *MODES, "numpy"})
             raise ValueError(f"--only {word!r} matches no variant; allowed: {', '.join(allowed)}")
         chosen += [v for v in matched if v not in chosen]
     return chosen

@@ -1,0 +1,93 @@
+"""Child processes that never outlive the harness.
+
+On Linux the kernel kills a child the moment its parent dies, however it dies (SIGKILL too):
+`PR_SET_PDEATHSIG`, set between fork and exec, survives the exec. A signal the parent can
+catch stops the children first (`errors.stop_on_signals` unwinds through `start`'s callers,
+which kill the child they started). Elsewhere only the second half holds.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+
+from ..errors import STOP_SIGNALS
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _parent_death_signal():
+    """A preexec function that makes the child die with this process, or None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def die_with_parent():
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the line above took effect
+            os._exit(1)
+
+    return die_with_parent
+
+
+@contextlib.contextmanager
+def running(cmd, **kwargs):
+    """subprocess.Popen(cmd, **kwargs) as a context: a child that dies with this process and is
+    killed when the block is left, by an error or a signal's Interrupted alike.
+
+    The stop signals wait while the child starts: one that came then would leave Popen with
+    the child started and not yet known to anyone here. It is taken once `child` is set."""
+    child = None
+    try:
+        with _stop_signals_blocked():
+            child = subprocess.Popen(cmd, preexec_fn=_parent_death_signal(), **kwargs)
+        yield child
+    finally:
+        if child is not None:
+            stop(child)
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked():
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def stop(child):
+    """Kill `child` if it still runs, and reap it."""
+    if child.returncode is None:
+        child.kill()
+        child.wait()
+
+
+def run(cmd, **kwargs):
+    """subprocess.run(cmd, **kwargs) for a child that dies with this process: its exit code."""
+    with running(cmd, **kwargs) as child:
+        return child.wait()
+
+
+def become_worker():
+    """Make this process (a pool worker measuring passes) stop cleanly on SIGTERM and when its
+    parent dies: the signal raises Interrupted, so the pass kills its child and removes its
+    temporary folder on the way out."""
+    from ..errors import Interrupted
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up, not two
+        raise Interrupted(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

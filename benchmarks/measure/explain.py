@@ -1,0 +1,18 @@
+"""The explanation pass's work after its loop (`loop.py --explain N`): the peak's attribution
+from the snapshot taken at checkpoint N, then the cycle census. Imported only by that pass."""
+
+from . import attribution, census
+
+
+def after_loop(live, step, new_input):
+    """What the explanation pass reports: {"attribution": ..., "census": ...}; a part that could
+    not be taken is {"error": why}, and the other part still stands."""
+    found = {}
+    if live.snapshot is None:
+        found["attribution"] = {"error": "the loop ended before the peak's checkpoint"}
+    else:
+        found["attribution"] = attribution.attribute(live.snapshot)
+        found["attribution"]["checkpoint"] = live.snapshot_at
+        live.snapshot = None  # free the snapshot's traces before the census runs
+    found["census"] = census.take(step, new_input)
+    return found

@@ -1,0 +1,234 @@
+"""The report's Scaling section: how each variant's peaks and time grow along a sweep's axes,
+read from a sweep file alone. The curves, their log-log slopes and the sentences that state them.
+
+A model of the peak enters through `series(..., predict=...)`: a function (params, record) that
+gives its prediction in MiB for a point, drawn dashed beside the measured curve. Without one, the
+live-array floor is the only line drawn beside the measurements.
+"""
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import paths
+from .. import results as results_files
+from ..sweep import axes as A
+from ..sweep import files as sweep_files
+from . import scaling_plots
+
+FLAT_SLOPE = 0.05  # a log-log slope closer to 0 than this: the figure does not grow
+STRAIGHT_R2 = 0.95  # below it the points bend: one slope only averages them
+# Series fields -> the results figure each holds.
+FIGURES = {
+    "traced": "tracemalloc_peak_mib",
+    "kernel": "kernel_peak_rss_mib",
+    "seconds_per_iter": "seconds_per_iter",
+}
+
+
+@dataclass
+class Series:
+    """One variant's figures along one axis, the other axes held at `fixed`."""
+
+    variant: str
+    fixed: dict
+    x: list = field(default_factory=list)
+    traced: list = field(default_factory=list)  # tracemalloc peak, MiB (None: not measured)
+    kernel: list = field(default_factory=list)  # the kernel's peak RSS, MiB
+    seconds_per_iter: list = field(default_factory=list)
+    floor: list = field(default_factory=list)  # the live-array floor, MiB
+    predicted: list | None = None  # a model's peak, MiB, when one is given
+
+    @property
+    def label(self):
+        return self.variant + (f" ({A.label(self.fixed)})" if self.fixed else "")
+
+
+def _ok(record, name):
+    # Figures of a pass that failed or hit the limit describe a stopped loop, not the point.
+    return record.get(name) if record.get("status") == "ok" else None
+
+
+def series(data, axis, predict=None):
+    """[Series] of every variant along `axis`, one per combination of the other axes."""
+    groups = {}
+    for point in data["points"]:
+        params, record = point["params"], point["record"]
+        fixed = {k: v for k, v in params.items() if k != axis}
+        key = (point["variant"], tuple(fixed.items()))
+        s = groups.setdefault(key, Series(point["variant"], fixed))
+        s.x.append(params[axis])
+        for name, figure in FIGURES.items():
+            getattr(s, name).append(_ok(record, figure))
+        s.floor.append(record.get("live_array_floor_mib"))
+        if predict is not None:
+            s.predicted = [*(s.predicted or []), predict(params, record)]
+    for s in groups.values():  # in the axis's order, whatever order the points ran in
+        order = sorted(range(len(s.x)), key=lambda i: _sort_key(s.x[i]))
+        for name in ("x", *FIGURES, "floor", "predicted"):
+            if getattr(s, name) is not None:
+                setattr(s, name, [getattr(s, name)[i] for i in order])
+    return list(groups.values())
+
+
+def _sort_key(value):
+    return (0, value, "") if isinstance(value, int | float) else (1, 0, str(value))
+
+
+def fit(x, y):
+    """(slope, r², points) of log y against log x over the points where both are positive
+    numbers; None with fewer than two distinct x."""
+    pairs = [
+        (math.log(a), math.log(b))
+        for a, b in zip(x, y, strict=True)
+        if isinstance(a, int | float) and a > 0 and b is not None and b > 0
+    ]
+    if len({a for a, _ in pairs}) < 2:
+        return None
+    lx, ly = np.array(pairs).T
+    slope, intercept = np.polyfit(lx, ly, 1)
+    residual = ly - (slope * lx + intercept)
+    spread = ((ly - ly.mean()) ** 2).sum()
+    r2 = 1.0 if spread == 0 else 1 - (residual**2).sum() / spread
+    return float(slope), float(r2), len(pairs)
+
+
+def sentence(s, axis, name, what):
+    """One plain sentence on how `what`, the series' figure `name`, grows along `axis`."""
+    figure = results_files.FIGURE[FIGURES[name]]
+    values = getattr(s, name)
+    got = fit(s.x, values)
+    if got is None:
+        return None
+    slope, r2, n = got
+    pairs = [(a, b, f) for a, b, f in zip(s.x, values, s.floor, strict=True) if b and b > 0]
+    (x0, y0, _), (x1, y1, floor) = pairs[0], pairs[-1]
+    span = f"{axis} {x0:,} to {x1:,}"
+    first, last = results_files.text(figure, y0), results_files.text(figure, y1)
+    if abs(slope) < FLAT_SLOPE:
+        level = first if first == last else f"between {first} and {last}"
+        text = (
+            f"{s.label}: {what} stays {'at ' if first == last else ''}{level} over {span}"
+            f" (log-log slope {abs(slope) if round(slope, 2) == 0 else slope:.2f}, {n} points)."
+        )
+    else:
+        text = (
+            f"{s.label}: {what} {'grows' if slope > 0 else 'falls'} from {first} to {last} over"
+            f" {span}, about as {axis} to the power {slope:.2f} (log-log slope over {n} points):"
+            f" each doubling of {axis} multiplies it by {2**slope:.2f}."
+        )
+    if n > 2 and r2 < STRAIGHT_R2:
+        text += (
+            f" The points bend away from a straight line on log-log axes (r² {r2:.2f}), so the"
+            " slope only averages them: read the curve."
+        )
+    if name == "traced" and floor:
+        text += f" At {axis} {x1:,} it is {y1 / floor:.1f}x the live-array floor."
+    return text
+
+
+def newest(sweeps_dir, sweep=None):
+    """(path, data, notices) of the sweep to show: `sweep` (a path) or the newest readable one
+    in `sweeps_dir`; (None, None, notices) without one."""
+    if sweep is not None:
+        return sweep, sweep_files.load(sweep), []
+    path, data, skipped = paths.newest_valid(
+        reversed(paths.json_files(sweeps_dir)), sweep_files.load, results_files.ResultsError
+    )
+    notices = [f"A newer sweep file could not be read: {text}" for text in skipped]
+    return path, data, notices
+
+
+def section(reports_dir, outputs, sweep=None, predict=None):
+    """What the template's Scaling section reads: the sweep shown, its plots (also put into
+    `outputs` as scaling_*.png, to be written beside the page), the sentences and one row per
+    point and variant. `path` is None without a sweep file."""
+    reports_dir = Path(reports_dir)
+    for stale in reports_dir.glob("scaling_*.png"):
+        outputs[stale.name] = None  # plots of another sweep would mislead
+    path, data, notices = newest(paths.sweeps_dir(reports_dir), sweep)
+    if data is None:
+        return {"path": None, "notices": notices}
+    if not data.get("complete"):
+        notices.append(
+            f"{Path(path).name} is from a sweep that has not finished (or was interrupted): it"
+            f" holds {len(data['points'])} of {len(sweep_files.entries(data))} points so far."
+            f" `python -m benchmarks sweep --resume {path}` measures the rest."
+        )
+    figures, sentences = [], []
+    for axis in data["axes"]:
+        name = axis["name"]
+        if len(axis["values"]) < 2:
+            continue
+        along = series(data, name, predict)
+        _figure(figures, outputs, f"scaling_{name}.png", along, name, ("traced", "kernel"),
+                PEAK_CAPTION.format(axis=name))  # fmt: skip
+        sentences += [sentence(s, name, "traced", "the traced peak") for s in along]
+        if name == "size":
+            _figure(figures, outputs, "scaling_size_time.png", along, name,
+                    ("seconds_per_iter",), _time_caption(data))  # fmt: skip
+            sentences += [
+                sentence(s, name, "seconds_per_iter", "time per iteration") for s in along
+            ]
+    return {
+        "path": path,
+        "data": data,
+        "notices": notices,
+        "figures": figures,
+        "sentences": [s for s in sentences if s],
+        "axes": [a["name"] for a in data["axes"]],
+        "rows": [_row(point, data) for point in data["points"]],
+    }
+
+
+PEAK_CAPTION = (
+    "Each variant's tracemalloc peak (exact: what the loop itself allocated at once) and kernel"
+    " peak RSS (the whole process, imports included) at every value of {axis}. Dotted black: the"
+    " live-array floor, the arrays the loop must hold at once. An axis is logarithmic where its"
+    " values span a factor of ten or more."
+)
+
+
+def _time_caption(data):
+    jobs = (data.get("executor") or {}).get("jobs_rss", 1)
+    how = "one at a time" if jobs == 1 else f"up to {jobs} side by side"
+    return (
+        "Seconds per iteration of the untraced loop, each point in its own process, run"
+        f" {how}. Points taken apart in time on a shared machine can differ by 10-25% for"
+        " reasons unrelated to size; the slope over a decade or more says more than any one point."
+    )
+
+
+def _figure(figures, outputs, filename, along, axis, fields, caption):
+    png = scaling_plots.against(along, axis, fields)
+    if png is None:
+        return
+    outputs[filename] = png
+    narrow = scaling_plots.against(along, axis, fields, narrow=True)
+    figures.append({"file": filename, "png": png, "narrow": narrow, "caption": caption,
+                    "title": f"{', '.join(fields)} against {axis}"})  # fmt: skip
+
+
+def _taken(point):
+    parts = []
+    for name, how in point["passes"].items():
+        n = how.get("side_by_side")
+        text = f"{name}: {'alone' if n == 1 else f'{n} side by side'}"
+        if how.get("worker") not in (None, "local"):
+            text += f" on {how['worker']}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _row(point, data):
+    record = point["record"]
+    return {
+        "params": [point["params"].get(a["name"]) for a in data["axes"]],
+        "variant": point["variant"],
+        "status": record.get("status"),
+        "error": record.get("error"),
+        "figures": {f: record.get(f) for f in (*FIGURES.values(), "live_array_floor_mib")},
+        "taken": _taken(point),
+    }

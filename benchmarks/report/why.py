@@ -1,0 +1,178 @@
+"""The report's "Why the peak" section, from a results file alone: the cycle census, the GC
+model beside the measured figures, the peak's attribution, what a 0.1 s sampler would have
+seen, and a few sentences written from those figures. Schema 1 files have none of it."""
+
+import itertools
+import statistics
+
+from .. import results as results_files
+from . import mprof
+
+MIB = 2**20
+MPROF_INTERVAL_S = 0.1  # memory_profiler's default sampling period
+TOP_LINES = 5  # attribution lines shown per variant
+
+
+def _explained(variant):
+    explain = variant.get("explain")
+    return explain if isinstance(explain, dict) and variant.get("status") == "ok" else None
+
+
+def census_rows(results):
+    rows = []
+    for v in results.get("variants", []):
+        census = (_explained(v) or {}).get("census")
+        if not isinstance(census, dict):
+            continue
+        rows.append(
+            {
+                "name": v["name"],
+                "tracked": census.get("tracked_left_per_iter"),
+                "garbage": census.get("garbage_per_iter") or {},
+                "objects": census.get("garbage_objects_per_iter"),
+                "arrays": census.get("arrays_per_iter"),
+                "array_mib": (census.get("array_bytes_per_iter") or 0) / MIB,
+                "gen0": census.get("gen0_count_per_iter"),
+                "free_lists": census.get("free_lists") or {},
+            }
+        )
+    return rows
+
+
+def _error_pct(predicted, measured):
+    if predicted is None or not measured:
+        return None
+    return (predicted - measured) / measured * 100
+
+
+def _measured_gap(variant):
+    """Mean iterations between collections in the measured pass (any generation)."""
+    events = (variant.get("gc") or {}).get("events") or []
+    at = [e["iter"] for e in events if isinstance(e, dict) and isinstance(e.get("iter"), int)]
+    gaps = [b - a for a, b in itertools.pairwise(at)][1:]  # the first starts cold
+    return statistics.mean(gaps) if gaps else None
+
+
+def model_rows(results):
+    rows = []
+    for v in results.get("variants", []):
+        model = (_explained(v) or {}).get("model")
+        if not isinstance(model, dict):
+            continue
+        collections = (v.get("gc") or {}).get("collections") or [None, None, None]
+        measured = v.get("tracemalloc_peak_mib")
+        rows.append(
+            {
+                "name": v["name"],
+                "gen0": (model.get("gen0_collections"), collections[0]),
+                "gen1": (model.get("gen1_collections"), collections[1]),
+                "gap": (model.get("mean_gap_iters"), _measured_gap(v)),
+                "peak": (model.get("peak_mib"), measured),
+                "error_pct": _error_pct(model.get("peak_mib"), measured),
+                "promoted": model.get("chains_promoted_per_collection"),
+                "inputs": model.get("inputs") or {},
+            }
+        )
+    return rows
+
+
+def attribution_rows(results):
+    rows = []
+    for v in results.get("variants", []):
+        found = (_explained(v) or {}).get("attribution")
+        if not isinstance(found, dict):
+            continue
+        most = (v.get("live") or {}).get("most_alive") or {}
+        rows.append(
+            {
+                "name": v["name"],
+                "error": found.get("error"),
+                "total_mib": found.get("total_mib"),
+                "peak_mib": v.get("tracemalloc_peak_mib"),
+                "where": most,
+                "lines": (found.get("lines") or [])[:TOP_LINES],
+            }
+        )
+    return rows
+
+
+def sampler_rows(results):
+    """Each variant's peak as the kernel saw it, as the 1 ms sampler saw it, and as a 0.1 s
+    sampler (mprof's default) would have: every 100th sample of the same timeline."""
+    rows = []
+    for v in results.get("variants", []):
+        line = v.get("timeline") or {}
+        t, rss = line.get("t") or [], line.get("rss_mib") or []
+        if not t or len(t) != len(rss):
+            continue
+        rows.append(
+            {
+                "name": v["name"],
+                "kernel": v.get("kernel_peak_rss_mib"),
+                "fine": max(rss),
+                "interval_s": line.get("interval_s"),
+                "coarse": max(mprof.resample(t, rss, MPROF_INTERVAL_S)[1]),
+                "file": mprof.dat_name(v["name"]),
+            }
+        )
+    return rows
+
+
+def _events(variant):
+    events = (variant.get("gc") or {}).get("events") or []
+    return [e for e in events if isinstance(e, dict) and e.get("live_before_mib") is not None]
+
+
+def sentences(results):
+    """Two or three sentences on RSS against live memory and on the two designs, each built from
+    this file's figures; none when the file has no live figures."""
+    variants = results_files.by_name(results)
+    said = []
+    strong, weak = variants.get("strong-backprop") or {}, variants.get("weak-backprop") or {}
+    events, iter_mib = _events(strong), (strong.get("live") or {}).get("iter_mib") or []
+    if events and iter_mib and strong.get("peak_increment_mib") is not None:
+        first = events[0]
+        rise = statistics.median([b - a for a, b in itertools.pairwise(iter_mib) if b > a] or [0.0])
+        said.append(
+            f"strong-backprop's live memory rises {rise:.2f} MiB an iteration and falls at each "
+            f"of its {len(events)} collections (from {first['live_before_mib']:.1f} MiB before "
+            f"the first to {first['live_after_mib']:.1f} MiB after it, {first['collected']} "
+            f"objects collected), while its RSS climbs to {strong['peak_rss_mib']:.1f} MiB and "
+            f"stays there: the allocator keeps the freed arrays for the next ones, so RSS shows "
+            f"the high-water mark of the live memory, not a leak."
+        )
+    weak_live = (weak.get("live") or {}).get("iter_mib") or []
+    weak_census = ((_explained(weak) or {}).get("census")) or {}
+    if weak_live and weak_census:
+        low, high = f"{min(weak_live):.2f}", f"{max(weak_live):.2f}"
+        level = f"at {low} MiB" if low == high else f"between {low} and {high} MiB"
+        garbage = weak_census.get("garbage_objects_per_iter", 0)
+        said.append(
+            f"weak-backprop's live memory stays {level} at every iteration's end: its "
+            f"iterations leave {garbage:g} objects of cyclic garbage, so reference counting "
+            "frees each graph as soon as y is rebound."
+        )
+    said += _book_sentence(variants)
+    return said
+
+
+def _book_sentence(variants):
+    ours, book = variants.get("strong-backprop") or {}, variants.get("book-strong-backprop") or {}
+    mine, theirs = (_explained(ours) or {}).get("census"), (_explained(book) or {}).get("census")
+    peaks = (ours.get("tracemalloc_peak_mib"), book.get("tracemalloc_peak_mib"))
+    if not (mine and theirs) or None in peaks:
+        return []
+    gaps = (_measured_gap(ours), _measured_gap(book))
+    gap_text = (
+        f" ({gaps[1]:.1f} iterations between collections against {gaps[0]:.1f})"
+        if None not in gaps
+        else ""
+    )
+    return [
+        f"The book's step-16 design peaks at {peaks[1]:.1f} MiB against our strong graph's "
+        f"{peaks[0]:.1f} MiB with the same {theirs['arrays_per_iter']:g} arrays an iteration: "
+        f"its iteration keeps {theirs['garbage_objects_per_iter']:g} tracked objects against "
+        f"our {mine['garbage_objects_per_iter']:g}, and its input tuples come back from a free "
+        f"list that holds thousands, so its gen0 count rises more slowly and more garbage piles "
+        f"up between collections{gap_text}."
+    ]

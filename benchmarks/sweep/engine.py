@@ -1,0 +1,155 @@
+"""Runs a sweep: every missing pass of every point, through one executor.
+
+Traced passes go first, up to `jobs` side by side: tracemalloc counts the loop's own allocations,
+so what runs beside it cannot move the figure. Untraced passes (RSS, the kernel's peak, time)
+follow, `jobs_rss` at a time, one by default: neighbours do disturb those. Each point's entry
+says how many passes could run at once when each of its passes ran. The file is rewritten after
+every pass, so an interrupted sweep keeps what it measured.
+"""
+
+import sys
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .. import results
+from ..errors import HarnessError
+from ..measure import matrix, runner
+from ..measure.settings import Settings
+from ..workloads import variants as V
+from . import axes as A
+from . import executors, files
+
+ORDER = (runner.TRACED, runner.UNTRACED)  # the fast, exact figures first
+
+
+def now():
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Task:
+    key: tuple
+    params: dict
+    variant: str
+    pass_name: str
+
+    def label(self):
+        return f"{A.label(self.params)} {self.variant} ({self.pass_name})"
+
+
+def missing(data):
+    """The passes still to measure, traced ones first."""
+    done = {files.key(p["params"], p["variant"]): p["passes"] for p in data["points"]}
+    return [
+        Task(k, params, name, pass_name)
+        for pass_name in ORDER
+        if pass_name in data["passes"]
+        for k, params, name in files.entries(data)
+        if pass_name not in done.get(k, {})
+    ]
+
+
+def settings_of(data, path="the sweep"):
+    try:
+        return Settings(**data["settings"])
+    except TypeError as e:
+        raise files.SweepError(f"{path}: settings this version cannot read ({e})") from None
+
+
+def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
+    """Measure what `data` (written to `path`) still misses; returns the passes that did not
+    come back (an executor's fault, not a measurement), which stay missing for `--resume`."""
+    stream = stream or sys.stderr
+    base = settings_of(data, path)
+    try:
+        variants = {name: V.parse(name) for name in data["variants"]}
+    except ValueError as e:
+        raise files.SweepError(f"{path}: {e}") from None
+    data["executor"] = {"where": where, "jobs": jobs, "jobs_rss": jobs_rss}
+    points = {files.key(p["params"], p["variant"]): p for p in data["points"]}
+    todo = missing(data)
+    lost, count = [], 0
+
+    def landed(task, record, side_by_side, worker):
+        nonlocal count
+        count += 1
+        _land(points, task, record, {"side_by_side": side_by_side, "worker": worker})
+        data["points"] = [points[k] for k, _, _ in files.entries(data) if k in points]
+        results.write_atomic(path, data)
+        print(f"[{count}/{len(todo)}] {task.label()}: {_summary(record)}", file=stream, flush=True)
+
+    for pass_name, limit in ((runner.TRACED, jobs), (runner.UNTRACED, jobs_rss)):
+        tasks = [t for t in todo if t.pass_name == pass_name]
+        side_by_side = min(limit, len(tasks))
+
+        def submit(task):
+            settings = A.settings_at(base, task.params)
+            return executor.submit(
+                executors.measure_pass, variants[task.variant], settings, task.pass_name
+            )
+
+        for task, future in _window(tasks, limit, submit):
+            try:
+                record, worker = future.result()
+            except BrokenExecutor as e:
+                raise HarnessError(
+                    f"the executor broke ({e}); {path} keeps the passes measured so far:"
+                    f" `python -m benchmarks sweep --resume {path}` measures the rest",
+                    exit_code=1,
+                ) from None
+            except Exception as e:  # a lost worker, say: nothing was measured
+                lost.append(f"{task.label()}: {type(e).__name__}: {e}")
+                print(f"  {task.label()} did not come back: {e!r}", file=stream, flush=True)
+                continue
+            landed(task, record, side_by_side, worker)
+    data["complete"] = not missing(data)
+    data["environment"]["finished"] = now()
+    results.write_atomic(path, data)
+    return lost
+
+
+def _window(tasks, limit, submit):
+    """(task, finished future) as they finish, with at most `limit` submitted at once."""
+    queue, pending = iter(tasks), {}
+    while True:
+        while len(pending) < limit and (task := next(queue, None)) is not None:
+            pending[submit(task)] = task
+        if not pending:
+            return
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield pending.pop(future), future
+
+
+def _land(points, task, record, how):
+    """Put one pass's record into its point's entry, combined with the other pass if taken."""
+    entry = points.setdefault(
+        task.key, {"params": task.params, "variant": task.variant, "passes": {}, "record": None}
+    )
+    if entry["record"] is not None:
+        untraced, traced = (
+            (entry["record"], record)
+            if task.pass_name == runner.TRACED
+            else (record, entry["record"])
+        )
+        record = runner.combine(untraced, traced)
+    entry["record"] = record
+    entry["passes"][task.pass_name] = how
+
+
+def _summary(record):
+    if record["status"] != "ok":
+        lines = [line for line in str(record["error"]).splitlines() if line.strip()]
+        return f"{record['status']}: {lines[-1].strip() if lines else ''}"
+    return ", ".join(
+        f"{f.title} {results.text(f, record[f.name])}"
+        for f in results.FIGURES
+        if f.column and record.get(f.name) is not None and f.name != "live_array_floor_mib"
+    )
+
+
+def start(axes, variants, settings, passes, command):
+    """A new sweep's data, before any point. Its settings hold null for what the axes vary."""
+    shared = A.settings_at(settings, {a["name"]: None for a in axes})
+    return files.new(axes, variants, shared, passes, matrix.environment(command))

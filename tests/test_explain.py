@@ -1,0 +1,200 @@
+"""The explanation of the peak (docs/measurement.md, "The GC model" and "Explaining the peak"):
+the cycle census, the GC model against a measured peak, the peak's attribution, and the
+explanation in a results file and in the report. Small: 20,000-element arrays."""
+
+import gc
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+from report_samples import XSS, make_results, write
+
+from benchmarks import results
+from benchmarks.measure import attribution, census, gcmodel, runner
+from benchmarks.measure.settings import Settings
+from benchmarks.report import mprof, render
+from benchmarks.suite.memprobe import measure_memory
+from benchmarks.workloads import book
+from benchmarks.workloads import variants as V
+from benchmarks.workloads.steps import build
+
+SIZE = 20_000
+DEPTH = 3
+
+
+def take_census(name):
+    settings, step = build(V.parse(name), DEPTH)
+    rng = np.random.default_rng(0)
+    with settings():
+        return census.take(step, lambda: rng.standard_normal(SIZE))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "numpy",
+        "weak-backprop",
+        "weak-backward",
+        "weak-no_grad",
+        "strong-no_grad",
+        "book-weak-backprop",
+    ],
+)
+def test_graphs_freed_by_reference_counting_leave_no_cyclic_garbage(name):
+    found = take_census(name)
+    assert found["garbage_per_iter"] == {}
+    assert found["tracked_left_per_iter"] == 0
+    assert found["arrays_per_iter"] == 0 and found["array_bytes_per_iter"] == 0
+    assert found["gen0_count_per_iter"] == 0
+
+
+def test_the_strong_graph_census_names_the_ops_function_class():
+    found = take_census("strong-backprop")
+    kept = found["garbage_per_iter"]
+    assert kept["Square (autograd_core._ops)"] == DEPTH
+    assert kept["Variable (autograd_core._core)"] == DEPTH + 1
+    assert found["arrays_per_iter"] == DEPTH + 1
+    assert found["array_bytes_per_iter"] == (DEPTH + 1) * SIZE * 8
+    # What one iteration leaves behind is exactly its cyclic garbage, and the count says so too.
+    assert found["tracked_left_per_iter"] == found["garbage_objects_per_iter"]
+    assert found["gen0_count_per_iter"] == found["garbage_objects_per_iter"]
+    assert found["free_lists"]["list"] > 0
+
+
+def test_the_books_design_keeps_its_input_tuples():
+    found = take_census("book-strong-backprop")
+    assert found["garbage_per_iter"]["tuple"] == DEPTH
+    assert found["tuple_sizes"] == {"1": DEPTH}
+    assert found["free_lists"]["tuple1"] > found["free_lists"]["list"]
+
+
+def measured_peak(name, threshold0, iters):
+    settings, step = build(V.parse(name), DEPTH)
+    rng = np.random.default_rng(0)
+
+    def loop():
+        with settings():
+            y = None
+            for _ in range(iters):
+                y = step(rng.standard_normal(SIZE))
+            return y
+
+    old = gc.get_threshold()
+    gc.set_threshold(threshold0, *old[1:])
+    try:
+        return measure_memory(loop)
+    finally:
+        gc.set_threshold(*old)
+
+
+@pytest.mark.parametrize("threshold0", [350, 700])
+@pytest.mark.parametrize("name", ["strong-backprop", "book-strong-backprop"])
+def test_the_gc_model_predicts_the_peak_within_ten_percent(name, threshold0):
+    iters = 400  # at 350: more than threshold1 gen0 collections, so a gen1 collection too
+    variant = V.parse(name)
+    inputs = gcmodel.Inputs.from_census(
+        take_census(name),
+        variant.live_array_floor_mib(SIZE, DEPTH),
+        (threshold0, gc.get_threshold()[1]),
+        iters,
+    )
+    predicted = gcmodel.predict(inputs)
+    measured = measured_peak(name, threshold0, iters)
+    print(f"\n{name} at {threshold0}: model {predicted['peak_mib']:.2f} MiB, "
+          f"measured {measured['tracemalloc_peak_mib']:.2f} MiB; collections "
+          f"{predicted['gen0_collections']}/{predicted['gen1_collections']} vs "
+          f"{measured['gc_collections']}")  # fmt: skip
+    assert predicted["peak_mib"] == pytest.approx(measured["tracemalloc_peak_mib"], rel=0.10)
+    assert predicted["gen0_collections"] + predicted["gen1_collections"] == pytest.approx(
+        sum(measured["gc_collections"]), abs=1
+    )
+
+
+def test_the_model_without_cyclic_garbage_predicts_the_floor():
+    inputs = gcmodel.Inputs(gen0_per_iter=0.0, floor_bytes=6 * 2**20, iters=1000)
+    predicted = gcmodel.predict(inputs)
+    assert predicted["gen0_collections"] == predicted["gen1_collections"] == 0
+    assert predicted["peak_mib"] == 6.0
+
+
+def test_the_attribution_of_a_strong_graph_points_into_autograd_core(gc_off):
+    settings, step = build(V.parse("strong-backprop"), DEPTH)
+    rng = np.random.default_rng(0)
+    with settings():
+        tracemalloc.start()
+        try:
+            y = None
+            for _ in range(20):
+                y = step(rng.standard_normal(SIZE))
+            snapshot = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+        del y
+    found = attribution.attribute(snapshot)
+    top = found["lines"][0]
+    assert top["file"] == "autograd_core/_ops.py" and top["function"] == "Square.forward"
+    assert top["blocks"] >= 20 * DEPTH  # every iteration's squares, still alive
+    assert top["mib"] == pytest.approx(20 * DEPTH * SIZE * 8 / 2**20, rel=0.01)
+
+
+def test_the_runner_explains_a_variant_in_a_third_process(tmp_path):
+    settings = Settings(iters=120, size=SIZE, mem_limit_mib=4000)
+    record = runner.measure(V.parse("strong-backprop"), settings)
+    assert record["status"] == "ok"
+    found = record["explain"]
+    assert found["attribution"]["lines"][0]["file"] == "autograd_core/_ops.py"
+    # The rerun reached the traced pass's state to the byte: tracemalloc is deterministic.
+    most = record["live"]["most_alive"]
+    assert found["attribution"]["total_mib"] == pytest.approx(most["mib"], abs=0.01)
+    assert record["model_peak_mib"] == pytest.approx(record["tracemalloc_peak_mib"], rel=0.10)
+    collections = [e for e in record["gc"]["events"] if e["generation"] == 0]
+    assert collections and all(e["freed_mib"] > 0 for e in collections)
+    assert len(record["live"]["iter_mib"]) == settings.iters
+    path = results.write_atomic(tmp_path / "20261123T120000Z.json", {
+        "schema": results.SCHEMA, "settings": settings.as_json(), "variants": [record]
+    })  # fmt: skip
+    assert results.load(path)["variants"][0]["explain"]["census"] == found["census"]
+
+
+def test_the_books_engine_backpropagates():
+    x = book.Variable(np.array(3.0))
+    y = book.square_op("strong")(book.square_op("strong")(x))
+    y.backward()
+    assert y.data == 81.0 and x.grad == 4 * 3.0**3
+
+
+@pytest.fixture
+def reports(tmp_path):
+    return tmp_path / "reports"
+
+
+def test_the_why_section_shows_the_explanation_and_writes_mprof_files(reports, tmp_path):
+    write(reports / "results" / "20261123T120000Z.json", make_results(iters=300, explained=True))
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
+    for table in ("census-table", "model-table", "attribution-table", "sampler-table"):
+        assert f'id="{table}"' in html
+    assert "Square (autograd_core._ops)" in html and "autograd_core/_ops.py:23" in html
+    assert XSS not in html  # a function name from a file is text
+    assert "strong-backprop&#39;s live memory rises" in html
+    assert (reports / "why_the_peak.png").stat().st_size > 0
+    dat = reports / "mprof" / mprof.dat_name("strong-backprop")
+    run = mprof.parse(dat)
+    samples = json.loads((reports / "results" / "20261123T120000Z.json").read_text())
+    strong = results.by_name(samples)["strong-backprop"]
+    assert run.peak_mib == max(strong["timeline"]["rss_mib"])
+
+
+def test_a_schema_1_file_still_renders_and_says_it_has_no_explanation(reports, tmp_path):
+    write(reports / "results" / "20261123T120000Z.json", make_results(iters=40))
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
+    assert 'id="why"' in html and "holds no explanation of its peaks (schema 1)" in html
+    assert not (reports / "why_the_peak.png").exists()
+
+
+def test_a_coarse_sampler_misses_what_a_fine_one_sees():
+    t = [i / 1000 for i in range(1000)]
+    mem = [100.0 if i == 550 else 10.0 for i in range(1000)]  # a 1 ms spike
+    coarse_t, coarse = mprof.resample(t, mem, 0.1)
+    assert len(coarse) == 10 and coarse_t[1] == pytest.approx(0.1)
+    assert max(coarse) == 10.0 and max(mem) == 100.0

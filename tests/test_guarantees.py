@@ -1,0 +1,546 @@
+"""What the harness promises under concurrency, signals, odd flags and bad files (the README's
+"Guarantees"): each test here reproduces one way the harness used to fail."""
+
+import concurrent.futures
+import copy
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import psutil
+import pytest
+from report_samples import benchmark_json, make_results, write
+
+from benchmarks import __main__ as cli
+from benchmarks import paths, results
+from benchmarks.errors import HarnessError
+from benchmarks.measure import runner
+from benchmarks.measure.settings import Settings
+from benchmarks.report import pytest_bench, render
+from benchmarks.suite import speed
+from benchmarks.workloads import variants as V
+
+INF = "__infinity__"  # written as 1e400: valid JSON syntax that Python reads as infinity
+ODD_VALUES = ("abc", [1], {"a": 1}, None, True, INF, -1, 0.5)
+
+
+def dump(data):
+    return json.dumps(data).replace(f'"{INF}"', "1e400")
+
+
+def leaf_paths(value, path=()):
+    """Every path into `value` (the first item of each list only: the others share its shape)."""
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaf_paths(item, (*path, key))
+    elif isinstance(value, list) and value:
+        yield from leaf_paths(value[0], (*path, 0))
+
+
+def replaced(data, path, value):
+    data = copy.deepcopy(data)
+    *parents, last = path
+    target = data
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return data
+
+
+def outermost(paths):
+    """`paths` without those inside another of them: replacing both would hide the inner one."""
+    return [p for p in paths if not any(p[: len(q)] == q for q in paths if q != p)]
+
+
+def odd_files(data, refused_error, load, tmp_path):
+    """Every one-field change of `data` to an odd value: those `load` refuses must name the
+    field; yields, per odd value, the document with every accepted change of that value at once."""
+    accepted = {}
+    target = tmp_path / "odd.json"
+    for path in leaf_paths(data):
+        if not path:
+            continue
+        for value in ODD_VALUES:
+            target.write_text(dump(replaced(data, path, value)))
+            try:
+                load(target)
+            except refused_error as e:
+                field = str(path[-1])
+                assert str(target) in str(e) and re.search(rf"\b{re.escape(field)}\b", str(e)), (
+                    f"{path} = {value!r}: {e}"
+                )
+            else:
+                accepted.setdefault(json.dumps(value), []).append(path)
+    for value, changed in accepted.items():
+        combined = data
+        for path in outermost(changed):
+            combined = replaced(combined, path, json.loads(value))
+        yield value, combined
+
+
+# --- bad files: refused by load, naming the field, or shown without a crash --------------------
+
+
+def sample_results():
+    data = make_results(
+        names=("strong-backprop", "dezero-backprop"), status={"dezero-backprop": "error"}, iters=12
+    )
+    data["complete"] = True
+    data["settings"]["timeout_s"] = 600.0
+    strong = data["variants"][0]
+    strong["repeats"] = {"peak_rss_mib": {"median": 30.0, "min": 29.0, "max": 31.0, "values": [30]}}
+    strong["warnings"] = ["a note"]
+    return data
+
+
+def test_a_results_file_load_accepts_never_crashes_the_report(tmp_path):
+    # Every field of a results file set to text, a list, an object, null, true, infinity, -1 or
+    # 0.5: either load refuses the file naming the field, or the report renders it.
+    reports = tmp_path / "reports"
+    path = reports / "results" / "20261123T120000Z.json"
+    path.parent.mkdir(parents=True)
+    for _, data in odd_files(sample_results(), results.ResultsError, results.load, tmp_path):
+        path.write_text(dump(data))
+        render(results=path, reports_dir=reports, repo_root=tmp_path)
+
+
+def test_a_benchmark_file_load_accepts_never_crashes_the_report(tmp_path):
+    rows = [
+        ("test_loop[weak-backprop]", "loop", 0.002, {"time_vs_numpy": 1.04}),
+        ("test_loop[numpy]", "loop", 0.001, {"tracemalloc_peak_mib": 1.5}),
+    ]
+    reports = tmp_path / "reports"
+    plotless = make_results(names=("torch-backprop",), status={"torch-backprop": "skipped"})
+    write(reports / "results" / "20261123T120000Z.json", plotless)
+    data = benchmark_json(rows)
+    path = tmp_path / "bench.json"
+    for _, odd in odd_files(data, pytest_bench.BenchmarkJsonError, pytest_bench.load, tmp_path):
+        path.write_text(dump(odd))
+        render(reports_dir=reports, repo_root=tmp_path, benchmark_json=path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (("variants", 0, "repeats"), "abc"),
+        (("variants", 0, "repeats"), [1, 2]),
+        (("variants", 0, "gc"), "abc"),
+        (("variants", 0, "timeline"), [1, 2]),
+        (("settings", "interval_s"), "fast"),
+        (("settings", "mem_limit_mib"), "lots"),
+        (("variants", 0, "kernel_peak_rss_mib"), INF),
+    ],
+)
+def test_the_report_names_a_bad_field_and_falls_back_to_the_newest_valid_file(
+    tmp_path, capsys, field, value
+):
+    reports = tmp_path / "reports"
+    write(reports / "results" / "20261122T120000Z.json", sample_results())
+    bad = reports / "results" / "20261123T120000Z.json"
+    bad.write_text(dump(replaced(sample_results(), field, value)))
+    code = cli.main(["report", "--results", str(bad), "--reports-dir", str(reports)])
+    err = capsys.readouterr().err
+    assert code == 2 and str(bad) in err and field[-1] in err
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text()
+    notice = re.search(r'class="box notice".*?</div>', html, re.S).group(0)
+    assert "20261123T120000Z.json" in notice and field[-1] in notice
+    assert "20261122T120000Z.json" in html
+
+
+def test_a_commit_info_that_is_text_is_refused_naming_it(tmp_path):
+    path = write(tmp_path / "bench.json", {**benchmark_json([]), "commit_info": "abc"})
+    with pytest.raises(pytest_bench.BenchmarkJsonError, match=r"bench\.json.*commit_info"):
+        pytest_bench.load(path)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_load_refuses_nan_and_infinities(tmp_path, number):
+    text = dump(sample_results()).replace('"peak_rss_mib": null', f'"peak_rss_mib": {number}', 1)
+    assert number in text
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    with pytest.raises(results.ResultsError, match=r"r\.json"):
+        results.load(path)
+
+
+# --- flags: every number has bounds, and a run that measured nothing fails ---------------------
+
+HUGE = "1" + "0" * 400
+LOOP_FLAGS = ("--iters", "--size", "--depth", "--seed", "--gc-threshold")
+RUN_FLAGS = [
+    ("--iters", "0"),
+    ("--iters", HUGE),
+    ("--size", HUGE),
+    ("--size", "-5"),
+    ("--depth", "0"),
+    ("--depth", "100000"),
+    ("--seed", "-1"),
+    ("--seed", str(2**64)),
+    ("--gc-threshold", str(2**40)),
+    ("--repeat", "0"),
+    ("--interval", "0"),
+    ("--interval", "nan"),
+    ("--interval", "1e9"),
+    ("--mem-limit", "inf"),
+    ("--timeout", "-1"),
+]
+
+
+@pytest.mark.parametrize(("flag", "value"), RUN_FLAGS)
+def test_every_numeric_run_flag_has_bounds_it_names(capsys, flag, value):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", flag, value])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert re.search(rf"{flag}: expected a (whole )?number", err), err
+
+
+@pytest.mark.parametrize(("flag", "value"), [f for f in RUN_FLAGS if f[0] in LOOP_FLAGS])
+def test_every_numeric_loop_flag_has_the_same_bounds(flag, value):
+    out = subprocess.run([sys.executable, runner.LOOP, flag, value], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert re.search(rf"{flag}: expected a (whole )?number", out.stderr), out.stderr
+
+
+def test_a_run_in_which_every_variant_failed_exits_1(tmp_path, capsys):
+    argv = ["run", "--only", "numpy", "--iters", "50", "--size", "1000", "--mem-limit", "1"]
+    assert cli.main([*argv, "--results-dir", str(tmp_path)]) == 1
+    assert "no variant was measured (1 exceeded_limit)" in capsys.readouterr().err
+    (path,) = tmp_path.glob("*.json")
+    assert results.load(path)["variants"][0]["status"] == "exceeded_limit"
+
+
+# --- the gate fails whenever it cannot vouch for the new run -----------------------------------
+
+
+def gate_variant(name, status="ok", tracemalloc_peak=7.5, kernel_peak=39.0, error=None):
+    return {
+        "name": name,
+        "status": status,
+        "error": error,
+        "tracemalloc_peak_mib": tracemalloc_peak,
+        "kernel_peak_rss_mib": kernel_peak,
+    }
+
+
+def gate_file(folder, name, variants, complete=True):
+    data = {"schema": 1, "complete": complete, "variants": variants}
+    return results.write_atomic(folder / name, data)
+
+
+BEFORE = [gate_variant("numpy", tracemalloc_peak=3.05), gate_variant("weak-backprop")]
+
+
+@pytest.mark.parametrize(
+    ("new_variants", "reason"),
+    [
+        (
+            [BEFORE[0], gate_variant("weak-backprop", "exceeded_limit", None, None)],
+            "weak-backprop went from ok to exceeded_limit",
+        ),
+        (
+            [BEFORE[0], gate_variant("weak-backprop", "error", None, None, "Trace\nMemoryError")],
+            "weak-backprop went from ok to error: MemoryError",
+        ),
+        ([BEFORE[0]], "weak-backprop is missing from NEW"),
+        ([], "NEW holds no variants"),
+        (
+            [BEFORE[0], gate_variant("weak-backprop", tracemalloc_peak=None)],
+            "weak-backprop has no tracemalloc_peak_mib in NEW",
+        ),
+        (
+            [BEFORE[0], gate_variant("weak-backprop", kernel_peak=None)],
+            "weak-backprop has no kernel_peak_rss_mib in NEW",
+        ),
+    ],
+)
+def test_the_gate_fails_on_what_it_cannot_vouch_for(tmp_path, capsys, new_variants, reason):
+    old = gate_file(tmp_path, "old.json", BEFORE)
+    new = gate_file(tmp_path, "new.json", new_variants, complete=False)
+    assert cli.main(["compare", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL: {reason}" in out and "OK" not in out
+
+
+def test_the_gate_fails_on_an_empty_old_file_too(tmp_path, capsys):
+    old = gate_file(tmp_path, "old.json", [])
+    new = gate_file(tmp_path, "new.json", BEFORE)
+    assert cli.main(["compare", str(old), str(new)]) == 1
+    assert "FAIL: OLD holds no variants" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
+def test_the_gate_refuses_a_file_with_nan_or_infinite_peaks(tmp_path, capsys, number):
+    old = gate_file(tmp_path, "old.json", BEFORE)
+    new = tmp_path / "new.json"
+    new.write_text(old.read_text().replace("3.05", number))
+    assert cli.main(["compare", str(old), str(new)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and str(new) in captured.err
+
+
+# --- one results file per run, its name taken when chosen --------------------------------------
+
+TINY = ["--iters", "50", "--size", "1000"]
+
+
+def test_names_chosen_at_once_are_all_different_and_all_taken(tmp_path):
+    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        chosen = list(pool.map(lambda _: paths.timestamped(tmp_path, now=now), range(16)))
+    assert len(set(chosen)) == 16
+    assert sorted(chosen) == paths.json_files(tmp_path)
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+def start_run(tmp_path, *argv):
+    """`python -m benchmarks run ...` in its own process; its temporary folders in tmp_path."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks", "run", *argv],
+        cwd=paths.PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch), "NO_COLOR": "1"},
+    )
+
+
+def test_two_runs_into_one_folder_keep_both_results(tmp_path):
+    out = tmp_path / "results"
+    runs = [
+        start_run(tmp_path, "--only", name, *TINY, "--results-dir", str(out))
+        for name in ("numpy", "weak-no_grad")
+    ]
+    printed = [run.communicate()[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    files = paths.json_files(out)
+    assert len(files) == 2 and {f"results: {f}\n" for f in files} == set(printed)
+    names = sorted(results.load(f)["variants"][0]["name"] for f in files)
+    assert names == ["numpy", "weak-no_grad"]
+
+
+def test_a_reserved_file_reads_as_an_unfinished_run_and_the_report_skips_it(tmp_path):
+    reports = tmp_path / "reports"
+    write(reports / "results" / "20261122T120000Z.json", sample_results())
+    data = {"schema": 1, "complete": False, "environment": {}, "settings": {}, "variants": []}
+    reserved = results.reserve(reports / "results", data)
+    assert results.load(reserved)["variants"] == []
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text()
+    notice = re.search(r'class="box notice".*?</div>', html, re.S).group(0)
+    assert reserved.name in notice and "20261122T120000Z.json" in html
+
+
+# --- the memory limit and the timeout hold whatever the sampling interval ---------------------
+
+
+def test_the_memory_limit_holds_with_a_long_sampling_interval():
+    # With the GC off the strong graph keeps every iteration's arrays: far past 100 MiB at 3000.
+    settings = Settings(iters=3000, size=10_000, gc_enabled=False, mem_limit_mib=100, interval_s=30)
+    r = runner.measure(V.parse("strong-backprop"), settings)
+    assert r["status"] == "exceeded_limit" and "limit of 100 MiB" in r["error"]
+    assert 0 < r["iters_done"] < 3000
+
+
+def test_the_timeout_holds_with_a_long_sampling_interval():
+    # A loop of a few seconds: longer than the timeout, and over before the first wake-up of a
+    # watcher that only looked when it sampled (it then reported the run as ok).
+    settings = Settings(iters=300_000, size=1000, timeout_s=1, interval_s=30)
+    r = runner.measure(V.parse("numpy"), settings)
+    assert r["status"] == "error" and r["error"].startswith("timed out after 1 s")
+    assert r["iters_done"] < 300_000
+
+
+def test_a_limit_passed_between_two_checks_still_counts(monkeypatch):
+    # The watcher looks every 2 s here: the child passes the limit and ends unseen; its own
+    # high-water mark, read as it ends, still tells.
+    monkeypatch.setattr(runner, "CHECK_S", 2.0)
+    settings = Settings(iters=400, size=10_000, gc_enabled=False, mem_limit_mib=60, interval_s=30)
+    r = runner.measure(V.parse("strong-backprop"), settings)
+    assert r["status"] == "exceeded_limit"
+
+
+def test_too_few_samples_give_no_sampled_peak_and_say_why():
+    r = runner.measure(V.parse("numpy"), Settings(iters=50, size=1000, interval_s=30))
+    assert r["status"] == "ok"
+    assert r["peak_rss_mib"] is None and r["peak_increment_mib"] is None
+    (warning,) = r["warnings"]
+    assert "fewer than 5" in warning and "every 30 s" in warning
+    assert r["kernel_peak_rss_mib"] is not None and r["tracemalloc_peak_mib"] is not None
+
+
+# --- the kernel peak is the child's own ------------------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")
+@pytest.mark.parametrize("mem_limit_mib", [10_000, 1])  # runs to the end; killed at once
+def test_the_kernel_peak_does_not_count_a_large_parent(mem_limit_mib):
+    # 400 MiB held (and touched) here, in the parent: a child of about 35 MiB reported 430
+    # when the figure was ru_maxrss, which counts what the process held before its exec.
+    ballast = np.ones(400 * 2**20 // 8)
+    settings = Settings(iters=50, size=1000, mem_limit_mib=mem_limit_mib)
+    p = runner.run_pass(V.parse("numpy"), settings)
+    assert p.status == ("ok" if mem_limit_mib > 1 else "exceeded_limit")
+    assert p.kernel_peak_rss_mib is not None and p.kernel_peak_rss_mib < 200
+    del ballast
+
+
+# --- signals: the child never outlives the run, partial results are kept ----------------------
+
+
+def gone(process):
+    """Ended: no longer there, or a zombie (dead, its exit status not yet collected)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def wait_for(condition, what, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def measuring_second_variant(tmp_path):
+    """A run whose first variant is in its file and whose second is measuring: (run, its
+    child loop.py, the results folder). Killed afterwards, whatever the test did."""
+    out = tmp_path / "results"
+    # numpy's 20,000 iterations take a fraction of a second; the strong graph's, seconds.
+    run = start_run(
+        tmp_path, "--only", "numpy", "strong-backprop", "--iters", "20000", "--size", "1000",
+        "--results-dir", str(out),
+    )  # fmt: skip
+
+    def first_variant_kept():
+        files = paths.json_files(out)
+        try:
+            return files and results.load(files[0])["variants"]
+        except results.ResultsError:
+            return False  # caught between the reservation and its first write
+
+    try:
+        wait_for(first_variant_kept, "the first variant")
+        wait_for(lambda: psutil.Process(run.pid).children(), "the second variant's child")
+        (child,) = psutil.Process(run.pid).children()
+        yield run, child, out
+    finally:
+        if run.poll() is None:
+            run.kill()
+        run.communicate()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_the_run_alone_stops_its_child_and_keeps_what_was_measured(
+    tmp_path, measuring_second_variant, signum
+):
+    run, child, out = measuring_second_variant
+    run.send_signal(signum)  # to the run alone, not its process group
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 128 + signum
+    assert f"interrupted by {signal.Signals(signum).name}" in err
+    assert gone(child)
+    (path,) = paths.json_files(out)
+    data = results.load(path)
+    assert data["complete"] is False and data["interrupted"] == signal.Signals(signum).name
+    assert [v["name"] for v in data["variants"]] == ["numpy"] and str(path) in err
+    assert not list(out.glob(".*")) and not list((tmp_path / "scratch").iterdir())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_run_takes_its_child_with_it(measuring_second_variant):
+    run, child, _ = measuring_second_variant
+    run.kill()
+    run.communicate()
+    wait_for(lambda: gone(child), "the child to die with its parent", seconds=60)
+
+
+# --- unwritable outputs: refused before measuring; the report writes all its files or none -----
+
+
+def not_measured(*args, **kwargs):
+    raise AssertionError("a variant was measured before the output was checked")
+
+
+@pytest.mark.parametrize("command", ["run", "all"])
+def test_an_unwritable_output_folder_is_refused_before_measuring(
+    tmp_path, monkeypatch, capsys, command
+):
+    monkeypatch.setattr(runner, "measure", not_measured)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    folder = "--results-dir" if command == "run" else "--reports-dir"
+    argv = [command, "--only", "numpy", *TINY, folder, str(a_file / "results")]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write") and str(a_file) in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_results_folder_is_refused_before_measuring(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "measure", not_measured)
+    tmp_path.chmod(0o500)
+    try:
+        assert cli.main(["run", "--only", "numpy", *TINY, "--results-dir", str(tmp_path)]) == 2
+    finally:
+        tmp_path.chmod(0o700)
+    assert str(tmp_path) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("obstacle", ["index.html is a folder", "a PNG is a folder"])
+def test_the_report_writes_every_file_or_none(tmp_path, obstacle):
+    reports = tmp_path / "reports"
+    write(reports / "results" / "20261123T120000Z.json", sample_results())
+    old_png = reports / "peak_mib.png"
+    old_png.write_bytes(b"the previous plot")
+    (reports / ("index.html" if obstacle.startswith("index") else "rss_over_time.png")).mkdir()
+    before = sorted(p.name for p in reports.iterdir())
+    with pytest.raises(HarnessError, match=r"cannot write the report.*nothing was changed"):
+        render(reports_dir=reports, repo_root=tmp_path)
+    assert old_png.read_bytes() == b"the previous plot"
+    assert sorted(p.name for p in reports.iterdir()) == before  # no temporary file either
+
+
+def test_a_report_folder_inside_a_file_is_refused_with_exit_2(tmp_path, capsys):
+    write(tmp_path / "reports" / "results" / "20261123T120000Z.json", sample_results())
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    results_file = str(tmp_path / "reports" / "results" / "20261123T120000Z.json")
+    argv = ["report", "--results", results_file, "--reports-dir", str(a_file / "reports")]
+    assert cli.main(argv) == 2
+    assert "cannot write the report" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_and_a_missing_peak_say_so_on_the_page_and_in_the_gate(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    data = {**sample_results(), "complete": False, "interrupted": "SIGTERM"}
+    path = write(reports / "results" / "20261123T120000Z.json", data)
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text()
+    notice = re.search(r'class="box notice".*?</div>', html, re.S).group(0)
+    assert "was interrupted by SIGTERM" in notice
+    row = re.search(r'<tr data-variant="strong-backprop".*?</tr>', html, re.S).group(0)
+    assert "a note" in row  # the variant's warning, beside its status
+    cli.main(["compare", str(path), str(path)])
+    assert f"note: {path} is incomplete: its run was interrupted by SIGTERM" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_speed_file_still_being_timed_is_skipped_for_the_newest_finished_one(tmp_path):
+    folder = tmp_path / "speed"
+    done = write(folder / "20261122T120000Z.json", benchmark_json([("test_a", "g", 1e-4, {})]))
+    reserved = paths.timestamped(folder, content=speed.RESERVED)
+    run, warnings = pytest_bench.newest(tmp_path, speed_dir=folder)
+    assert run.path == done
+    (warning,) = warnings
+    assert reserved.name in warning and "still running" in warning

@@ -1,0 +1,103 @@
+"""The report's Scaling section on a synthetic sweep file (shaped like a real one, never
+measured): its curves, slopes, sentences, plots and escaping."""
+
+import pytest
+from report_samples import XSS, make_results, make_variant, write
+
+from benchmarks import paths, results
+from benchmarks.measure.settings import Settings
+from benchmarks.report import render, scaling, scaling_plots
+from benchmarks.sweep import engine
+from benchmarks.workloads import variants as V
+
+THRESHOLDS = [100, 200, 400, 800]
+
+
+def synthetic_sweep(broken=None):
+    """gc_threshold x {strong, weak}-backprop: the strong graph's traced peak 0.05 MiB per unit of
+    threshold0 (a slope of exactly 1), the weak graph's flat at its floor."""
+    axes = [{"name": "gc_threshold", "values": THRESHOLDS}]
+    chosen = [V.parse("strong-backprop"), V.parse("weak-backprop")]
+    data = engine.start(
+        axes, chosen, Settings(iters=200, mem_limit_mib=1000), ("untraced", "traced"), "test"
+    )
+    for t in THRESHOLDS:
+        for v in chosen:
+            record = make_variant(v.name)
+            record["tracemalloc_peak_mib"] = 0.05 * t if v.impl == "strong" else 6.11
+            record["kernel_peak_rss_mib"] = 30 + record["tracemalloc_peak_mib"]
+            if (t, v.name) == broken:
+                record.update(status="error", error=f"traced pass: {XSS}")
+            how = {"side_by_side": 1, "worker": "local"}
+            point = {"params": {"gc_threshold": t}, "variant": v.name, "record": record}
+            data["points"].append({**point, "passes": {"untraced": how, "traced": how}})
+    data["complete"] = True
+    return data
+
+
+def test_fit_finds_the_power_of_a_power_law():
+    slope, r2, n = scaling.fit([1, 10, 100, 1000], [3 * x**1.5 for x in (1, 10, 100, 1000)])
+    assert (round(slope, 9), round(r2, 9), n) == (1.5, 1.0, 4)
+    assert scaling.fit([5, 5], [1, 2]) is None  # one distinct x: no slope
+    assert scaling.fit([1, 2, 4], [None, 0, 3]) is None  # only one usable point
+
+
+def test_series_follow_the_axis_and_sentences_state_the_slopes():
+    strong, weak = scaling.series(synthetic_sweep(), "gc_threshold")
+    assert (strong.variant, strong.x) == ("strong-backprop", THRESHOLDS)
+    assert strong.traced == pytest.approx([5, 10, 20, 40])
+    assert strong.floor[0] == pytest.approx(8 * 100_000 * 8 / 2**20)
+    text = scaling.sentence(strong, "gc_threshold", "traced", "the traced peak")
+    assert text.startswith("strong-backprop: the traced peak grows from 5.00 MiB to 40.00 MiB")
+    assert "gc_threshold to the power 1.00" in text and "multiplies it by 2.00" in text
+    assert f"{40 / strong.floor[-1]:.1f}x the live-array floor" in text
+    flat = scaling.sentence(weak, "gc_threshold", "traced", "the traced peak")
+    assert flat.startswith("weak-backprop: the traced peak stays at 6.11 MiB over gc_threshold 100")
+
+
+def test_a_bending_curve_is_said_to_bend():
+    data = synthetic_sweep()
+    for p, peak in zip(data["points"][::2], [5, 40, 6, 41], strict=True):
+        p["record"]["tracemalloc_peak_mib"] = peak
+    strong = scaling.series(data, "gc_threshold")[0]
+    assert "bend away from a straight line" in scaling.sentence(
+        strong, "gc_threshold", "traced", "it"
+    )
+
+
+def test_a_models_prediction_is_drawn_beside_the_measurement():
+    data = synthetic_sweep()
+    plain = scaling.series(data, "gc_threshold")
+    modelled = scaling.series(
+        data, "gc_threshold", predict=lambda params, r: 0.04 * params["gc_threshold"]
+    )
+    assert plain[0].predicted is None and modelled[0].predicted == pytest.approx([4, 8, 16, 32])
+    with_model = scaling_plots.against(modelled, "gc_threshold", ("traced",))
+    assert with_model.startswith(b"\x89PNG") and with_model != scaling_plots.against(
+        plain, "gc_threshold", ("traced",)
+    )
+
+
+def test_the_page_shows_the_newest_sweep_escaped(tmp_path):
+    reports = tmp_path / "reports"
+    write(paths.results_dir(reports) / "20261123T120000Z.json", make_results())
+    results.write_atomic(paths.sweeps_dir(reports) / "20261123T120000Z.json", synthetic_sweep())
+    newest = synthetic_sweep(broken=(800, "strong-backprop"))
+    results.write_atomic(paths.sweeps_dir(reports) / "20261124T120000Z.json", newest)
+    (reports / "scaling_depth.png").write_bytes(b"stale")
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
+    section = html[html.index('<section id="scaling">') : html.index('<section id="mprof">')]
+    assert "20261124T120000Z.json" in section
+    assert "gc_threshold to the power 1.00" in section  # from the three points that are ok
+    assert "weak-backprop: the traced peak stays at 6.11 MiB" in section
+    assert XSS not in html and "&lt;script&gt;" in section
+    assert section.count("<tr data-variant=") == 8
+    assert (reports / "scaling_gc_threshold.png").read_bytes().startswith(b"\x89PNG")
+    assert not (reports / "scaling_depth.png").exists()  # a plot of no sweep shown is gone
+
+
+def test_the_page_says_how_to_sweep_without_a_sweep_file(tmp_path):
+    reports = tmp_path / "reports"
+    write(paths.results_dir(reports) / "20261123T120000Z.json", make_results())
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
+    assert "No sweep in" in html and "python -m benchmarks sweep" in html
