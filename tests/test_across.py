@@ -66,6 +66,29 @@ def test_files_of_different_environments_render_side_by_side(reports):
     assert "2 results files pooled" in html and "the newest, 20261123T120100Z.json" in html
 
 
+def test_the_gc_models_peak_stands_beside_the_traced_peak_where_a_file_has_it(reports):
+    # Schema 2 files carry model_peak_mib; a schema 1 file in the pool leaves its cell blank.
+    a = write(reports / "r" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    b = write(reports / "r" / "20261123T120100Z.json", measured_in("3.13.0", 2000, explained=True))
+    html = page(reports, results=[str(a), str(b)])
+    _, section = across_rows(html)
+    head = section[section.index("<thead>") : section.index("</thead>")]
+    titles = [unescape(t) for t in re.findall(r"<th[^>]*>([^<]*)</th>", head)]
+    assert titles.index("GC model's peak") == titles.index("tracemalloc peak") + 1
+    predicted = {v["name"]: v["model_peak_mib"] for v in across.results_files.load(b)["variants"]}
+    cells = re.findall(r'<td class="model">([^<]*)</td>', section)
+    assert len(cells) == 2 * len(NAMES)  # one per row, blank where the file has no model
+    shown = [c for c in cells if c != "—"]
+    assert sorted(shown) == sorted(f"{m:,.2f}" for m in predicted.values() if m is not None)
+    assert shown  # the schema 2 file's predictions are on the page
+
+
+def test_a_single_file_shows_no_model_column_without_a_model(reports):
+    a = write(reports / "r" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    _, section = across_rows(page(reports, results=[str(a), str(a)]))
+    assert "GC model" not in section
+
+
 def test_the_across_plot_is_written_with_the_page_and_a_stale_one_removed(reports):
     # Every file the report writes goes through its all-or-nothing outputs (reports/README.md).
     a = write(reports / "results" / "20261123T120000Z.json", measured_in("3.12.1", 700))

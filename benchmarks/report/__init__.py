@@ -90,6 +90,8 @@ def render(
             "across_pool": pool,
             "across_settings": across.differing_settings(across_tables),
             "across_figures": across.FIGURES,
+            "across_model": across.MODEL,
+            "across_modelled": across.MODELLED,
             "across_colour": across_plot.colour,
             "data_uri": page.data_uri,
             "shown": lambda p: _relative(p, repo_root),

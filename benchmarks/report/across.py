@@ -16,6 +16,9 @@ FIGURES = tuple(
     results_files.FIGURE[name]
     for name in ("tracemalloc_peak_mib", "kernel_peak_rss_mib", "peak_increment_mib")
 )
+# A prediction, shown only beside the measurement it predicts (schema 2 files carry it).
+MODEL = results_files.FIGURE["model_peak_mib"]
+MODELLED = "tracemalloc_peak_mib"
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Row:
     status: str
     threshold0: str  # the collector's threshold0 in the loop, or "off"
     values: dict  # figure name -> value or None
+    model: float | None = None  # the GC model's predicted tracemalloc peak, where recorded
 
 
 @dataclass
@@ -36,6 +40,12 @@ class Table:
     settings: dict  # the workload settings that tell this table from the others
     environments: list = field(default_factory=list)  # labels, in the table's order
     rows: list = field(default_factory=list)
+
+    @property
+    def modelled(self):
+        """True when a row carries the GC model's peak: the table then shows it beside the
+        tracemalloc peak it predicts."""
+        return any(r.model is not None for r in self.rows)
 
 
 def _workload(data):
@@ -93,6 +103,7 @@ def tables(sources):
                         status=variant.get("status") or "?",
                         threshold0=_threshold0(data, variant),
                         values={f.name: variant.get(f.name) for f in FIGURES},
+                        model=variant.get(MODEL.name),
                     )
                 )
         made.append(table)
