@@ -233,3 +233,22 @@ def test_a_results_file_names_the_interpreter_it_ran_under(other, tmp_path):
         and f"--python {other.facts['python']}:torch==" in (torch["error"])
     )
     assert results.load(path)["variants"][0]["interpreter"]["python"] == other.facts["python"]
+
+
+def test_a_sweep_takes_python_as_an_axis_through_the_same_environments(other, tmp_path):
+    # python= resolves each value as `run --python` does (venvs.interpreter_for): a point's
+    # record is what a run under that interpreter records, to the tracemalloc byte.
+    folder = tmp_path / "sweeps"
+    argv = ["sweep", f"python={other.spec}", "--only", "strong-backprop", "--traced-only"]
+    argv += ["--iters", "120", "--size", "2000", "--gc-threshold", "50"]
+    assert cli.main([*argv, "--sweeps-dir", str(folder)]) == 0
+    (path,) = paths.json_files(folder)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["axes"] == [{"name": "python", "values": [other.spec]}]
+    (point,) = data["points"]
+    record = point["record"]
+    assert point["params"] == {"python": other.spec} and record["status"] == "ok"
+    assert record["interpreter"]["python"] == other.facts["python"]
+    settings = Settings(iters=120, size=2000, gc_threshold=50, python=other.executable)
+    run = runner.measure(V.parse("strong-backprop"), settings, passes=(runner.TRACED,))
+    assert record["tracemalloc_peak_mib"] == run["tracemalloc_peak_mib"] > 0
