@@ -101,3 +101,21 @@ def test_the_page_says_how_to_sweep_without_a_sweep_file(tmp_path):
     write(paths.results_dir(reports) / "20261123T120000Z.json", make_results())
     html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
     assert "No sweep in" in html and "python -m benchmarks sweep" in html
+
+
+def test_the_section_draws_the_gc_models_prediction_each_point_records():
+    data = synthetic_sweep()
+    recorded = scaling.series(data, "gc_threshold", predict=scaling.recorded_model)
+    assert all(s.predicted is None for s in recorded)  # no explanation pass: no dashed line
+    for p in data["points"]:
+        p["record"]["model_peak_mib"] = 0.05 * p["params"]["gc_threshold"]
+    recorded = scaling.series(data, "gc_threshold", predict=scaling.recorded_model)
+    assert recorded[0].predicted == pytest.approx([5, 10, 20, 40])
+
+
+def test_a_flat_series_is_not_said_to_bend():
+    data = synthetic_sweep()
+    for p in data["points"]:
+        p["record"]["tracemalloc_peak_mib"] = 6.11 + 1e-9 * p["params"]["gc_threshold"] ** 2
+    text = scaling.sentence(scaling.series(data, "gc_threshold")[0], "gc_threshold", "traced", "it")
+    assert "stays at 6.11 MiB" in text and "bend" not in text

@@ -2,8 +2,9 @@
 read from a sweep file alone. The curves, their log-log slopes and the sentences that state them.
 
 A model of the peak enters through `series(..., predict=...)`: a function (params, record) that
-gives its prediction in MiB for a point, drawn dashed beside the measured curve. Without one, the
-live-array floor is the only line drawn beside the measurements.
+gives its prediction in MiB for a point, drawn dashed beside the measured curve. The section
+uses the GC model's prediction that each point's record carries (`model_peak_mib`, from the
+explanation pass); points without one (schema 1) leave only the live-array floor beside them.
 """
 
 import math
@@ -65,6 +66,9 @@ def series(data, axis, predict=None):
         s.floor.append(record.get("live_array_floor_mib"))
         if predict is not None:
             s.predicted = [*(s.predicted or []), predict(params, record)]
+    for s in groups.values():
+        if s.predicted is not None and all(p is None for p in s.predicted):
+            s.predicted = None  # nothing predicted: no dashed line, no legend entry
     for s in groups.values():  # in the axis's order, whatever order the points ran in
         order = sorted(range(len(s.x)), key=lambda i: _sort_key(s.x[i]))
         for name in ("x", *FIGURES, "floor", "predicted"):
@@ -119,7 +123,7 @@ def sentence(s, axis, name, what):
             f" {span}, about as {axis} to the power {slope:.2f} (log-log slope over {n} points):"
             f" each doubling of {axis} multiplies it by {2**slope:.2f}."
         )
-    if n > 2 and r2 < STRAIGHT_R2:
+    if n > 2 and r2 < STRAIGHT_R2 and abs(slope) >= FLAT_SLOPE:  # a flat series has no bend
         text += (
             f" The points bend away from a straight line on log-log axes (r² {r2:.2f}), so the"
             " slope only averages them: read the curve."
@@ -141,7 +145,12 @@ def newest(sweeps_dir, sweep=None):
     return path, data, notices
 
 
-def section(reports_dir, outputs, sweep=None, predict=None):
+def recorded_model(params, record):
+    """The GC model's peak the point's record carries, if its explanation pass ran."""
+    return _ok(record, "model_peak_mib")
+
+
+def section(reports_dir, outputs, sweep=None, predict=recorded_model):
     """What the template's Scaling section reads: the sweep shown, its plots (also put into
     `outputs` as scaling_*.png, to be written beside the page), the sentences and one row per
     point and variant. `path` is None without a sweep file."""

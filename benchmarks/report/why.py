@@ -18,6 +18,13 @@ def _explained(variant):
     return explain if isinstance(explain, dict) and variant.get("status") == "ok" else None
 
 
+def _count(value):
+    # Per-iteration counts are means over a few iterations: 16.0 reads better as 16.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def census_rows(results):
     rows = []
     for v in results.get("variants", []):
@@ -27,12 +34,14 @@ def census_rows(results):
         rows.append(
             {
                 "name": v["name"],
-                "tracked": census.get("tracked_left_per_iter"),
-                "garbage": census.get("garbage_per_iter") or {},
-                "objects": census.get("garbage_objects_per_iter"),
-                "arrays": census.get("arrays_per_iter"),
+                "tracked": _count(census.get("tracked_left_per_iter")),
+                "garbage": {
+                    k: _count(n) for k, n in (census.get("garbage_per_iter") or {}).items()
+                },
+                "objects": _count(census.get("garbage_objects_per_iter")),
+                "arrays": _count(census.get("arrays_per_iter")),
                 "array_mib": (census.get("array_bytes_per_iter") or 0) / MIB,
-                "gen0": census.get("gen0_count_per_iter"),
+                "gen0": _count(census.get("gen0_count_per_iter")),
                 "free_lists": census.get("free_lists") or {},
             }
         )
