@@ -71,6 +71,14 @@ def _add_workload_options(p):
 
 def _add_run_options(p):
     _add_workload_options(p)
+    p.add_argument(
+        "--python",
+        action="append",
+        metavar="SPEC",
+        help="run every variant's children under this interpreter, in its own environment "
+        "under .envs/: a version found through pyenv or PATH (3.12), or a path, optionally "
+        "with pins (3.12:numpy==1.26.4); repeat it for several (default: this interpreter)",
+    )
     p.add_argument("--results-dir", default=paths.RESULTS_DIR)
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR, help="where `all` writes the report")
 
@@ -98,7 +106,13 @@ def _add_speed_options(p):
 
 
 def _add_report_options(p):
-    p.add_argument("--results", metavar="FILE", help="results file (default: the newest)")
+    p.add_argument(
+        "--results",
+        nargs="+",
+        metavar="FILE",
+        help="results files or folders (default: the newest, with the files measured with it "
+        "under other interpreters); several are pooled into the 'Across environments' table",
+    )
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
     p.add_argument(
         "--benchmark-json",
@@ -142,6 +156,23 @@ def _add_compare_options(p):
     compare.add_arguments(p)
 
 
+def _interpreters(specs):
+    """(interpreters, failures) for the --python specs: each one found and its environment made,
+    or a message; one missing interpreter never keeps the others from running."""
+    from .measure import venvs
+
+    if not specs:
+        return [None], []  # no --python: the interpreter running the harness
+    found, failures = [], []
+    for text in dict.fromkeys(specs):
+        try:
+            found.append(venvs.resolve(text))
+        except HarnessError as e:
+            print(f"error: {e}", file=sys.stderr)
+            failures.append(text)
+    return found, failures
+
+
 def _workload(args):
     """(variants, settings) the options choose."""
     from .measure.settings import Settings
@@ -173,23 +204,58 @@ def _workload(args):
 
 
 def _measure(args):
-    """Run the matrix the options choose; the results file's path and content."""
+    """Run the matrix the options choose under each interpreter: ([(results file, its
+    content)], the --python specs that named no usable interpreter)."""
+    import dataclasses
+    from datetime import UTC, datetime
+
     from .measure import matrix
 
     chosen, settings = _workload(args)
-    path, data = matrix.run(chosen, settings, args.results_dir)
-    print(f"results: {path}")
-    return path, data
+    found, failures = _interpreters(args.python)
+    # One id for the files of this command, so the report shows them together by default.
+    batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") if len(found) > 1 else None
+    written = []
+    for interpreter in found:
+        if interpreter is not None:
+            facts = interpreter.facts
+            print(
+                f"python {interpreter.spec}: {facts['implementation']} {facts['python']}, "
+                f"numpy {facts['packages'].get('numpy')} ({interpreter.environment})",
+                flush=True,
+            )
+        path, data = matrix.run(
+            chosen,
+            dataclasses.replace(settings, python=interpreter and interpreter.executable),
+            args.results_dir,
+            spec=interpreter and interpreter.spec,
+            batch=batch,
+        )
+        print(f"results: {path}")
+        written.append((path, data))
+    return written, failures
 
 
-def _all_failed(data):
-    """True, with the reason on stderr, when no variant was measured: the run must not pass."""
-    statuses = [v["status"] for v in data["variants"]]
-    if "ok" in statuses:
-        return False
-    counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
-    print(f"error: no variant was measured ({counts or 'none chosen'})", file=sys.stderr)
-    return True
+def _failed(failures):
+    """The exit status for --python specs that could not be used: 2, after the others ran."""
+    if failures:
+        print(f"error: no interpreter for --python {', '.join(failures)}", file=sys.stderr)
+    return 2 if failures else 0
+
+
+def _all_failed(written):
+    """True, with the reason on stderr, when an interpreter's run measured no variant: the
+    command must not pass (`written`: the (path, data) of each results file)."""
+    failed = False
+    for path, data in written:
+        statuses = [v["status"] for v in data["variants"]]
+        if "ok" in statuses:
+            continue
+        counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+        where = f" in {path}" if len(written) > 1 else ""
+        print(f"error: no variant was measured{where} ({counts or 'none chosen'})", file=sys.stderr)
+        failed = True
+    return failed
 
 
 def _render(results_path, reports_dir, benchmark_json=None, sweep=None, ratios=None):
@@ -238,8 +304,9 @@ def _check_writable(folder):
 
 
 def _cmd_run(args):
-    _, data = _measure(args)
-    return 1 if _all_failed(data) else 0
+    written, failures = _measure(args)
+    # A spec that named no interpreter: 2, after the others ran; a run that measured nothing: 1.
+    return _failed(failures) or (1 if _all_failed(written) else 0)
 
 
 def _cmd_speed(args):
@@ -279,16 +346,19 @@ def _default_sweep(args):
 
 def _cmd_all(args):
     _check_writable(args.reports_dir)  # before minutes of measuring, not after
-    path, data = _measure(args)
+    written, failures = _measure(args)
+    if not written:
+        return _failed(failures)
     bench, ratios, speed_code, sweep_code = None, None, 0, 0
     if not (args.no_speed or args.only):
         bench, ratios, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
     if not (args.no_sweep or args.only or args.no_gc):
         sweep_code = _default_sweep(args)
-    _render(str(path), args.reports_dir, bench, ratios=ratios)
-    # The report shows whatever was measured; a failed speed step or sweep still fails the
-    # command, and so does a run in which no variant was measured.
-    return 1 if _all_failed(data) or speed_code != 0 or sweep_code != 0 else 0
+    _render([str(path) for path, _ in written], args.reports_dir, bench, ratios=ratios)
+    # The report shows whatever was measured; an unusable --python spec (2), a failed speed
+    # step or sweep, or a run in which no variant was measured (1) still fails the command.
+    failed = _all_failed(written) or speed_code != 0 or sweep_code != 0
+    return _failed(failures) or (1 if failed else 0)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ side-by-side ratio and `--max-worsening`.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import paths, ratio_files, ratio_gate, results
+from . import environments, paths, ratio_files, ratio_gate, results
 from .errors import HarnessError
 from .measure.argtypes import percentage
 from .pairing import Pairing, pair
@@ -192,7 +192,8 @@ def _gate(args):
 
 
 def _pick_files(args, gate):
-    """(old, new) paths: the ones given; a missing NEW or both default to the newest files."""
+    """(old, new) paths: the ones given; a missing NEW defaults to the newest file, a missing
+    OLD to the newest earlier results file from NEW's environment (else the second newest)."""
     if args.old and args.new:
         return args.old, args.new
     files = paths.json_files(gate.folder)
@@ -203,7 +204,15 @@ def _pick_files(args, gate):
             f"{'besides OLD ' if args.old else ''}to compare; "
             f"run `{gate.makes_them}`, or name the files"
         )
-    return (args.old, files[-1]) if args.old else (files[-2], files[-1])
+    if args.old or gate.noun != "results":
+        return (args.old, files[-1]) if args.old else (files[-2], files[-1])
+    # After `run --python 3.12 --python 3.13` the two newest files are two interpreters: the
+    # gate's baseline is the previous run of the newest file's own environment.
+    identity = environments.of(results.load(files[-1]))
+    same = environments.newest_of_same(reversed(files[:-1]), identity)
+    if same is None:
+        print(f"note: no earlier file from {files[-1].name}'s environment; using the second newest")
+    return (same[0] if same else files[-2]), files[-1]
 
 
 def run(args):
@@ -232,5 +241,27 @@ def run(args):
         print(ratio_gate.format_comparison(comparison))
         return 1 if comparison.failed else 0
     comparison = compare(old, new, gate.threshold)
+    across = environments.differences(environments.of(old), environments.of(new))
+    if across:
+        return _across_environments(comparison, across)
     print(format_comparison(comparison))
     return 1 if comparison.failed else 0
+
+
+def _across_environments(comparison, across):
+    """Exit 2 and say why: peaks from two environments differ by the interpreter's collector
+    or numpy as much as by the code, so no difference between them is a regression."""
+    for row in comparison.rows:
+        row.regression = False
+    # The gate's verdict on peaks does not apply; a variant lost or failed is still said.
+    lines = [
+        line for line in format_comparison(comparison).splitlines() if not line.startswith("OK:")
+    ]
+    print("\n".join(lines))
+    print(
+        f"NOT GATED: the files come from different environments ({'; '.join(across)}); "
+        "a difference here is the environment's as much as the code's, not a regression. "
+        "Gate files from one environment (`compare` without OLD picks one), or pool them with "
+        "`python -m benchmarks report --results OLD NEW`."
+    )
+    return 2

@@ -138,6 +138,7 @@ def run(args):
     progress.set(args.iters)
     return {
         "variant": args.variant.name,
+        "python": ".".join(map(str, sys.version_info[:3])),  # the interpreter that ran the loop
         "iters_done": done,
         "baseline_rss_mib": baseline,
         "seconds": seconds,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where pyproject.toml and conftest.py are
 REPORTS_DIR = "reports"  # relative to where the commands run: the project root
+# Virtual environments for `--python` (benchmarks/measure/venvs.py); git ignores them.
+ENVS_DIR = PROJECT_ROOT / ".envs"
 
 
 def results_dir(reports_dir=REPORTS_DIR):

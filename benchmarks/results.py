@@ -117,6 +117,7 @@ class VariantRecord(TypedDict, total=False):
     extra: dict[str, Any]  # what the workload reports of itself (a peer's threads, a shim)
     repeats: dict[str, dict[str, Any]]  # per repeated figure: median, min, max, values
     warnings: list[str]  # a figure left out and why, e.g. too few RSS samples for a peak
+    interpreter: dict[str, Any]  # python, implementation, gc_thresholds, numpy of the children
 
 
 def text(figure, value):
@@ -314,6 +315,11 @@ ENVIRONMENT = record(
         "started": TEXT,
         "finished": nullable(TEXT),
         "kernel_peak": TEXT,
+        # The interpreter the children ran (`--python`), the id shared by the files of one
+        # command over several interpreters, and the machine's name (reports/README.md)
+        "interpreter": record({"spec": nullable(TEXT), "executable": TEXT}),
+        "batch": nullable(TEXT),
+        "machine": nullable(TEXT),
     }
 )
 SETTINGS = record(
@@ -409,6 +415,15 @@ SPREAD = record(
         "values": list_of(number()),
     }
 )
+# What each variant keeps of the interpreter that ran its children (measure/interpreters.py)
+INTERPRETER = record(
+    {
+        "python": TEXT,
+        "implementation": TEXT,
+        "gc_thresholds": list_of(whole(0)),
+        "numpy": nullable(TEXT),
+    }
+)
 VARIANT = record(
     {
         "name": TEXT,
@@ -425,6 +440,7 @@ VARIANT = record(
         "warnings": list_of(TEXT),
         "live": nullable(LIVE),
         "explain": nullable(EXPLAIN),
+        "interpreter": INTERPRETER,
     },
     required=("status",),
 )

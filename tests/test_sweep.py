@@ -168,6 +168,8 @@ def test_an_interrupted_sweep_keeps_the_points_it_measured(tmp_path):
         ([], "a sweep needs at least one axis"),
         (["size=1e4", "--size", "5"], "size is an axis of this sweep: leave out --size"),
         (["gc_threshold=100", "--no-gc"], "a gc_threshold axis needs the GC"),
+        (["python=snake"], "axis python: 'snake' is not a version (3.12, 3.13.0) or a path"),
+        (["python=3.99"], "--python '3.99': no Python 3.99 found"),
         (["size=10", "--scheduler", "localhost"], "expected an address such as tcp://HOST:PORT"),
         (["--resume", "x.json", "size=10"], "leave out size=10"),
         (["--resume", "x.json", "--iters", "5"], "leave out --iters"),

@@ -2,8 +2,6 @@
 rewritten whole after every variant, and marked `interrupted` when a signal stops the run, so
 an interrupted run still leaves valid JSON with what was measured."""
 
-import gc
-import importlib.metadata
 import os
 import platform
 import shlex
@@ -15,32 +13,13 @@ import psutil
 
 from .. import paths, results
 from ..errors import Interrupted
-from . import runner
+from . import interpreters, runner
 from .probes import KERNEL_PEAK, MIB
 from .progress import make_display
-
-PACKAGES = (
-    "numpy",
-    "psutil",
-    "matplotlib",
-    "jinja2",
-    "memory-profiler",
-    "pytest-benchmark",
-    "torch",
-    "dezero",
-    "autograd",
-)
 
 
 def _now():
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _version(dist):
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _cpu_model():
@@ -70,12 +49,17 @@ def _git_commit():
     return out.stdout.strip() or None
 
 
-def environment(command):
+def environment(command, python=None, spec=None, batch=None):
+    """The machine, and the interpreter the children run (`python`; None: this one)."""
+    facts = interpreters.describe(python)
     return {
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "packages": {name: _version(name) for name in PACKAGES},
-        "gc_thresholds": list(gc.get_threshold()),
+        "python": facts["python"],
+        "python_implementation": facts["implementation"],
+        "packages": facts["packages"],
+        "gc_thresholds": facts["gc_thresholds"],
+        "interpreter": {"spec": spec, "executable": facts["executable"]},
+        "batch": batch,
+        "machine": platform.node() or None,
         "os": platform.platform(),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
@@ -88,13 +72,17 @@ def environment(command):
     }
 
 
-def run(variants, settings, results_dir=results.RESULTS_DIR, command=None):
-    """Measure `variants` one after another; return the results file's path and content."""
+def run(variants, settings, results_dir=results.RESULTS_DIR, command=None, spec=None, batch=None):
+    """Measure `variants` one after another; return the results file's path and content.
+
+    spec: the `--python` text that chose `settings.python`; batch: one id shared by the files
+    of one command that measured several interpreters (the report shows them together).
+    """
     command = command or shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]])
     data = {
         "schema": results.SCHEMA,
         "complete": False,
-        "environment": environment(command),
+        "environment": environment(command, settings.python, spec, batch),
         "settings": settings.as_json(),
         "variants": [],
     }

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from .. import paths, results
-from . import children, gcmodel, probes
+from . import children, gcmodel, interpreters, probes
 from .probes import MIB
 
 LOOP = str(paths.PROJECT_ROOT / "benchmarks" / "loop.py")
@@ -51,7 +51,7 @@ class Pass:
 def loop_command(variant, settings, traced=False):
     """The loop.py command line that runs `variant` as `settings` say."""
     cmd = [
-        sys.executable,
+        settings.python or sys.executable,
         LOOP,
         "--impl",
         variant.impl,
@@ -201,7 +201,7 @@ def _loop_samples(timeline, iters):
 
 
 def _record(variant, settings):
-    return results.new_record(
+    record = results.new_record(
         variant.name,
         variant.impl,
         variant.mode,
@@ -212,6 +212,8 @@ def _record(variant, settings):
             settings.size, settings.depth, settings.retain_grad and variant.mode == "backward"
         ),
     )
+    record["interpreter"] = interpreters.record_facts(settings.python)
+    return record
 
 
 def _untraced_pass(record, variant, settings, on_progress):
@@ -329,7 +331,12 @@ def combine(untraced, traced):
 def measure(variant, settings, on_progress=None, passes=tuple(PASSES)):
     """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`.
     `passes` chooses the untraced pass, the traced one or both (the default, what `run` takes)."""
-    missing = variant.missing()
+    # A peer is installed or not for the interpreter the children run, not for this one.
+    missing = (
+        variant.missing()
+        if settings.python is None
+        else interpreters.missing_peer(variant, settings.python)
+    )
     if missing:
         return {**_record(variant, settings), "status": "skipped", "error": missing}
     runs = []

@@ -25,9 +25,14 @@ class Settings:
     mem_limit_mib: float = field(default_factory=_half_the_ram_mib)
     retain_grad: bool = False
     timeout_s: float = 600.0
+    # The python every child runs (`--python`, via measure/interpreters.py); None: this one.
+    # Recorded under the results' environment, not here: it says where, not what, was measured.
+    python: str | None = None
 
     def as_json(self):
-        return asdict(self)
+        settings = asdict(self)
+        del settings["python"]
+        return settings
 
 
 # The workload's defaults without a memory limit, for the child script (no psutil there).

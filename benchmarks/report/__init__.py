@@ -5,10 +5,10 @@ only from files already on disk (a results JSON, mprof .dat files, pytest-benchm
 import logging
 from pathlib import Path
 
-from .. import paths
+from .. import environments, paths
 from .. import results as results_files
 from ..errors import HarnessError
-from . import history, mprof, page, plots, pytest_bench, scaling, why
+from . import across, across_plot, history, mprof, page, plots, pytest_bench, scaling, why
 from . import ratios as ratios_view
 
 __all__ = ["render"]
@@ -49,7 +49,10 @@ def render(
     A HarnessError says why it cannot.
 
     results: a results file to show; None picks the newest valid one in <reports_dir>/results,
-        noting on the page any newer file that could not be read.
+        noting on the page any newer file that could not be read, and pools with it the files
+        measured by the same command under other interpreters. Several files or folders are
+        pooled into the "Across environments" section (files that cannot be read are named and
+        passed over); the other sections show the newest of them.
     benchmark_json: a `pytest --benchmark-json` file; None picks the newest one autosaved under
         <repo_root>/.benchmarks/ or written by the speed step into <reports_dir>/speed/.
     sweep: a sweep file for the Scaling section; None picks the newest in <reports_dir>/sweeps.
@@ -58,7 +61,7 @@ def render(
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
-    path, data, notices = _choose_results(results, paths.results_dir(reports_dir))
+    path, data, notices, pool = _choose_results(results, paths.results_dir(reports_dir))
     runs, warnings = mprof.load_all(repo_root, reports_dir)
     bench, bench_warnings = pytest_bench.newest(
         repo_root, benchmark_json, paths.speed_dir(reports_dir)
@@ -70,7 +73,8 @@ def render(
         log.warning("%s", text)
 
     outputs = {}  # file name in reports_dir -> its bytes, or None to remove it
-    previous = _previous(paths.results_dir(reports_dir), path)
+    previous = _previous(paths.results_dir(reports_dir), path, data)
+    across_tables = across.tables(pool)
     html = page.render(
         {
             "results_path": path,
@@ -93,6 +97,13 @@ def render(
             "growth_flag": results_files.DEFAULT_MAX_GROWTH_PCT,
             "history_figures": history.FIGURES,
             "table_figures": [f for f in results_files.FIGURES if f.column],
+            "across": _draw_across(across_tables, reports_dir, outputs),
+            "across_pool": pool,
+            "across_settings": across.differing_settings(across_tables),
+            "across_figures": across.FIGURES,
+            "across_model": across.MODEL,
+            "across_modelled": across.MODELLED,
+            "across_colour": across_plot.colour,
             "data_uri": page.data_uri,
             "shown": lambda p: _relative(p, repo_root),
         }
@@ -109,12 +120,21 @@ def render(
 
 
 def _choose_results(results, results_dir):
-    """(path, data, notices) of the results file to show; ResultsError when there is none."""
+    """(path, data, notices, pool): the results file to show, and the files pooled with it
+    for the "Across environments" section; ResultsError when there is none."""
+    if isinstance(results, str | Path):
+        results = [results]
+    pool_notices = []
     if results is None:
         path, data, skipped = results_files.newest_valid(results_dir)
+        pool = [(path, data), *_same_batch(results_dir, path, data)]
+    elif len(results) == 1 and not Path(results[0]).is_dir():
+        path, data, skipped = Path(results[0]), results_files.load(results[0]), []
+        pool = [(path, data)]
     else:
-        path, data, skipped = Path(results), results_files.load(results), []
-    notices = []
+        path, data, pool, pool_notices = _pooled(results)
+        skipped = []
+    notices = pool_notices
     if data.get("complete") is False:  # the engine rewrites the file after every variant
         how = (
             f"was interrupted by {data['interrupted']}"
@@ -130,7 +150,51 @@ def _choose_results(results, results_dir):
             f"The newest results could not be read, so this report shows {path.name},"
             f" the newest valid file. Skipped: {'; '.join(skipped)}"
         )
-    return path, data, notices
+    return path, data, notices, pool
+
+
+def _pooled(given):
+    """(path, data, pool, notices) for several files or folders: every file that loads, the
+    newest of them to show; each file that does not load named in a notice and passed over."""
+    files = []
+    for item in map(Path, given):
+        files += paths.json_files(item) if item.is_dir() else [item]
+    pool, notices = [], []
+    for file in dict.fromkeys(files):
+        try:
+            pool.append((file, results_files.load(file)))
+        except results_files.ResultsError as e:
+            notices.append(f"Left out of this report: {e}")
+    if not pool:
+        raise results_files.ResultsError(
+            f"no valid results file in {', '.join(map(str, given))}"
+            + (f" ({'; '.join(notices)})" if notices else "")
+        )
+    path, data = max(pool, key=lambda s: (str(s[1]["environment"].get("started")), s[0].name))
+    if len(pool) > 1:
+        notices.append(
+            f"{len(pool)} results files pooled: the Across environments section shows them all;"
+            f" the other sections show the newest, {path.name}."
+        )
+    return path, data, pool, notices
+
+
+def _same_batch(results_dir, shown, data):
+    """The other files one `run --python A --python B` wrote with `shown`, valid ones only."""
+    batch = data["environment"].get("batch")
+    if not batch:
+        return []
+    found = []
+    for file in paths.json_files(results_dir):
+        if file.resolve() == Path(shown).resolve():
+            continue
+        try:
+            other = results_files.load(file)
+        except results_files.ResultsError:
+            continue  # the newest-file scan already named unreadable newer files
+        if other["environment"].get("batch") == batch:
+            found.append((file, other))
+    return found
 
 
 def _draw_results(data, outputs):
@@ -191,18 +255,29 @@ def _draw_mprof(runs, reports_dir, outputs):
     return drawn
 
 
-def _previous(results_dir, shown):
-    """(path, data) of the newest valid results file named before `shown`, or None."""
+def _previous(results_dir, shown, data):
+    """(path, data) of the newest valid results file named before `shown` and measured in its
+    environment, or None: another interpreter's peaks differ by its collector, not by the code."""
     older = [
         p
         for p in reversed(paths.json_files(results_dir))
         if p.name < shown.name and p.resolve() != shown.resolve()
     ]
     # An unreadable old run only means less history.
-    path, data, _ = paths.newest_valid(
-        older, results_files.load_measured, results_files.ResultsError
-    )
-    return None if path is None else (path, data)
+    return environments.newest_of_same(older, environments.of(data))
+
+
+def _draw_across(tables, reports_dir, outputs):
+    """Each workload's table with its plot; one PNG per table beside the page, into `outputs`."""
+    for stale in reports_dir.glob("across_environments*.png"):
+        outputs[stale.name] = None  # tables of an earlier pool would describe other files
+    drawn = []
+    for n, table in enumerate(tables, start=1):
+        filename = f"across_environments{'' if n == 1 else f'_{n}'}.png"
+        png = outputs[filename] = across_plot.peaks(table)
+        narrow = png and across_plot.peaks(table, narrow=True)
+        drawn.append({"table": table, "file": filename, "png": png, "narrow": narrow})
+    return drawn
 
 
 def _relative(path, root):

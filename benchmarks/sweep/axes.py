@@ -1,6 +1,7 @@
 """What a sweep can vary: one entry per axis, saying how a value is read from the command line
 and how it becomes the Settings of a point. A new axis is one more entry in AXES."""
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -39,6 +40,30 @@ def _setting(field):
     return lambda settings, value: replace(settings, **{field: value})
 
 
+def _python_spec(text):
+    # Kept as the user typed it (3.13, or 3.12:numpy==1.26.4): the file names the spec, and
+    # each point's record the interpreter it found (`interpreter`).
+    from ..measure import interpreters
+
+    try:
+        return interpreters.parse(text).text
+    except interpreters.InterpreterError:
+        raise ValueError(interpreters.SPEC_FORMS) from None
+
+
+@functools.cache
+def interpreter(spec):
+    """The python children run for a python= value: the same environment as `run --python`,
+    made once under .envs/; looked up once per process, not once per pass."""
+    from ..measure import venvs
+
+    return venvs.interpreter_for(spec)
+
+
+def _python(settings, spec):
+    return replace(settings, python=None if spec is None else interpreter(spec))
+
+
 AXES = {
     a.name: a
     for a in (
@@ -46,6 +71,7 @@ AXES = {
         Axis("size", _count, _setting("size"), "elements per array", "--size"),
         Axis("iters", _count, _setting("iters"), "iterations", "--iters"),
         Axis("depth", _count, _setting("depth"), "squares per iteration", "--depth"),
+        Axis("python", _python_spec, _python, "the interpreter, as run --python", "--python"),
     )
 }
 EXAMPLE = "gc_threshold=350,700,1400 size=1e4,1e5"

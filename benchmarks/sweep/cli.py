@@ -85,6 +85,10 @@ def run(args, workload):
                 )
         if args.no_gc and any(a["name"] == "gc_threshold" for a in axes):
             raise HarnessError("a gc_threshold axis needs the GC: leave out --no-gc")
+        for axis in axes:  # an interpreter that cannot be found fails before any pass runs
+            if axis["name"] == "python":
+                for spec in axis["values"]:
+                    A.interpreter(spec)
         variants, settings = workload(args)
         passes = (runner.TRACED,) if args.traced_only else tuple(runner.PASSES)
         data = engine.start(axes, variants, settings, passes, _command())

@@ -1,0 +1,116 @@
+"""The report's "Across environments" section: results files pooled from several interpreters
+and machines, asv-style (files from another machine are simply copied into the folder), and
+each variant's peaks per environment with the collector's threshold0 beside them.
+
+Figures taken with different workload settings are never put side by side: each workload gets
+a table of its own, and the section says that the tables differ in it.
+"""
+
+from dataclasses import dataclass, field
+
+from .. import environments
+from .. import results as results_files
+from . import history, page
+
+FIGURES = tuple(
+    results_files.FIGURE[name]
+    for name in ("tracemalloc_peak_mib", "kernel_peak_rss_mib", "peak_increment_mib")
+)
+# A prediction, shown only beside the measurement it predicts (schema 2 files carry it).
+MODEL = results_files.FIGURE["model_peak_mib"]
+MODELLED = "tracemalloc_peak_mib"
+
+
+@dataclass
+class Row:
+    variant: str
+    environment: str  # environments.label
+    index: int  # the environment's number within its table, for the plot's colours
+    file: str
+    commit: str | None  # the git commit the file was measured at
+    status: str
+    threshold0: str  # the collector's threshold0 in the loop, or "off"
+    values: dict  # figure name -> value or None
+    model: float | None = None  # the GC model's predicted tracemalloc peak, where recorded
+
+
+@dataclass
+class Table:
+    workload: str  # page.workload's sentence
+    settings: dict  # the workload settings that tell this table from the others
+    environments: list = field(default_factory=list)  # labels, in the table's order
+    rows: list = field(default_factory=list)
+
+    @property
+    def modelled(self):
+        """True when a row carries the GC model's peak: the table then shows it beside the
+        tracemalloc peak it predicts."""
+        return any(r.model is not None for r in self.rows)
+
+
+def _workload(data):
+    settings = data.get("settings") or {}
+    return tuple((key, settings.get(key)) for key in history.WORKLOAD)
+
+
+def _threshold0(data, variant):
+    gc = variant.get("gc") or {}
+    if gc.get("enabled") is False or (data.get("settings") or {}).get("gc_enabled") is False:
+        return "off"
+    for thresholds in (
+        gc.get("threshold"),
+        (variant.get("interpreter") or {}).get("gc_thresholds"),
+        (data.get("environment") or {}).get("gc_thresholds"),
+    ):
+        if isinstance(thresholds, list) and thresholds:
+            return str(thresholds[0])
+    return "?"
+
+
+def _order(source):
+    # Oldest interpreter first, then numpy, machine and time: a reader scans down the versions.
+    data = source[1]
+    identity = environments.of(data)
+    version = tuple(int(p) for p in str(identity["python"] or "0").split(".") if p.isdigit())
+    env = data.get("environment") or {}
+    return (version, str(identity["numpy"]), str(identity["machine"]), str(env.get("started")))
+
+
+def tables(sources):
+    """One Table per workload among `sources`, a list of (path, results dict)."""
+    by_workload = {}
+    for source in sorted(sources, key=_order):
+        by_workload.setdefault(_workload(source[1]), []).append(source)
+    made = []
+    for workload, group in by_workload.items():
+        table = Table(page.workload(group[0][1]), dict(workload))
+        names = list(dict.fromkeys(v["name"] for _, data in group for v in data["variants"]))
+        for name in names:
+            for path, data in group:
+                variant = results_files.by_name(data).get(name)
+                if variant is None:
+                    continue
+                label = environments.label(environments.of(data, variant))
+                if label not in table.environments:
+                    table.environments.append(label)
+                table.rows.append(
+                    Row(
+                        variant=name,
+                        environment=label,
+                        index=table.environments.index(label),
+                        file=path.name,
+                        commit=(data.get("environment") or {}).get("git_commit"),
+                        status=variant.get("status") or "?",
+                        threshold0=_threshold0(data, variant),
+                        values={f.name: variant.get(f.name) for f in FIGURES},
+                        model=variant.get(MODEL.name),
+                    )
+                )
+        made.append(table)
+    return made
+
+
+def differing_settings(made):
+    """`iters: 1000, 200`-style notes on the workload settings that tell the tables apart."""
+    keys = [k for k in history.WORKLOAD if len({str(t.settings.get(k)) for t in made}) > 1]
+    return [f"{k}: {', '.join(dict.fromkeys(str(t.settings.get(k)) for t in made))}" for k in keys]

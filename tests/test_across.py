@@ -1,0 +1,209 @@
+"""Results from several environments: the report's "Across environments" section, the history
+and the gate, on synthetic files (schema in reports/README.md; why in benchmarks/environments.py).
+"""
+
+import copy
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+from report_samples import XSS, make_results, scaled, write
+
+from benchmarks import __main__ as cli
+from benchmarks import environments
+from benchmarks.report import across, across_plot, render
+
+NAMES = ("numpy", "strong-backprop", "weak-backprop")
+
+
+def measured_in(python, threshold0, numpy="2.5.5", machine="ci-1", factor=1.0, **kw):
+    """Synthetic results as if measured under `python` with the collector at `threshold0`."""
+    data = scaled(make_results(names=NAMES, status={}, **kw), factor, {"strong-backprop"})
+    env = data["environment"]
+    env.update(python=python, gc_thresholds=[threshold0, 10, 10], machine=machine)
+    env["packages"] = {**env["packages"], "numpy": numpy}
+    for v in data["variants"]:
+        v["gc"]["threshold"] = [threshold0, 10, 10]
+        v["interpreter"] = {
+            "python": python,
+            "implementation": "CPython",
+            "gc_thresholds": [threshold0, 10, 10],
+            "numpy": numpy,
+        }
+    return data
+
+
+@pytest.fixture
+def reports(tmp_path):
+    return tmp_path / "reports"
+
+
+def page(reports, **kw):
+    return render(reports_dir=reports, repo_root=reports.parent, **kw).read_text(encoding="utf-8")
+
+
+def across_rows(html):
+    start = html.index('id="across"')
+    section = html[start : html.index("</section>", start)]
+    return re.findall(r'<tr data-variant="([^"]*)"', section), section
+
+
+def test_files_of_different_environments_render_side_by_side(reports):
+    a = write(reports / "results" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    b = write(
+        reports / "results" / "20261123T120100Z.json",
+        measured_in("3.13.0", 2000, machine=XSS, factor=2.1),
+    )
+    html = page(reports, results=[str(a), str(b)])
+    rows, section = across_rows(html)
+    assert rows == [n for n in NAMES for _ in (a, b)]  # each variant once per environment
+    assert "CPython 3.12.1 · numpy 2.5.5 · ci-1 (2 cores)" in section
+    assert "CPython 3.13.0 · numpy 2.5.5" in section
+    assert "<td>700</td>" in section and "<td>2000</td>" in section
+    assert XSS not in html and "&lt;script&gt;" in section  # a machine name is text
+    assert (reports / "across_environments.png").read_bytes().startswith(b"\x89PNG")
+    assert "2 results files pooled" in html and "the newest, 20261123T120100Z.json" in html
+
+
+def test_the_gc_models_peak_stands_beside_the_traced_peak_where_a_file_has_it(reports):
+    # Schema 2 files carry model_peak_mib; a schema 1 file in the pool leaves its cell blank.
+    a = write(reports / "r" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    b = write(reports / "r" / "20261123T120100Z.json", measured_in("3.13.0", 2000, explained=True))
+    html = page(reports, results=[str(a), str(b)])
+    _, section = across_rows(html)
+    head = section[section.index("<thead>") : section.index("</thead>")]
+    titles = [unescape(t) for t in re.findall(r"<th[^>]*>([^<]*)</th>", head)]
+    assert titles.index("GC model's peak") == titles.index("tracemalloc peak") + 1
+    predicted = {v["name"]: v["model_peak_mib"] for v in across.results_files.load(b)["variants"]}
+    cells = re.findall(r'<td class="model">([^<]*)</td>', section)
+    assert len(cells) == 2 * len(NAMES)  # one per row, blank where the file has no model
+    shown = [c for c in cells if c != "—"]
+    assert sorted(shown) == sorted(f"{m:,.2f}" for m in predicted.values() if m is not None)
+    assert shown  # the schema 2 file's predictions are on the page
+
+
+def test_a_single_file_shows_no_model_column_without_a_model(reports):
+    a = write(reports / "r" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    _, section = across_rows(page(reports, results=[str(a), str(a)]))
+    assert "GC model" not in section
+
+
+def test_the_across_plot_is_written_with_the_page_and_a_stale_one_removed(reports):
+    # Every file the report writes goes through its all-or-nothing outputs (reports/README.md).
+    a = write(reports / "results" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    b = write(reports / "results" / "20261123T120100Z.json", measured_in("3.13.0", 2000))
+    (reports / "across_environments_2.png").write_bytes(b"stale")
+    page(reports, results=[str(a), str(b)])
+    assert (reports / "across_environments.png").read_bytes().startswith(b"\x89PNG")
+    assert not (reports / "across_environments_2.png").exists()
+
+
+def test_different_workloads_get_separate_tables_and_a_notice(reports):
+    a = write(reports / "a" / "20261123T120000Z.json", measured_in("3.12.1", 700, iters=40))
+    write(reports / "a" / "20261123T120100Z.json", measured_in("3.13.0", 2000, iters=80))
+    html = page(reports, results=[str(a.parent)])
+    _, section = across_rows(html)
+    assert "used different workload" in section and "iters: 40, 80" in section
+    assert section.count('class="across-table"') == 2
+    assert "Workload 1" in section and "Workload 2" in section
+    assert (reports / "across_environments_2.png").exists()
+
+
+def test_a_corrupt_or_foreign_file_in_the_folder_is_named_and_passed_over(reports, caplog):
+    folder = reports / "pool"
+    write(folder / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    write(folder / "20261123T120100Z.json", measured_in("3.13.0", 2000))
+    (folder / "20261123T120200Z.json").write_text('{"schema": 1, "varia')
+    write(folder / "bench.json", {"benchmarks": [], "machine_info": {}})
+    html = page(reports, results=[str(folder)])
+    rows, _ = across_rows(html)
+    assert len(rows) == 2 * len(NAMES)
+    for name, why in (("20261123T120200Z.json", "not valid JSON"), ("bench.json", "no 'schema'")):
+        assert re.search(rf"Left out of this report: [^<]*{re.escape(name)}: {why}", unescape(html))
+        assert name in caplog.text
+
+
+def test_a_folder_without_a_single_valid_file_is_an_error(reports):
+    folder = reports / "pool"
+    folder.mkdir(parents=True)
+    (folder / "x.json").write_text("[]")
+    with pytest.raises(Exception, match=r"no valid results file.*x\.json"):
+        render(results=[str(folder)], reports_dir=reports, repo_root=reports.parent)
+
+
+def test_by_default_the_report_pools_the_files_one_command_measured(reports):
+    for n, (python, threshold0) in enumerate((("3.12.1", 700), ("3.13.0", 2000))):
+        data = measured_in(python, threshold0)
+        data["environment"]["batch"] = "20261123T120000Z"
+        write(reports / "results" / f"20261123T12000{n}Z.json", data)
+    write(reports / "results" / "20261122T120000Z.json", measured_in("3.11.7", 700))  # another run
+    rows, section = across_rows(page(reports))
+    assert len(rows) == 2 * len(NAMES) and "3.11.7" not in section
+
+
+def test_one_environment_says_how_to_measure_more(reports):
+    write(reports / "results" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    _, section = across_rows(page(reports))
+    assert "One environment in this report (CPython 3.12.1" in section
+    assert "--python 3.12 --python 3.13" in section
+
+
+def test_history_compares_with_the_last_run_of_the_same_environment(reports):
+    write(reports / "results" / "20261123T110000Z.json", measured_in("3.12.1", 700, factor=0.5))
+    write(reports / "results" / "20261123T115000Z.json", measured_in("3.13.0", 2000, factor=2.1))
+    newest = write(reports / "results" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    html = page(reports, results=str(newest))
+    assert "Against the previous run, 20261123T110000Z.json" in html
+
+
+def test_a_variant_record_names_its_own_interpreter_over_its_files():
+    data = measured_in("3.12.1", 700)
+    variant = copy.deepcopy(data["variants"][1])
+    variant["interpreter"].update(python="3.13.0", gc_thresholds=[2000, 10, 10])
+    a, b = environments.of(data), environments.of(data, variant)
+    assert environments.differences(a, b) == [
+        "Python 3.12.1 -> 3.13.0",
+        "gc thresholds 700 / 10 / 10 -> 2000 / 10 / 10",
+    ]
+    # A field one file does not record (written before it was) is unknown, not different.
+    assert environments.same(a, {**a, "machine": None})
+    (table,) = across.tables([(Path("x.json"), data)])
+    assert table.environments == ["CPython 3.12.1 · numpy 2.5.5 · ci-1 (2 cores)"]
+
+
+def test_the_plot_draws_a_sampled_increment_below_zero():
+    # Sampled RSS can fall under its baseline: a label left of the axes once squeezed the
+    # layout to nothing (matplotlib warns, and warnings are errors here).
+    data = measured_in("3.12.1", 700)
+    for v, increment in zip(data["variants"], (-0.4, 0.02, None), strict=True):
+        v["peak_increment_mib"] = increment  # a tiny workload's: far left of the largest
+    (table,) = across.tables([(Path("x.json"), data)])
+    for narrow in (False, True):
+        assert across_plot.peaks(table, narrow=narrow).startswith(b"\x89PNG")
+
+
+# --- the gate --------------------------------------------------------------------------------
+
+
+def test_compare_across_environments_calls_nothing_a_regression(tmp_path, capsys):
+    old = write(tmp_path / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    new = write(tmp_path / "20261123T120100Z.json", measured_in("3.13.0", 2000, factor=2.1))
+    code = cli.main(["compare", str(old), str(new)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "REGRESSION" not in out and "FAIL" not in out and "OK:" not in out
+    assert "+110.0%" in out  # the difference is shown...
+    verdict = out.splitlines()[-1]  # ...and said to be the environment's
+    assert verdict.startswith("NOT GATED: the files come from different environments")
+    assert "Python 3.12.1 -> 3.13.0" in verdict
+
+
+def test_compare_by_default_gates_against_the_newest_file_of_the_same_environment(tmp_path, capsys):
+    base = write(tmp_path / "20261123T110000Z.json", measured_in("3.12.1", 700))
+    write(tmp_path / "20261123T115000Z.json", measured_in("3.13.0", 2000, factor=2.1))
+    newest = write(tmp_path / "20261123T120000Z.json", measured_in("3.12.1", 700, factor=1.5))
+    code = cli.main(["compare", "--results-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert f"comparing {base} (old) -> {newest} (new)" in out
+    assert code == 1 and "REGRESSION" in out  # the same environment: a real regression
