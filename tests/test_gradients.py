@@ -181,26 +181,24 @@ def _well_conditioned(op, args, c, result):
     return True
 
 
-@st.composite
-def dags(draw):
-    """Leaf arrays and a list of steps (op, operand node indices, exponent).
+def _draw_dag(draw, max_leaves, max_steps, operand):
+    """Leaf arrays and steps (op, operand node indices, exponent); `operand(last)` draws the
+    index of one operand among the nodes 0..last made so far.
 
-    Operands are drawn from every node so far, intermediates included, so nodes get reused and
-    the graph is a DAG rather than a tree. Values are computed while drawing so that a step
-    that would leave the well-conditioned range becomes a `neg` of its first operand instead
-    (a substitution, not a rejection: no examples are filtered away).
+    Values are computed while drawing so that a step that would leave the well-conditioned
+    range becomes a `neg` of its first operand instead (a substitution, not a rejection: no
+    examples are filtered away).
     """
-    n_leaves = draw(st.integers(1, 3))
     elements = st.floats(-2.0, 2.0, allow_subnormal=False)
     leaves = [
         draw(hnp.arrays(np.float64, draw(st.sampled_from(UNARY_SHAPES)), elements=elements))
-        for _ in range(n_leaves)
+        for _ in range(draw(st.integers(1, max_leaves)))
     ]
     values = list(leaves)
     steps = []
-    for _ in range(draw(st.integers(1, 8))):
+    for _ in range(draw(st.integers(1, max_steps))):
         op = draw(st.sampled_from(sorted(ENGINE)))
-        idx = tuple(draw(st.integers(0, len(values) - 1)) for _ in range(ARITY[op]))
+        idx = tuple(operand(len(values) - 1) for _ in range(ARITY[op]))
         c = draw(st.sampled_from(EXPONENTS)) if op == "pow" else None
         args = [values[i] for i in idx]
         with np.errstate(all="ignore"):
@@ -211,6 +209,13 @@ def dags(draw):
         steps.append((op, idx, c))
         values.append(result)
     return leaves, steps
+
+
+@st.composite
+def dags(draw):
+    """A random DAG: operands are drawn from every node so far, intermediates included, so nodes
+    get reused and the graph is a DAG rather than a tree."""
+    return _draw_dag(draw, 3, 8, lambda last: draw(st.integers(0, last)))
 
 
 def _run(table, leaves, steps):
@@ -248,27 +253,7 @@ def test_random_dag_grads_match_central_differences(graph, dag):
 def chainy_dags(draw):
     """Like `dags`, with longer runs where each step takes the node just made: the chains the
     backward pass has a path of its own for, between branches and joins."""
-    elements = st.floats(-2.0, 2.0, allow_subnormal=False)
-    leaves = [
-        draw(hnp.arrays(np.float64, draw(st.sampled_from(UNARY_SHAPES)), elements=elements))
-        for _ in range(draw(st.integers(1, 3)))
-    ]
-    values = list(leaves)
-    steps = []
-    for _ in range(draw(st.integers(1, 30))):
-        op = draw(st.sampled_from(sorted(ENGINE)))
-        last = len(values) - 1
-        idx = tuple(draw(st.one_of(st.just(last), st.integers(0, last))) for _ in range(ARITY[op]))
-        c = draw(st.sampled_from(EXPONENTS)) if op == "pow" else None
-        args = [values[i] for i in idx]
-        with np.errstate(all="ignore"):
-            result = _apply(NUMPY, op, args, c)
-        if not _well_conditioned(op, args, c, result):
-            op, idx, c = "neg", idx[:1], None
-            result = -args[0]
-        steps.append((op, idx, c))
-        values.append(result)
-    return leaves, steps
+    return _draw_dag(draw, 3, 30, lambda last: draw(st.one_of(st.just(last), st.integers(0, last))))
 
 
 def _replay(leaves, steps):
