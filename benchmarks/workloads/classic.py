@@ -8,8 +8,6 @@ import numpy as np
 
 import autograd_core as ag
 
-from . import book
-
 
 def numpy_step(depth):
     def step(x):
@@ -73,6 +71,8 @@ def input_pool(size, count=8, seed=0):
 
 def book_step(impl, mode, depth):
     """`book-strong` or `book-weak`: the loop on the book's step-16 or step-17 engine."""
+    from . import book  # only in the book variants' own processes, like a peer's import
+
     graph = impl.removeprefix("book-")
     step = dezero_style_step(book.Variable, book.square_op(graph), mode, depth, False)
     return contextlib.nullcontext, step
