@@ -62,6 +62,20 @@ def test_the_strong_graph_census_names_the_ops_function_class():
     assert found["free_lists"]["list"] > 0
 
 
+@pytest.mark.parametrize(
+    ("name", "tracked", "arrays"), [("strong-backprop", 16, 4), ("strong-backward", 16, 5)]
+)
+def test_what_a_recorded_iteration_leaves_the_collector_is_pinned(name, tracked, arrays):
+    # The strong graph's peaks follow from what one iteration leaves for the collector: 4
+    # Variables, 3 Functions, 3 output holders and 6 lists, and the arrays they hold (the
+    # backward pass adds the leaf's gradient). A faster core must leave exactly this much, or
+    # every strong figure of the matrix moves with it.
+    found = take_census(name)
+    assert found["tracked_left_per_iter"] == tracked
+    assert found["garbage_objects_per_iter"] == tracked
+    assert found["arrays_per_iter"] == arrays
+
+
 def test_the_books_design_keeps_its_input_tuples():
     found = take_census("book-strong-backprop")
     assert found["garbage_per_iter"]["tuple"] == DEPTH
