@@ -50,13 +50,14 @@ class Comparison:
 
 def compare(old, new, max_worsening=ratio_files.DEFAULT_MAX_WORSENING_PCT):
     """Compare two loaded ratios dicts comparison by comparison (by name)."""
-    pairing = pair(ratio_files.by_name(old), ratio_files.by_name(new))
+    old_by_name = ratio_files.by_name(old)
+    pairing = pair(old_by_name, ratio_files.by_name(new))
     c = Comparison(max_worsening=max_worsening, pairing=pairing)
     for side, data in (("OLD", old), ("NEW", new)):
         if not data.get("comparisons"):
             c.unchecked.append(f"{side} holds no comparisons: nothing was compared")
     for name in pairing.only_in_old:
-        if ratio_files.by_name(old)[name].get("status") == "ok":
+        if old_by_name[name].get("status") == "ok":
             c.unchecked.append(f"{name} is missing from NEW (was its run interrupted?)")
     for name, before, after in pairing.both:
         a, b = before.get("ratio"), after.get("ratio")
