@@ -71,7 +71,9 @@ def make_parser():
     p.add_argument("--report-file", help=argparse.SUPPRESS)
     # The explanation pass: the traced pass again, up to checkpoint N (where the traced pass saw
     # the most alive), a tracemalloc snapshot there, then the cycle census.
-    p.add_argument("--explain", type=int, metavar="N", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--explain", type=argtypes.whole_number(0, 2**63 - 1), metavar="N", help=argparse.SUPPRESS
+    )
     return p
 
 
