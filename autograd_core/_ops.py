@@ -26,6 +26,8 @@ def _sum_to(gx, shape):
 class Square(Function):
     __slots__ = ()
 
+    ufunc = np.square  # see Function.ufunc
+
     @staticmethod
     def forward(x):
         return np.square(x, out=_ARRAY)
@@ -39,6 +41,8 @@ class Square(Function):
 
 class Exp(Function):
     __slots__ = ()
+
+    ufunc = np.exp  # see Function.ufunc
 
     @staticmethod
     def forward(x):
@@ -54,6 +58,8 @@ class Exp(Function):
 class Add(Function):
     __slots__ = ()
 
+    ufunc = np.add  # see Function.ufunc
+
     @staticmethod
     def forward(x0, x1):
         return np.add(x0, x1, out=_ARRAY)
@@ -65,6 +71,8 @@ class Add(Function):
 
 class Mul(Function):
     __slots__ = ()
+
+    ufunc = np.multiply  # see Function.ufunc
 
     @staticmethod
     def forward(x0, x1):
@@ -78,6 +86,8 @@ class Mul(Function):
 class Neg(Function):
     __slots__ = ()
 
+    ufunc = np.negative  # see Function.ufunc
+
     @staticmethod
     def forward(x):
         return np.negative(x, out=_ARRAY)
@@ -88,6 +98,8 @@ class Neg(Function):
 
 class Sub(Function):
     __slots__ = ()
+
+    ufunc = np.subtract  # see Function.ufunc
 
     @staticmethod
     def forward(x0, x1):
@@ -100,6 +112,8 @@ class Sub(Function):
 
 class Div(Function):
     __slots__ = ()
+
+    ufunc = np.divide  # see Function.ufunc
 
     @staticmethod
     def forward(x0, x1):

@@ -11,6 +11,7 @@ from autograd_core import (
     Variable,
     as_array,
     as_variable,
+    no_grad,
     pow,  # noqa: A004
     square,
     using_config,
@@ -115,6 +116,36 @@ def test_square_records_its_creator():
     y = square(x)
     assert y.creator is not None and y.creator.inputs == [x]
     assert y.creator.outputs[0]() is y
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
+@pytest.mark.parametrize("name", ["square", "exp", "neg", "add", "mul", "sub", "div"])
+def test_an_op_under_no_grad_computes_what_its_recorded_forward_does(name, shape):
+    # Under no_grad an op calls its Function's ufunc directly, not forward (docs/semantics.md,
+    # "Settings"): the same values and the same type, an ndarray even for 0-d inputs.
+    op = getattr(autograd_core, name)
+    rng = np.random.default_rng(0)
+    args = [Variable(rng.uniform(0.5, 2.0, shape)) for _ in range(op.__code__.co_argcount)]
+    recorded = op(*args)
+    with no_grad():
+        unrecorded = op(*args)
+    assert unrecorded.creator is None and recorded.creator is not None
+    assert type(unrecorded.data) is np.ndarray and unrecorded.data.shape == shape
+    assert unrecorded.data.tobytes() == recorded.data.tobytes()
+
+
+def test_a_subclass_that_overrides_forward_keeps_it_under_no_grad():
+    class Halve(autograd_core._ops.Square):  # inherits Square's ufunc, but not its forward
+        __slots__ = ()
+
+        @staticmethod
+        def forward(x):
+            return x / 2
+
+    halve = autograd_core._core.unary(Halve)
+    with no_grad():
+        assert halve(Variable(np.array([4.0]))).data.tolist() == [2.0]
+    assert halve(Variable(np.array([4.0]))).data.tolist() == [2.0]
 
 
 def test_public_names():
