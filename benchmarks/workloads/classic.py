@@ -59,7 +59,10 @@ def settle_allocator():
     np.empty(16 * 2**20 // 8)  # allocated and freed at once
 
 
-def input_pool(size, count=8, seed=0):
+POOL = 8  # arrays in an input pool
+
+
+def input_pool(size, count=POOL, seed=0):
     """Endless inputs of `size` elements, from `count` arrays made once.
 
     No step writes to its input, so a few arrays serve every iteration; drawing a fresh one
