@@ -165,7 +165,8 @@ def _sample(child, shared, settings, on_progress):
         now = time.perf_counter()
         memory = _read_memory(proc)
         i = struct.unpack_from("q", shared)[0]
-        result.iters_done = max(i, 0)
+        if result.status == "ok":  # once killed, it stays the iteration the error names
+            result.iters_done = max(i, 0)
         mib = 0.0
         if memory is not None:
             mib, high_water = memory
