@@ -25,13 +25,13 @@ from benchmarks.workloads import variants as V
 
 PINNED_MIB = {
     "numpy": 3.05,
-    "strong-backprop": 201.52,
-    "strong-backward": 267.91,
+    "strong-backprop": 200.76,
+    "strong-backward": 270.20,
     "strong-no_grad": 3.05,
     "weak-backprop": 6.11,
     "weak-backward": 8.40,
     "weak-no_grad": 3.05,
-    "book-strong-backprop": 291.59,
+    "book-strong-backprop": 290.83,
     "book-weak-backprop": 6.11,
 }
 
