@@ -267,8 +267,11 @@ def unary(cls):
             y = compute(x.data if type(x) is Variable else _data(x))
             # `_output`, inlined: one call fewer per op is about 1% of a no_grad op at 100,000
             # elements (the unary ops are the classic loop's).
+            if type(y) is not _ndarray:
+                # A ufunc gives a numpy scalar for a 0-d input; asarray is all it needs.
+                y = _asarray(y) if isinstance(y, _generic) else as_array(y)
             v = _new_variable(Variable)
-            v.data = y if type(y) is _ndarray else as_array(y)
+            v.data = y
             v.name = v.grad = v.creator = None
             v.generation = 0
             return v
