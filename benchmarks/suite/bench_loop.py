@@ -39,8 +39,8 @@ def test_classic_loop_iteration(benchmark, variant):
     settings, step = build(variant, DEPTH)
     _, numpy_step = build(V.parse("numpy"), DEPTH)
     # An odd number of arrays: drawn two a round, each side reads every one of them in turn.
-    # From 8, numpy read the same 4 and the variant the other 4, and where those lay in memory
-    # put numpy 2.4% off numpy itself.
+    # From 8, numpy would read the same 4 and the variant the other 4 in every round, and where
+    # arrays lie in memory changes how fast they are read (see ratios._inputs).
     inputs = classic.input_pool(SIZE, count=classic.POOL + 1)
     loop = {"y": None, "numpy": None}  # each loop's y, alive until its next iteration
     numpy_seconds = []

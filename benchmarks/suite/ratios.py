@@ -170,8 +170,8 @@ def _loop(variant, size, label):
 @functools.cache
 def _inputs(size):
     """The classic loop's inputs, the same arrays for every subject that runs the loop. Where an
-    array lies in memory changes how fast it is read: with a set of its own, one subject's
-    loop ran up to 4% slower than another's running the same code in the same process."""
+    array lies in memory changes how fast it is read: with a set each, strong-no_grad's and
+    weak-no_grad's best rounds, the same code, were 2% apart in one process."""
     return tuple(itertools.islice(classic.input_pool(size), classic.POOL))
 
 
