@@ -167,12 +167,10 @@ def _loop(variant, size, label):
     )
 
 
-@functools.cache
-def _inputs(size):
-    """The classic loop's inputs, the same arrays for every subject that runs the loop. Where an
-    array lies in memory changes how fast it is read: with a set each, strong-no_grad's and
-    weak-no_grad's best rounds, the same code, were 2% apart in one process."""
-    return tuple(itertools.islice(classic.input_pool(size), classic.POOL))
+# The classic loop's inputs, the same arrays for every subject that runs the loop. Where an
+# array lies in memory changes how fast it is read: with a set each, strong-no_grad's and
+# weak-no_grad's best rounds, the same code, were 2% apart in one process.
+_inputs = functools.cache(classic.input_arrays)
 
 
 def _peer(variant):

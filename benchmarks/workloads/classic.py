@@ -62,14 +62,19 @@ def settle_allocator():
 POOL = 8  # arrays in an input pool
 
 
+def input_arrays(size, count=POOL, seed=0):
+    """`count` input arrays of `size` elements: what `input_pool` cycles through."""
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(size) for _ in range(count))
+
+
 def input_pool(size, count=POOL, seed=0):
     """Endless inputs of `size` elements, from `count` arrays made once.
 
     No step writes to its input, so a few arrays serve every iteration; drawing a fresh one
     would take ten times the iteration it feeds.
     """
-    rng = np.random.default_rng(seed)
-    return itertools.cycle([rng.standard_normal(size) for _ in range(count)])
+    return itertools.cycle(input_arrays(size, count, seed))
 
 
 def book_step(impl, mode, depth):
