@@ -17,6 +17,8 @@ if not __package__:  # run as a file: make the repo root importable
 
 import numpy as np
 
+from benchmarks import engines
+from benchmarks.errors import HarnessError
 from benchmarks.measure import argtypes
 from benchmarks.measure.probes import (
     MIB,
@@ -28,7 +30,7 @@ from benchmarks.measure.probes import (
 )
 from benchmarks.measure.settings import WORKLOAD as DEFAULTS
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
 
 def make_parser():
@@ -37,11 +39,21 @@ def make_parser():
         description="1000 x y = square(square(square(Variable(randn(100000))))), measured.",
     )
     p.add_argument(
+        "--variant",
+        metavar="NAME",
+        help="the variant to run, by its canonical name (weak-backprop, torch-no_grad, numpy);"
+        " or choose it with --impl and --mode",
+    )
+    p.add_argument(
+        "--engine",
+        metavar="FILE",
+        help="an engine of your own: a file (my_engine.py) or package.module:NAME; its variants"
+        " are NAME-backprop, NAME-backward... (docs/engines.md)",
+    )
+    p.add_argument(
         "--impl",
-        default="weak",
-        choices=["numpy", *V.OURS, *V.BOOK, *V.PEERS],
-        help="whose loop: plain numpy, our strong or weak graph, the book's, or a peer "
-        "(default weak)",
+        help="whose loop: numpy, strong, weak (ours), book-strong, book-weak, a peer (torch,"
+        " dezero, ...) or your engine's NAME (default weak)",
     )
     p.add_argument(
         "--mode",
@@ -80,22 +92,49 @@ def make_parser():
 def parse_args(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
-    if args.impl == "numpy":
-        if args.mode not in (None, "no_grad"):
-            parser.error(f"--impl numpy records no graph: --mode {args.mode} is not allowed")
-        args.mode = "no_grad"
-    args.mode = args.mode or "backprop"
-    allowed = V.modes_of(args.impl)
-    if args.mode not in allowed:
-        parser.error(f"--impl {args.impl} supports --mode {', '.join(allowed)}, not {args.mode}")
+    try:
+        user = [engines.load(args.engine)] if args.engine else []
+        args.variant = _variant(args, user)
+    except (HarnessError, ValueError) as e:
+        parser.error(str(e))
+    args.impl, args.mode = args.variant.impl, args.variant.mode
+    missing = args.variant.missing()
+    if missing:
+        parser.exit(2, f"{parser.prog}: error: {args.variant.name}: {missing}\n")
     if args.retain_grad and args.mode != "backward":
         parser.error(f"--retain-grad needs --mode backward (got --mode {args.mode})")
+    if args.retain_grad and not args.variant.engine.accepts("retain_grad"):
+        parser.error(f"--retain-grad: {args.variant.engine.name}'s backward takes no retain_grad")
     if args.no_gc and args.gc_threshold:
         parser.error("--no-gc and --gc-threshold contradict each other: choose one")
     if args.explain is not None:
         args.tracemalloc = True
-    args.variant = V.NUMPY if args.impl == "numpy" else V.Variant(args.impl, args.mode)
     return args
+
+
+def _variant(args, user):
+    """The variant the flags name: --variant, or --impl and --mode (the user's engine by
+    default when one is given)."""
+    if args.variant:
+        if args.impl or args.mode:
+            raise ValueError(
+                "--variant names the implementation and the mode: leave out --impl and --mode"
+            )
+        return V.parse(args.variant, user)
+    impl = args.impl or (user[0].prefix if user else "weak")
+    if impl == "numpy" and args.mode not in (None, "no_grad"):
+        raise ValueError(f"--impl numpy records no graph: --mode {args.mode} is not allowed")
+    mode = args.mode or ("no_grad" if impl == "numpy" else "backprop")
+    impls = V.impls() + [v.impl for e in user for v in V.of(e)]
+    cannot = {**V.CANNOT, **{e.name: e.cannot for e in user}}.get(impl, {}).get("classic")
+    if cannot:
+        raise ValueError(f"--impl {impl} cannot run this loop: {cannot}")
+    if impl not in impls:
+        raise ValueError(f"--impl {impl!r}: expected one of {', '.join(dict.fromkeys(impls))}")
+    allowed = [v.mode for v in V.known(user).values() if v.impl == impl]
+    if mode not in allowed:
+        raise ValueError(f"--impl {impl} supports --mode {', '.join(allowed)}, not {mode}")
+    return V.by_impl(impl, mode, user)
 
 
 def run(args):
@@ -154,7 +193,8 @@ def run(args):
         "gc": recorder.summary(),
         "live": live.summary(done) if args.tracemalloc else None,
         "explain": explained,
-        "extra": getattr(step, "extra", {}),
+        "engine_version": args.variant.engine.version(),
+        "extra": args.variant.engine.facts(),
     }
 
 

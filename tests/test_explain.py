@@ -15,9 +15,9 @@ from benchmarks.measure import attribution, census, gcmodel, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.report import mprof, render
 from benchmarks.suite.memprobe import measure_memory
-from benchmarks.workloads import book
+from benchmarks.engines import book
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
 SIZE = 20_000
 DEPTH = 3
@@ -173,7 +173,8 @@ def test_the_runner_explains_a_variant_in_a_third_process(tmp_path):
 
 def test_the_books_engine_backpropagates():
     x = book.Variable(np.array(3.0))
-    y = book.square_op("strong")(book.square_op("strong")(x))
+    with book.GRAPHS["strong"]():
+        y = book.square(book.square(x))
     y.backward()
     assert y.data == 81.0 and x.grad == 4 * 3.0**3
 

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.suite.memprobe import MIB, measure_memory
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
 SIZE = 20_000
 DEPTH = 3

@@ -50,13 +50,10 @@ class Pass:
 
 def loop_command(variant, settings, traced=False):
     """The loop.py command line that runs `variant` as `settings` say."""
-    cmd = [
-        settings.python or sys.executable,
-        LOOP,
-        "--impl",
-        variant.impl,
-        "--mode",
-        variant.mode,
+    cmd = [settings.python or sys.executable, LOOP, "--variant", variant.name]
+    if variant.engine.role == "user":
+        cmd += ["--engine", variant.engine.source]
+    cmd += [
         "--iters",
         str(settings.iters),
         "--size",
@@ -66,7 +63,7 @@ def loop_command(variant, settings, traced=False):
         "--seed",
         str(settings.seed),
     ]
-    if settings.retain_grad and variant.mode == "backward":
+    if retains_grad(variant, settings):
         cmd.append("--retain-grad")
     if not settings.gc_enabled:
         cmd.append("--no-gc")
@@ -75,6 +72,15 @@ def loop_command(variant, settings, traced=False):
     if traced:
         cmd.append("--tracemalloc")
     return cmd
+
+
+def retains_grad(variant, settings):
+    """Whether `variant` runs with retain_grad: asked for, and its engine's backward takes it."""
+    return (
+        settings.retain_grad
+        and variant.mode == "backward"
+        and variant.engine.accepts("retain_grad")
+    )
 
 
 def _tail(path, limit=2000):
@@ -210,7 +216,7 @@ def _record(variant, settings):
         settings.size,
         settings.depth,
         variant.live_array_floor_mib(
-            settings.size, settings.depth, settings.retain_grad and variant.mode == "backward"
+            settings.size, settings.depth, retains_grad(variant, settings), settings.iters
         ),
     )
     record["interpreter"] = interpreters.record_facts(settings.python)

@@ -9,7 +9,7 @@ import pytest
 from benchmarks.suite.memprobe import benchmark_with_memory
 from benchmarks.workloads import classic
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
 SIZE = 100_000  # elements per array, as in the classic loop
 DEPTH = 3

@@ -14,16 +14,12 @@ import functools
 import itertools
 import shlex
 import sys
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
-import numpy as np
-
-import autograd_core as ag
-
+from .. import engines as E
 from .. import ratio_files, results
 from ..measure import argtypes
-from ..workloads import classic, graphs, peers, steps
+from ..workloads import classic, graphs
 from ..workloads import variants as V
 from . import interleave
 from .interleave import Plan, Subject
@@ -78,20 +74,24 @@ def comparisons(sizes=DEFAULT_SIZES):
     chains = [
         (s, n, TARGETS["backward, chains"]) for n in sizes.chain_ops for s in ("neg", "square")
     ]
+    hips_engine = E.builtin()["autograd"]
+    ours_engine = V.BY_NAME["weak-backward"].engine
     for shape, size, target in [*chains, ("wide", sizes.width, TARGETS["backward, wide graph"])]:
         hips = _backward(
             f"autograd-{shape}-{size}",
             "HIPS autograd: vjp(ones_like(out)) after make_vjp",
-            functools.partial(peers.autograd_graph, shape, size),  # imports autograd on use
-            peer="autograd",
+            V.Variant(hips_engine, "", "backward"),
+            shape,
+            size,
         )
         ops = 2 * size - 1 if shape == "wide" else size  # the wide graph's adds count too
         for graph in V.OURS:
             ours = _backward(
                 f"{graph}-{shape}-{size}",
                 f"{graph} graph: y.backward()",
-                functools.partial(graphs.ours, shape, size),
-                settings=functools.partial(ag.using_config, "graph", graph),
+                V.Variant(ours_engine, graph, "backward"),
+                shape,
+                size,
             )
             what = f"{graphs.describe(shape, size)}, {graph} graph"
             rows.append(
@@ -106,7 +106,7 @@ def comparisons(sizes=DEFAULT_SIZES):
         what = f"3 squares of a 0-d array, recorded, {graph} graph"
         rows.append(Comparison(f"forward-{graph}", FORWARD, what, ours, torch, target, DEPTH))
     n = sizes.loop_elements
-    numpy = _loop(V.NUMPY, n, "numpy: y = x*x three times")
+    numpy = _loop(V.NUMPY, n, "numpy: np.square three times")
     for graph in V.OURS:
         ours = _loop(V.parse(f"{graph}-no_grad"), n, f"{graph} graph under no_grad: square x3")
         what = f"one classic-loop iteration, {n:,} elements, {graph} graph"
@@ -115,25 +115,28 @@ def comparisons(sizes=DEFAULT_SIZES):
     return rows
 
 
-def _backward(key, label, record, peer=None, settings=nullcontext):
+def _backward(key, label, variant, shape, size):
     """Backward passes, each through a graph recorded before the clock starts."""
+    engine = variant.engine
 
     def prepare(calls):
-        outputs = [record() for _ in range(calls)]
+        outputs = [graphs.recorded(engine, shape, size) for _ in range(calls)]
+        backward = engine.backward()
 
         def block():
             for y in outputs:
-                y.backward()
+                backward(y)
 
         return block
 
-    return Subject(key, label, prepare, peer, settings)
+    settings = functools.partial(engine.settings, variant.graph, "backward")
+    return Subject(key, label, prepare, _peer(variant), settings)
 
 
 def _forward(variant, label):
     """The classic step on a 0-d array, made once: its wrapping (Variable, tensor) is timed."""
-    built = functools.cache(lambda: steps.build(variant, DEPTH))  # a peer imports on first use
-    x = np.array(graphs.SCALAR)
+    built = functools.cache(lambda: classic.build(variant, DEPTH))  # a peer imports on first use
+    x = variant.engine.scalar(graphs.SCALAR)
 
     def prepare(calls):
         step = built()[1]
@@ -149,7 +152,7 @@ def _forward(variant, label):
 
 def _loop(variant, size, label):
     """Iterations of the classic loop: y lives until the next iteration replaces it."""
-    built = functools.cache(lambda: (steps.build(variant, DEPTH), itertools.cycle(_inputs(size))))
+    built = functools.cache(lambda: (classic.build(variant, DEPTH), itertools.cycle(_inputs(size))))
 
     def prepare(calls):
         (_, step), inputs = built()
@@ -174,14 +177,14 @@ _inputs = functools.cache(classic.input_arrays)
 
 
 def _peer(variant):
-    return variant.impl if variant.is_peer else None
+    return variant.engine.name if variant.is_peer else None
 
 
 def absent(subject):
     """Why `subject` cannot run here (its peer not installed, or --no-peers), or None."""
     if subject.peer is None:
         return None
-    return V.Variant(subject.peer, V.PEERS[subject.peer][0]).left_out()
+    return V.left_out(E.builtin()[subject.peer])
 
 
 def measure(rows, plan=DEFAULT_PLAN, on_batch=None, timer=interleave.TIMER):

@@ -1,61 +1,54 @@
-"""Canonical variant names: one name per (implementation, mode), used in JSON, plots, pytest ids
-and the report alike."""
+"""Canonical variant names: one name per (engine, graph kind, mode), used in JSON, plots, pytest
+ids and the report alike, derived from the engine files' declarations (benchmarks/engines/).
 
-import importlib.util
+A name joins the engine's prefix, the graph kind where the engine records several, and the mode:
+`strong-backprop` (ours: no prefix), `book-weak-backprop`, `torch-no_grad`. The plain-numpy
+reference is `numpy`.
+"""
+
 import os
 from dataclasses import dataclass
 
-from autograd_core import GRAPHS
+from .. import engines as E
 
-from ..measure.probes import MIB
-
-OURS = GRAPHS  # our two graphs, in autograd_core's order: ("strong", "weak")
-MODES = ("backprop", "backward", "no_grad")
-# Peers and the modes each can run (HIPS autograd records a graph only inside `grad`).
-PEERS = {
-    "torch": MODES,
-    "dezero": MODES,
-    "autograd": ("backward",),
-}
-# The book's own design (steps 16 and 17, `workloads/book.py`): a memory reference beside ours.
-BOOK = {"book-strong": ("backprop",), "book-weak": ("backprop",)}
-ARRAY_MIB = 8 / MIB  # one float64 element, in MiB
+MODES = E.MODES
+ARRAY_MIB = 8 / 2**20  # one float64 element, in MiB
 # Set (by `python -m benchmarks --no-peers`) to leave the peers out of the benchmark suite.
 NO_PEERS_ENV = "AUTOGRAD_BENCH_NO_PEERS"
+HEADLINE = ("strong-backprop", "weak-backprop")  # the pair the report's first sentence compares
 
 
 @dataclass(frozen=True)
 class Variant:
-    impl: str  # "numpy", "strong", "weak" or a peer's name
-    mode: str  # "backprop", "backward", "no_grad"; "no_grad" for plain numpy
+    engine: E.Engine
+    graph: str  # a graph kind of the engine's, "" for an engine that records one kind
+    mode: str  # "backprop", "backward" or "no_grad"
+
+    @property
+    def impl(self):
+        """The engine and graph kind: strong, book-weak, torch, numpy (a results file's `impl`)."""
+        return "-".join(p for p in (self.engine.prefix, self.graph) if p)
 
     @property
     def name(self):
-        return "numpy" if self.impl == "numpy" else f"{self.impl}-{self.mode}"
+        if self.engine.role == "reference":
+            return self.engine.name
+        return f"{self.impl}-{self.mode}"
 
     @property
     def is_peer(self):
-        return self.impl in PEERS
-
-    @property
-    def is_book(self):
-        return self.impl in BOOK
+        """An optional install, compared against: recorded as skipped where it is missing."""
+        return self.engine.role == "peer"
 
     def missing(self):
-        """Why this variant cannot run here (a peer that is not installed), or None."""
-        if self.is_peer and importlib.util.find_spec(self.impl) is None:
-            return f"{self.impl} is not installed (pip install -e '.[peers]')"
-        return None
+        """Why this variant cannot run here (its engine's package is not installed), or None."""
+        return self.engine.missing()
 
     def left_out(self):
         """Why the benchmark suite leaves this variant out (`missing`, or --no-peers), or None."""
-        if self.is_peer and os.environ.get(NO_PEERS_ENV):
-            return "peers left out (--no-peers)"
-        if self.is_book:
-            return "the book's engine is a memory reference, not timed"
-        return self.missing()
+        return left_out(self.engine)
 
-    def live_array_floor_mib(self, size, depth, retain_grad=False):
+    def live_array_floor_mib(self, size, depth, retain_grad=False, iters=2):
         """The least memory the loop can live in: the arrays it must hold at once.
 
         Recording: the previous y keeps its chain (depth + 1 arrays) while the new chain is
@@ -63,32 +56,58 @@ class Variant:
         leaf's grad, the incoming grad and the grad being made; with retain_grad both chains
         keep a grad per array. (numpy reuses the temporary in `2 * x * gy` in place.)
         """
-        chain = depth + 1
-        if self.impl == "autograd":
-            # HIPS autograd's loop keeps only the gradient: the previous one, the chain its
-            # tape records and the gradient being made.
-            arrays = chain + 2
-        elif self.mode == "no_grad":
-            arrays = 4 if depth > 1 else 3
-        elif self.mode == "backprop":
-            arrays = 2 * chain
-        elif retain_grad:
-            arrays = 4 * chain
-        else:
-            arrays = 2 * chain + 3
+        arrays = self.engine.floor_arrays(self.mode, depth, iters, retain_grad)
+        if arrays is None:
+            chain = depth + 1
+            if self.mode == "no_grad":
+                arrays = 4 if depth > 1 else 3
+            elif self.mode == "backprop":
+                arrays = 2 * chain
+            elif retain_grad:
+                arrays = 4 * chain
+            else:
+                arrays = 2 * chain + 3
         return arrays * size * ARRAY_MIB
 
 
-NUMPY = Variant("numpy", "no_grad")
-BOOK_VARIANTS = tuple(Variant(impl, mode) for impl, modes in BOOK.items() for mode in modes)
-DEFAULT_MATRIX = (
-    NUMPY,
-    *(Variant(impl, mode) for mode in MODES for impl in OURS),
-    *BOOK_VARIANTS,
-)
-PEER_VARIANTS = tuple(Variant(impl, mode) for impl, modes in PEERS.items() for mode in modes)
+def left_out(engine):
+    """Why the benchmark suite leaves `engine` out (not installed, --no-peers), or None."""
+    if engine.role == "peer" and os.environ.get(NO_PEERS_ENV):
+        return "peers left out (--no-peers)"
+    if engine.role == "design":
+        return "the book's engine is a memory reference, not timed"
+    return engine.missing()
+
+
+def of(engine, workload="classic"):
+    """The variants of `engine` that run `workload`: every mode, each graph kind within it."""
+    if workload in engine.cannot:
+        return ()
+    return tuple(Variant(engine, graph, mode) for mode in engine.modes for graph in engine.graphs)
+
+
+def every(workload="classic"):
+    """The variants of every built-in engine that can run `workload`, in the matrix's order."""
+    return tuple(v for e in E.builtin().values() for v in of(e, workload))
+
+
+def _matrix(roles):
+    return tuple(v for e in E.builtin().values() if e.role in roles for v in of(e))
+
+
+DEFAULT_MATRIX = _matrix(("reference", "ours", "design"))
+PEER_VARIANTS = _matrix(("peer",))
 ALL_VARIANTS = DEFAULT_MATRIX + PEER_VARIANTS
 BY_NAME = {v.name: v for v in ALL_VARIANTS}
+NUMPY = BY_NAME["numpy"]
+OURS = E.builtin()["ours"].graphs  # our two graphs, in autograd_core's order: ("strong", "weak")
+# Engines that cannot run a workload, and why: the report says so instead of leaving them out.
+CANNOT = {e.name: e.cannot for e in E.builtin().values() if e.cannot}
+
+
+def peers():
+    """The peer engines, installed or not."""
+    return [e for e in E.builtin().values() if e.role == "peer"]
 
 
 def as_params(variants, name=lambda v: v.name):
@@ -105,26 +124,45 @@ def as_params(variants, name=lambda v: v.name):
     return params
 
 
+def impls():
+    """Every implementation's name (`loop.py --impl`): numpy, strong, weak, book-strong, torch..."""
+    return list(dict.fromkeys(v.impl for v in ALL_VARIANTS))
+
+
 def modes_of(impl):
-    """The modes `impl` can run: a peer's or the book's own list, else all of them."""
-    return PEERS.get(impl) or BOOK.get(impl) or MODES
+    """The modes `impl` can run."""
+    return tuple(dict.fromkeys(v.mode for v in ALL_VARIANTS if v.impl == impl)) or MODES
 
 
-def parse(name):
+def by_impl(impl, mode, user=()):
+    """The variant of implementation `impl` (strong, torch, numpy...) in `mode`."""
+    for v in (*ALL_VARIANTS, *(v for e in user for v in of(e))):
+        if v.impl == impl and (v.mode == mode or v.engine.role == "reference"):
+            return v
+    raise ValueError(f"--impl {impl} has no mode {mode}")
+
+
+def known(user=()):
+    """{name: Variant} of the built-in engines and the `user` engines (loaded Engines)."""
+    return {**BY_NAME, **{v.name: v for e in user for v in of(e)}}
+
+
+def parse(name, user=()):
     """The Variant called `name`; a ValueError lists the allowed names otherwise."""
+    table = known(user)
     try:
-        return BY_NAME[name]
+        return table[name]
     except KeyError:
-        raise ValueError(f"unknown variant {name!r}; allowed: {', '.join(BY_NAME)}") from None
+        raise ValueError(f"unknown variant {name!r}; allowed: {', '.join(table)}") from None
 
 
 def select(only, variants=ALL_VARIANTS):
-    """Variants matching any of `only`: a variant name, an implementation or a mode."""
+    """Variants matching any of `only`: a variant name, an implementation, an engine or a mode."""
     chosen = []
     for word in only:
-        matched = [v for v in variants if word in (v.name, v.impl, v.mode)]
+        matched = [v for v in variants if word in (v.name, v.impl, v.mode, v.engine.name)]
         if not matched:
-            allowed = sorted({*BY_NAME, *OURS, *BOOK, *PEERS, *MODES, "numpy"})
+            allowed = sorted({w for v in variants for w in (v.name, v.impl, v.mode, v.engine.name)})
             raise ValueError(f"--only {word!r} matches no variant; allowed: {', '.join(allowed)}")
         chosen += [v for v in matched if v not in chosen]
     return chosen
