@@ -11,11 +11,11 @@ import pytest
 from report_samples import XSS, make_results, write
 
 from benchmarks import results
+from benchmarks.engines import book
 from benchmarks.measure import attribution, census, gcmodel, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.report import mprof, render
 from benchmarks.suite.memprobe import measure_memory
-from benchmarks.engines import book
 from benchmarks.workloads import variants as V
 from benchmarks.workloads.classic import build
 
