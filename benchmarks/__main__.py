@@ -63,10 +63,23 @@ def _add_workload_options(p):
         help="kill a child that runs longer than this",
     )
     p.add_argument(
+        "--engine",
+        action="append",
+        metavar="FILE",
+        help="measure your own engine too: a file (my_engine.py) or package.module:NAME;"
+        " repeat it for several (docs/engines.md)",
+    )
+    p.add_argument(
         "--no-peers",
         action="store_true",
-        help="leave torch, dezero and autograd out of the default matrix (and of the speed step)",
+        help=f"leave the peers ({_peer_names()}) out of the default matrix (and of the speed step)",
     )
+
+
+def _peer_names():
+    from .workloads import variants as V
+
+    return ", ".join(e.name for e in V.peers())
 
 
 def _add_run_options(p):
@@ -84,7 +97,7 @@ def _add_run_options(p):
 
 
 def _add_speed_options(p):
-    p.add_argument("--no-peers", action="store_true", help="leave the peers out")
+    p.add_argument("--no-peers", action="store_true", help=f"leave the peers ({_peer_names()}) out")
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
     p.add_argument(
         "--ratios-only",
@@ -174,17 +187,20 @@ def _interpreters(specs):
 
 
 def _workload(args):
-    """(variants, settings) the options choose."""
+    """(variants, settings) the options choose. A user's engine that cannot be loaded is said
+    on stderr and left out (`args.engine_failures`); the others are measured all the same."""
     from .measure.settings import Settings
     from .workloads import variants as V
 
     if args.no_gc and args.gc_threshold:
         args.parser.error("--no-gc and --gc-threshold contradict each other: choose one")
+    user = _user_engines(args)
+    mine = [v for e in user for v in V.of(e)]
     try:
         if args.only:
-            chosen = V.select(args.only)
+            chosen = V.select(args.only, (*V.ALL_VARIANTS, *mine))
         else:  # peers that are not installed are recorded as skipped, with the reason
-            chosen = list(V.DEFAULT_MATRIX if args.no_peers else V.ALL_VARIANTS)
+            chosen = [*(V.DEFAULT_MATRIX if args.no_peers else V.ALL_VARIANTS), *mine]
     except ValueError as e:
         args.parser.error(str(e))
     settings = Settings(
@@ -201,6 +217,24 @@ def _workload(args):
         timeout_s=args.timeout,
     )
     return chosen, settings
+
+
+def _user_engines(args):
+    """The engines --engine names that load; each one that does not is said and kept in
+    `args.engine_failures` ({spec: why}), so the command can fail after the others ran."""
+    from . import engines
+
+    if getattr(args, "engine_failures", None) is None:
+        args.engine_failures = {}
+    loaded = []
+    for spec in dict.fromkeys(args.engine or []):
+        try:
+            loaded.append(engines.load(spec))
+        except engines.EngineError as e:
+            if spec not in args.engine_failures:
+                print(f"error: {e}", file=sys.stderr)
+            args.engine_failures[spec] = str(e)
+    return loaded
 
 
 def _measure(args):
@@ -230,17 +264,29 @@ def _measure(args):
             args.results_dir,
             spec=interpreter and interpreter.spec,
             batch=batch,
+            engines=_engines_record(args, chosen),
         )
         print(f"results: {path}")
         written.append((path, data))
     return written, failures
 
 
-def _failed(failures):
-    """The exit status for --python specs that could not be used: 2, after the others ran."""
+def _engines_record(args, chosen):
+    """What a results file keeps of the users' engines: where each was declared, and those
+    that could not be loaded, with why (reports/README.md)."""
+    user = {v.engine.name: v.engine.source for v in chosen if v.engine.role == "user"}
+    return {"user": user, "failed": dict(getattr(args, "engine_failures", None) or {})}
+
+
+def _failed(failures, args=None):
+    """The exit status for --python specs or --engine files that could not be used: 2, after
+    the others ran."""
     if failures:
         print(f"error: no interpreter for --python {', '.join(failures)}", file=sys.stderr)
-    return 2 if failures else 0
+    engines = getattr(args, "engine_failures", None) or {}
+    if engines:
+        print(f"error: --engine {', '.join(engines)} could not be loaded", file=sys.stderr)
+    return 2 if failures or engines else 0
 
 
 def _all_failed(written):
@@ -306,7 +352,7 @@ def _check_writable(folder):
 def _cmd_run(args):
     written, failures = _measure(args)
     # A spec that named no interpreter: 2, after the others ran; a run that measured nothing: 1.
-    return _failed(failures) or (1 if _all_failed(written) else 0)
+    return _failed(failures, args) or (1 if _all_failed(written) else 0)
 
 
 def _cmd_speed(args):
@@ -348,7 +394,7 @@ def _cmd_all(args):
     _check_writable(args.reports_dir)  # before minutes of measuring, not after
     written, failures = _measure(args)
     if not written:
-        return _failed(failures)
+        return _failed(failures, args)
     bench, ratios, speed_code, sweep_code = None, None, 0, 0
     if not (args.no_speed or args.only):
         bench, ratios, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
@@ -358,7 +404,7 @@ def _cmd_all(args):
     # The report shows whatever was measured; an unusable --python spec (2), a failed speed
     # step or sweep, or a run in which no variant was measured (1) still fails the command.
     failed = _all_failed(written) or speed_code != 0 or sweep_code != 0
-    return _failed(failures) or (1 if failed else 0)
+    return _failed(failures, args) or (1 if failed else 0)
 
 
 @dataclass(frozen=True)

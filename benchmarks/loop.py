@@ -52,8 +52,7 @@ def make_parser():
     )
     p.add_argument(
         "--impl",
-        help="whose loop: numpy, strong, weak (ours), book-strong, book-weak, a peer (torch,"
-        " dezero, ...) or your engine's NAME (default weak)",
+        help=f"whose loop: {', '.join(V.impls())}, or your engine's NAME (default weak)",
     )
     p.add_argument(
         "--mode",
@@ -137,6 +136,18 @@ def _variant(args, user):
     return V.by_impl(impl, mode, user)
 
 
+class EngineFailed(Exception):
+    """An engine raised inside the loop; the message names it, its file and the iteration."""
+
+    def __init__(self, variant, i, error):
+        engine = variant.engine
+        where = f" ({engine.source})" if engine.role == "user" else ""
+        super().__init__(
+            f"{variant.name}: engine {engine.name}{where} raised at iteration {i}: "
+            f"{type(error).__name__}: {error}"
+        )
+
+
 def run(args):
     """Run the loop as `args` say; return the child-side figures."""
     settings, step = build(args.variant, args.depth, args.retain_grad)
@@ -166,7 +177,10 @@ def run(args):
         done = 0
         for i in range(args.iters):
             progress.set(i)
-            y = step(rng.standard_normal(args.size))
+            try:
+                y = step(rng.standard_normal(args.size))
+            except Exception as e:  # the engine's fault: say whose, and where in the loop
+                raise EngineFailed(args.variant, i, e) from e
             done = i + 1
             if live.iteration_end(i):
                 break  # the explanation pass has its snapshot

@@ -102,6 +102,8 @@ class VariantRecord(TypedDict, total=False):
     """One variant's entry in a results file's `variants` list (every FIGURES name too)."""
 
     name: str  # canonical: numpy, weak-backprop, torch-no_grad...
+    engine: str  # the engine's NAME (benchmarks/engines/, or a user's --engine file)
+    engine_version: str | None  # what the engine says of its version, from the child
     impl: str
     mode: str
     status: str  # one of STATUSES
@@ -147,6 +149,7 @@ def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> Va
     record.update({f.name: None for f in FIGURES})
     record.update(
         live_array_floor_mib=live_array_floor_mib,
+        engine_version=None,
         gc=None,
         timeline=None,
         live=None,
@@ -441,15 +444,20 @@ VARIANT = record(
         "live": nullable(LIVE),
         "explain": nullable(EXPLAIN),
         "interpreter": INTERPRETER,
+        "engine": TEXT,
+        "engine_version": nullable(TEXT),
     },
     required=("status",),
 )
+# The users' engines (`run --engine`): where each was declared, and those that did not load.
+ENGINES = record({"user": map_of(TEXT), "failed": map_of(TEXT)})
 RESULTS = record(
     {
         "complete": FLAG,
         "interrupted": nullable(TEXT),
         "environment": ENVIRONMENT,
         "settings": SETTINGS,
+        "engines": ENGINES,
     }
 )
 

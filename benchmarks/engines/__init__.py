@@ -60,11 +60,14 @@ class Engine:
     declared: object  # the engine file's module, or the object `module:NAME` names
     source: str  # where it was declared: a module name, or the user's --engine text
     role: str
+    # A user's file as a child process, started from another folder, finds it: its absolute
+    # path (with :NAME if given); `source` otherwise.
+    where: str = ""
 
     def __reduce__(self):
         # A variant crosses to pool and cluster workers by pickle: an engine goes as where it
         # was declared, and is loaded again there.
-        return _restore, (self.source, self.role)
+        return _restore, (self.where or self.source, self.role)
 
     def _get(self, name, default=None):
         return getattr(self.declared, name, default)
@@ -296,7 +299,8 @@ def load(spec):
         raise EngineError(
             f"--engine {spec!r}: NAME {declared.NAME!r} is a built-in engine's; choose another"
         )
-    return Engine(declared, spec, "user")
+    where = str(path.resolve()) + (f":{attr}" if attr else "") if path.is_file() else spec
+    return Engine(declared, spec, "user", where)
 
 
 def _load_file(path, spec):

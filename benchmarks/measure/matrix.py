@@ -72,11 +72,20 @@ def environment(command, python=None, spec=None, batch=None):
     }
 
 
-def run(variants, settings, results_dir=results.RESULTS_DIR, command=None, spec=None, batch=None):
+def run(
+    variants,
+    settings,
+    results_dir=results.RESULTS_DIR,
+    command=None,
+    spec=None,
+    batch=None,
+    engines=None,
+):
     """Measure `variants` one after another; return the results file's path and content.
 
     spec: the `--python` text that chose `settings.python`; batch: one id shared by the files
-    of one command that measured several interpreters (the report shows them together).
+    of one command that measured several interpreters (the report shows them together);
+    engines: the users' engines, {"user": {name: source}, "failed": {spec: why}}.
     """
     command = command or shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]])
     data = {
@@ -84,6 +93,7 @@ def run(variants, settings, results_dir=results.RESULTS_DIR, command=None, spec=
         "complete": False,
         "environment": environment(command, settings.python, spec, batch),
         "settings": settings.as_json(),
+        "engines": engines or {"user": {}, "failed": {}},
         "variants": [],
     }
     path = results.reserve(results_dir, data)

@@ -52,7 +52,7 @@ def loop_command(variant, settings, traced=False):
     """The loop.py command line that runs `variant` as `settings` say."""
     cmd = [settings.python or sys.executable, LOOP, "--variant", variant.name]
     if variant.engine.role == "user":
-        cmd += ["--engine", variant.engine.source]
+        cmd += ["--engine", variant.engine.where]
     cmd += [
         "--iters",
         str(settings.iters),
@@ -220,6 +220,7 @@ def _record(variant, settings):
         ),
     )
     record["interpreter"] = interpreters.record_facts(settings.python)
+    record["engine"] = variant.engine.name
     return record
 
 
@@ -247,6 +248,7 @@ def _untraced_pass(record, variant, settings, on_progress):
         seconds_per_iter=report["seconds_per_iter"],
         gc=report["gc"],
         extra=report["extra"],
+        engine_version=report.get("engine_version"),
     )
     if record["peak_rss_mib"] is not None:
         record["peak_increment_mib"] = record["peak_rss_mib"] - record["baseline_rss_mib"]

@@ -8,7 +8,7 @@ style, for readers who cannot tell the shades apart.
 import zlib
 
 from .. import engines
-from ..workloads.variants import BY_NAME
+from ..workloads.variants import ANY_WORKLOAD
 
 # Engines a results file names that this version does not know (a user's engine, measured
 # elsewhere): a stable pick from colours no built-in engine declares.
@@ -36,7 +36,7 @@ def _declared(variant):
 
 
 def colour(name):
-    variant = BY_NAME.get(name)
+    variant = ANY_WORKLOAD.get(name)
     found = _declared(variant) if variant else None
     return found or _OTHERS[zlib.crc32(_engine_of(name).encode()) % len(_OTHERS)]
 
@@ -48,7 +48,7 @@ def _engine_of(name):
 
 
 def linestyle(name):
-    variant = BY_NAME.get(name)
+    variant = ANY_WORKLOAD.get(name)
     if variant is not None and variant.engine.role == "reference":
         return "-."
     mode = variant.mode if variant else name.rsplit("-", 1)[-1]

@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .. import results
+from .. import engines, results
 from ..errors import HarnessError
 from ..measure import matrix, runner
 from ..measure.settings import Settings
@@ -63,8 +63,9 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
     stream = stream or sys.stderr
     base = settings_of(data, path)
     try:
-        variants = {name: V.parse(name) for name in data["variants"]}
-    except ValueError as e:
+        user = [engines.load(source) for source in (data.get("engines") or {}).values()]
+        variants = {name: V.parse(name, user) for name in data["variants"]}
+    except (ValueError, HarnessError) as e:
         raise files.SweepError(f"{path}: {e}") from None
     data["executor"] = {"where": where, "jobs": jobs, "jobs_rss": jobs_rss}
     points = {files.key(p["params"], p["variant"]): p for p in data["points"]}

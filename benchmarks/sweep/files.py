@@ -25,6 +25,8 @@ def new(axes, variants, settings, passes, environment):
         "settings": settings.as_json(),
         "axes": axes,
         "variants": [v.name for v in variants],
+        # The users' engines by name, where each was declared: --resume loads them again.
+        "engines": {v.engine.name: v.engine.source for v in variants if v.engine.role == "user"},
         "passes": [p for p in runner.PASSES if p in passes],
         "executor": None,
         "points": [],

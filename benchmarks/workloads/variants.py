@@ -81,7 +81,7 @@ def left_out(engine):
 
 def of(engine, workload="classic"):
     """The variants of `engine` that run `workload`: every mode, each graph kind within it."""
-    if workload in engine.cannot:
+    if workload is not None and workload in engine.cannot:
         return ()
     return tuple(Variant(engine, graph, mode) for mode in engine.modes for graph in engine.graphs)
 
@@ -100,6 +100,9 @@ PEER_VARIANTS = _matrix(("peer",))
 ALL_VARIANTS = DEFAULT_MATRIX + PEER_VARIANTS
 BY_NAME = {v.name: v for v in ALL_VARIANTS}
 NUMPY = BY_NAME["numpy"]
+# Every built-in engine's variants, whatever each can run (a scalar engine's too): colours and
+# labels for any name a file may hold.
+ANY_WORKLOAD = {v.name: v for e in E.builtin().values() for v in of(e, None)}
 OURS = E.builtin()["ours"].graphs  # our two graphs, in autograd_core's order: ("strong", "weak")
 # Engines that cannot run a workload, and why: the report says so instead of leaving them out.
 CANNOT = {e.name: e.cannot for e in E.builtin().values() if e.cannot}
