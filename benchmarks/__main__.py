@@ -98,6 +98,12 @@ def _add_run_options(p):
 
 def _add_speed_options(p):
     p.add_argument("--no-peers", action="store_true", help=f"leave the peers ({_peer_names()}) out")
+    p.add_argument(
+        "--engine",
+        action="append",
+        metavar="FILE",
+        help="time your own engine too, against the same references (docs/engines.md)",
+    )
     p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
     p.add_argument(
         "--ratios-only",
@@ -317,7 +323,7 @@ def _render(results_path, reports_dir, benchmark_json=None, sweep=None, ratios=N
     print(f"report: {index}")
 
 
-def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False):
+def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False, user=()):
     """The speed step: the pytest-benchmark suite, then the side-by-side ratios;
     (its JSON file or None, the ratios file or None, 0 when both ran clean else 1)."""
     from .suite import speed
@@ -325,10 +331,10 @@ def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False)
     path, code = None, 0
     if not ratios_only:
         print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
-        path, code = speed.run(reports_dir, peers=peers)
+        path, code = speed.run(reports_dir, peers=peers, user=user)
         _tell("benchmark suite", "pytest", path, code, "some benchmarks failed")
     print("speed: ours against the peers, side by side in one process (about 30 s)", flush=True)
-    ratios, ratios_code = speed.run_ratios(reports_dir, peers=peers, rounds=rounds, quick=quick)
+    ratios, ratios_code = speed.run_ratios(reports_dir, peers, rounds, quick, user)
     _tell("ratio step", "its", ratios, ratios_code, "some comparisons failed")
     return path, ratios, 0 if code == ratios_code == 0 else 1
 
@@ -357,7 +363,9 @@ def _cmd_run(args):
 
 def _cmd_speed(args):
     peers = not args.no_peers
-    return _time_suite(args.reports_dir, peers, args.ratios_only, args.rounds, args.quick)[2]
+    user = _user_engines(args)
+    code = _time_suite(args.reports_dir, peers, args.ratios_only, args.rounds, args.quick, user)[2]
+    return _failed([], args) or code
 
 
 def _cmd_report(args):
@@ -397,7 +405,9 @@ def _cmd_all(args):
         return _failed(failures, args)
     bench, ratios, speed_code, sweep_code = None, None, 0, 0
     if not (args.no_speed or args.only):
-        bench, ratios, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
+        bench, ratios, speed_code = _time_suite(
+            args.reports_dir, not args.no_peers, user=_user_engines(args)
+        )
     if not (args.no_sweep or args.only or args.no_gc):
         sweep_code = _default_sweep(args)
     _render([str(path) for path, _ in written], args.reports_dir, bench, ratios=ratios)

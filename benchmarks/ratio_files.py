@@ -147,8 +147,9 @@ def _check(path, record):
             f"{path}: comparison {name!r} has status {status!r}, expected one of "
             f"{', '.join(STATUSES)}"
         )
-    if not _number(record.get("target")) or record["target"] <= 0:
-        raise RatiosError(f"{path}: comparison {name!r}: target is {record.get('target')!r}")
+    target = record.get("target")
+    if target is not None and not (_number(target) and target > 0):  # null: a user's engine
+        raise RatiosError(f"{path}: comparison {name!r}: target is {target!r}")
     for key in (*RATIO_FIELDS, *SECONDS_FIELDS, *COUNT_FIELDS):
         value = record.get(key)
         if value is not None and not (_number(value) and value > 0):

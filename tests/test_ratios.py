@@ -294,11 +294,11 @@ def fake_steps(monkeypatch, tmp_path):
     the test through the list it returns."""
     calls, ratios_result = [], [0]
 
-    def run(reports_dir, peers=True, select=None):
+    def run(reports_dir, peers=True, select=None, user=()):
         calls.append(("suite", peers))
         return write(tmp_path / "bench.json", {"benchmarks": []}), 0
 
-    def run_ratios(reports_dir, peers=True, rounds=None, quick=False):
+    def run_ratios(reports_dir, peers=True, rounds=None, quick=False, user=()):
         calls.append(("ratios", peers, rounds, quick))
         code = ratios_result[0]
         path = None if code == 2 else write(tmp_path / "r.json", ratios_json())
@@ -352,7 +352,7 @@ def _spoiled(**change):
         (json.dumps(_spoiled(ratio=None)), "is ok but has no ratio"),
         (json.dumps(_spoiled(status="skipped")), "needs a null ratio and a reason"),
         (json.dumps(_spoiled(status="lost")), "status 'lost'"),
-        (json.dumps(_spoiled(target=None)), "target is None"),
+        (json.dumps(_spoiled(target=0)), "target is 0"),
         (json.dumps(_spoiled(ours_s=[1, "x"])), "ours_s is not a list of seconds"),
         (json.dumps(_spoiled(ratio=float("nan"))), "not valid JSON"),
         (json.dumps({**ratios_json(), "complete": "yes"}), "complete is 'yes'"),

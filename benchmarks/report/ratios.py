@@ -28,6 +28,10 @@ class RatiosRun:
     def count(self, meets):
         return sum(row.meets is meets for row in self.rows)
 
+    @property
+    def without_ratio(self):
+        return sum(row.record.get("ratio") is None for row in self.rows)
+
 
 def _per_op(seconds, ops):
     return None if seconds is None or not ops else seconds / ops

@@ -20,7 +20,7 @@ WIDTH = 1_000
 
 def _variants(*modes):
     # Peers share the groups, so pytest-benchmark prints them side by side with ours.
-    return V.as_params(v for v in V.every("scalar") if v.mode in modes)
+    return V.as_params(v for v in V.suite("scalar") if v.mode in modes)
 
 
 @pytest.mark.parametrize("variant", _variants("backprop", "no_grad"))
@@ -58,8 +58,12 @@ def test_chain_backward(benchmark, graph, ops):
 @pytest.mark.parametrize(
     "peer",
     V.as_params(
-        (V.Variant(e, "", "backward") for e in V.peers() if "backward" in e.modes),
-        name=lambda v: f"{v.engine.name}-10000",
+        (
+            v
+            for v in V.suite("scalar")
+            if v.mode == "backward" and v.engine.role in ("peer", "user")
+        ),
+        name=lambda v: f"{v.impl}-10000",
     ),
 )
 def test_peer_chain_backward(benchmark, peer):

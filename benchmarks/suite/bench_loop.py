@@ -23,7 +23,7 @@ def settled_allocator():
     classic.settle_allocator()
 
 
-@pytest.mark.parametrize("variant", V.as_params(V.ALL_VARIANTS))
+@pytest.mark.parametrize("variant", V.as_params(V.suite("classic")))
 def test_classic_loop_iteration(benchmark, variant):
     """One iteration per round, and in each round one plain-numpy iteration timed beside it.
 

@@ -64,12 +64,13 @@ class Comparison:
     what: str  # the workload in words
     ours: Subject
     reference: Subject
-    target: float  # the ratio ours aims to stay at or under
+    target: float | None  # the ratio ours aims to stay at or under; None for a user's engine
     ops: int  # ops per call, for times per op
 
 
-def comparisons(sizes=DEFAULT_SIZES):
-    """The table of comparisons: what ours is timed against, and the ratio it aims at."""
+def comparisons(sizes=DEFAULT_SIZES, user=()):
+    """The table of comparisons: what ours is timed against, and the ratio it aims at; then
+    each of the `user` engines (loaded Engines) against the same references, without a target."""
     rows = []
     chains = [
         (s, n, TARGETS["backward, chains"]) for n in sizes.chain_ops for s in ("neg", "square")
@@ -112,6 +113,38 @@ def comparisons(sizes=DEFAULT_SIZES):
         what = f"one classic-loop iteration, {n:,} elements, {graph} graph"
         target = TARGETS["no_grad"]
         rows.append(Comparison(f"no_grad-{graph}-{n}", NO_GRAD, what, ours, numpy, target, DEPTH))
+    for engine in user:
+        rows += _theirs(engine, sizes, hips_engine, torch, numpy)
+    return rows
+
+
+def _theirs(engine, sizes, hips_engine, torch, numpy):
+    """A user's engine against the references ours meets: backward through the middle chain
+    of squares (the one op every engine declares), the recorded scalar forward and, for an
+    engine of arrays, the no_grad loop. No target: the ratios say where it stands."""
+    rows, size, n = [], sizes.chain_ops[len(sizes.chain_ops) // 2], sizes.loop_elements
+    hips = _backward(
+        f"autograd-square-{size}",
+        "HIPS autograd: vjp(ones_like(out)) after make_vjp",
+        V.Variant(hips_engine, "", "backward"),
+        "square",
+        size,
+    )
+    for v in V.of(engine, None):
+        if v.mode == "backward":
+            mine = _backward(f"{v.impl}-square-{size}", f"{v.impl}: backward", v, "square", size)
+            what = f"{graphs.describe('square', size)}, {v.impl}"
+            rows.append(Comparison(f"backward-square-{v.impl}-{size}", BACKWARD, what, mine, hips,
+                                   None, size))  # fmt: skip
+        elif v.mode == "backprop":
+            mine = _forward(v, f"{v.impl}: square x3, recorded")
+            what = f"3 squares of a single number, recorded, {v.impl}"
+            rows.append(Comparison(f"forward-{v.impl}", FORWARD, what, mine, torch, None, DEPTH))
+        elif v.mode == "no_grad" and engine.inputs == "arrays":
+            mine = _loop(v, n, f"{v.impl} under no_grad: square x3")
+            what = f"one classic-loop iteration, {n:,} elements, {v.impl}"
+            rows.append(Comparison(f"no_grad-{v.impl}-{n}", NO_GRAD, what, mine, numpy, None,
+                                   DEPTH))  # fmt: skip
     return rows
 
 
@@ -234,15 +267,17 @@ def line(record):
     """One line of progress on a measured comparison."""
     if record["ratio"] is None:
         return f"{record['name']}: {record['status']} ({record['reason']})"
+    target = record["target"]
     verdict = "meets" if ratio_files.meets_target(record) else "misses"
+    aim = f"{verdict} target {target:g}x; " if target is not None else ""
     return (
-        f"{record['name']}: {record['ratio']:.3f}x ({verdict} target {record['target']:g}x;"
-        f" median {record['median_ratio']:.3f}x, rounds {record['round_ratio_min']:.3f}-"
+        f"{record['name']}: {record['ratio']:.3f}x ({aim}"
+        f"median {record['median_ratio']:.3f}x, rounds {record['round_ratio_min']:.3f}-"
         f"{record['round_ratio_max']:.3f}x, {record['rounds']} x {record['calls_per_block']} calls)"
     )
 
 
-def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.stdout):
+def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.stdout, user=()):
     """Measure the table into the ratios file `out`, rewritten after every batch (an
     interrupted run leaves what it measured, marked incomplete); the records."""
     from ..measure import matrix
@@ -264,7 +299,7 @@ def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.std
         for record in done:
             print(f"ratios: {line(record)}", file=stream, flush=True)
 
-    records = measure(comparisons(sizes), plan, on_batch=save)
+    records = measure(comparisons(sizes, user), plan, on_batch=save)
     data.update(complete=True)
     data["environment"]["finished"] = matrix._now()
     results.write_atomic(out, data)
@@ -276,11 +311,14 @@ def main(argv=None):
     p.add_argument("--out", required=True, metavar="FILE", help="the ratios file to write")
     p.add_argument("--rounds", type=argtypes.rounds, help="at most this many rounds per reference")
     p.add_argument("--quick", action="store_true", help="tiny sizes and 2 rounds: for tests")
+    p.add_argument("--engine", action="append", default=[], help="a user's engine too")
     args = p.parse_args(argv)
+    user = [E.load(spec) for spec in args.engine]
     plan = QUICK_PLAN if args.quick else DEFAULT_PLAN
     if args.rounds:
         plan = replace(plan, max_rounds=args.rounds)
-    records = run(args.out, plan, QUICK if args.quick else DEFAULT_SIZES, quick=args.quick)
+    sizes = QUICK if args.quick else DEFAULT_SIZES
+    records = run(args.out, plan, sizes, quick=args.quick, user=user)
     return 1 if any(r["status"] == "error" for r in records) else 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import paths, ratio_files, results
 from ..errors import HarnessError
 from ..measure import children
-from ..workloads.variants import NO_PEERS_ENV
+from ..workloads.variants import ENGINES_ENV, NO_PEERS_ENV
 
 # What the reserved file holds while the suite runs: pytest-benchmark's shape, marked unfinished.
 RESERVED = b'{"complete": false, "benchmarks": []}\n'
@@ -40,7 +40,7 @@ def command(json_path, select=None):
     return cmd
 
 
-def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
+def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None, user=()):
     """Run the suite; (the JSON file written, or None, pytest's exit code).
 
     pytest-benchmark writes its file at the end of the session, even when some benchmarks
@@ -56,7 +56,7 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
     partial = final.with_name(final.stem + ".partial.json")
     done = False
     try:
-        code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=_env(peers))
+        code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=_env(peers, user))
         if partial.exists():
             os.replace(partial, final)
             done = True
@@ -67,8 +67,11 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
     return (final if done else None), code
 
 
-def _env(peers):
+def _env(peers, user=()):
+    """The children's environment: whether to time the peers, and the users' engines (by where
+    each was declared: the children run in the project root)."""
     env = dict(os.environ)
+    env[ENGINES_ENV] = os.pathsep.join(e.where for e in user)
     if peers:
         env.pop(NO_PEERS_ENV, None)
     else:
@@ -76,17 +79,18 @@ def _env(peers):
     return env
 
 
-def ratios_command(json_path, rounds=None, quick=False):
+def ratios_command(json_path, rounds=None, quick=False, user=()):
     """The command line that measures the side-by-side ratios into `json_path`."""
     cmd = [sys.executable, "-m", "benchmarks.suite.ratios", f"--out={json_path}"]
     if rounds:
         cmd.append(f"--rounds={rounds}")
     if quick:
         cmd.append("--quick")
+    cmd += [f"--engine={e.where}" for e in user]
     return cmd
 
 
-def run_ratios(reports_dir=paths.REPORTS_DIR, peers=True, rounds=None, quick=False):
+def run_ratios(reports_dir=paths.REPORTS_DIR, peers=True, rounds=None, quick=False, user=()):
     """Measure the ratios in a fresh process; (the ratios file, or None, its exit code).
 
     The file's name is reserved first (`results.reserve`: two speed steps at once never share
@@ -100,7 +104,7 @@ def run_ratios(reports_dir=paths.REPORTS_DIR, peers=True, rounds=None, quick=Fal
     done = False
     try:
         code = children.run(
-            ratios_command(path, rounds, quick), cwd=paths.PROJECT_ROOT, env=_env(peers)
+            ratios_command(path, rounds, quick, user), cwd=paths.PROJECT_ROOT, env=_env(peers, user)
         )
         done = path.exists() and path.read_bytes() != reserved
     finally:

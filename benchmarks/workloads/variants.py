@@ -15,6 +15,8 @@ MODES = E.MODES
 ARRAY_MIB = 8 / 2**20  # one float64 element, in MiB
 # Set (by `python -m benchmarks --no-peers`) to leave the peers out of the benchmark suite.
 NO_PEERS_ENV = "AUTOGRAD_BENCH_NO_PEERS"
+# The users' engines the benchmark suite times too (`--engine`), separated by os.pathsep.
+ENGINES_ENV = "AUTOGRAD_BENCH_ENGINES"
 HEADLINE = ("strong-backprop", "weak-backprop")  # the pair the report's first sentence compares
 
 
@@ -89,6 +91,13 @@ def of(engine, workload="classic"):
 def every(workload="classic"):
     """The variants of every built-in engine that can run `workload`, in the matrix's order."""
     return tuple(v for e in E.builtin().values() for v in of(e, workload))
+
+
+def suite(workload):
+    """What the benchmark suite times of `workload`: every built-in engine's variants that can
+    run it, then those of the engines named in ENGINES_ENV."""
+    specs = [s for s in os.environ.get(ENGINES_ENV, "").split(os.pathsep) if s]
+    return every(workload) + tuple(v for s in specs for v in of(E.load(s), workload))
 
 
 def _matrix(roles):
