@@ -383,6 +383,25 @@ def test_history_gives_percent_changes_and_flags_grown_peaks():
     }
 
 
+def test_history_lists_a_variant_never_measured_before_as_not_compared(reports):
+    # The main job without the peers records them skipped; a later `run --no-peers` leaves them
+    # out: nothing regressed, as `compare` says of the same two files.
+    before = make_results(names=("strong-backprop", "weak-backprop", "torch-backprop"), iters=40)
+    now = make_results(names=("strong-backprop", "weak-backprop"), status={}, iters=40)
+    save(reports, "20261122T120000Z.json", before)
+    save(reports, "20261123T120000Z.json", now)
+    history_html = section(render_page(reports), "history")
+    assert 'class="flagged"' not in history_html
+    assert "not compared: skipped in OLD: torch is not installed" in history_html
+    # One that the previous run measured and this one lost is flagged, with compare's reason.
+    lost = make_results(names=("strong-backprop",), status={}, iters=40)
+    save(reports, "20261124T120000Z.json", lost)
+    history_html = section(render_page(reports), "history")
+    flagged = re.findall(r'<tr class="flagged" data-variant="([^"]+)"', history_html)
+    assert flagged == ["weak-backprop"]
+    assert "weak-backprop is missing from NEW" in history_html
+
+
 # --- plots ----------------------------------------------------------------------------------
 
 
