@@ -109,7 +109,7 @@ def test_the_gc_model_predicts_the_peak_within_ten_percent(name, threshold0):
     variant = V.parse(name)
     inputs = gcmodel.Inputs.from_census(
         take_census(name),
-        variant.live_array_floor_mib(SIZE, DEPTH),
+        variant.live_array_floor_mib(SIZE, DEPTH, iters),
         (threshold0, gc.get_threshold()[1]),
         iters,
     )

@@ -210,7 +210,10 @@ def _record(variant, settings):
         settings.size,
         settings.depth,
         variant.live_array_floor_mib(
-            settings.size, settings.depth, settings.retain_grad and variant.mode == "backward"
+            settings.size,
+            settings.depth,
+            settings.iters,
+            settings.retain_grad and variant.mode == "backward",
         ),
     )
     record["interpreter"] = interpreters.record_facts(settings.python)
