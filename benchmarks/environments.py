@@ -6,6 +6,8 @@ report's history compares a run only with one of its own environment, and the re
 environments" table labels every row with its environment.
 """
 
+import platform
+
 from . import results
 
 # (key, what the user reads): what must match for two measurements to be comparable as a gate.
@@ -39,6 +41,33 @@ def of(data, variant=None):
     if isinstance(own, dict):
         identity.update({key: own[key] for key in _PER_VARIANT if key in own})
     return identity
+
+
+def own():
+    """The identity of the environment running this code: where the harness measures when
+    `--python` names no other interpreter."""
+    import numpy
+
+    return {
+        "machine": platform.node() or None,
+        "implementation": platform.python_implementation(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+    }
+
+
+def is_own(identity):
+    """True when `identity` names this machine's running interpreter and its numpy."""
+    mine = own()
+    return all(identity.get(k) == mine[k] for k in ("implementation", "python", "numpy")) and (
+        identity.get("machine") in (None, mine["machine"])
+    )
+
+
+def interpreter(identity):
+    """The interpreter and numpy, as a headline names them: `CPython 3.13.0, numpy 2.5.5`."""
+    python = " ".join(str(identity[k]) for k in ("implementation", "python") if identity.get(k))
+    return f"{python or 'Python ?'}, numpy {identity.get('numpy') or '?'}"
 
 
 def differences(a, b):
