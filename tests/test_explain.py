@@ -13,7 +13,7 @@ from report_samples import XSS, make_results, write
 from benchmarks import results
 from benchmarks.measure import attribution, census, gcmodel, runner
 from benchmarks.measure.settings import Settings
-from benchmarks.report import mprof, render
+from benchmarks.report import mprof, render, why
 from benchmarks.suite.memprobe import measure_memory
 from benchmarks.workloads import book
 from benchmarks.workloads import variants as V
@@ -191,6 +191,10 @@ def test_the_why_section_shows_the_explanation_and_writes_mprof_files(reports, t
     assert "Square (autograd_core._ops)" in html and "autograd_core/_ops.py:23" in html
     assert XSS not in html  # a function name from a file is text
     assert "strong-backprop&#39;s live memory rises" in html
+    # The samples' sawtooth falls at every collection: the sentence says so, from the curve.
+    assert "strong-backprop&#39;s RSS (untraced pass) rises from 25.2 MiB" in html
+    assert "RSS falls with the live memory at every collection" in html
+    assert "stays there" not in html
     assert (reports / "why_the_peak.png").stat().st_size > 0
     dat = reports / "mprof" / mprof.dat_name("strong-backprop")
     run = mprof.parse(dat)
@@ -212,3 +216,62 @@ def test_a_coarse_sampler_misses_what_a_fine_one_sees():
     coarse_t, coarse = mprof.resample(t, mem, 0.1)
     assert len(coarse) == 10 and coarse_t[1] == pytest.approx(0.1)
     assert max(coarse) == 10.0 and max(mem) == 100.0
+
+
+def timeline_variant(rss_at, collections, iters=200, base=35.0):
+    """A strong-backprop record whose RSS at iteration i is rss_at(i), two samples an
+    iteration, with collections at the iterations given."""
+    it = [i for i in range(iters) for _ in range(2)]
+    return {
+        "name": "strong-backprop",
+        "iters_done": iters,
+        "size": 100_000,
+        "baseline_rss_mib": base,
+        "timeline": {"iter": [-1, *it, iters], "rss_mib": [base, *map(rss_at, it), base]},
+        "gc": {"events": [{"iter": c, "generation": 0} for c in collections]},
+    }
+
+
+COLLECTIONS = [49, 99, 149, 199]
+
+
+def test_the_rss_sentence_says_where_a_curve_falls_once_and_where_it_ends():
+    # glibc's dynamic mmap threshold: back to the kernel at the first collection, then kept.
+    def rss(i):
+        return 35 + 3 * (i + 1) if i < 50 else 40 + min(3 * (i - 49), 170)
+
+    course = why.rss_course(timeline_variant(rss, COLLECTIONS))
+    said = why.rss_sentence("strong-backprop", course)
+    assert "rises from 35.0 MiB after imports to 185.0 MiB by iteration 49" in said
+    assert "falls to 43.0 MiB at the collection in iteration 49" in said
+    assert "never falls again (at none of the 3 collections after it)" in said
+    assert "peaks at 210.0 MiB at iteration 106 and ends the loop at 210.0 MiB" in said
+    reason = why.rss_reason(course, 0.76, glibc=True)
+    assert reason.startswith("Only the first collection gives memory back (142.0 MiB)")
+    assert "mmap threshold" in reason and "0.76 MiB each" in reason
+
+
+def test_the_rss_sentence_says_a_curve_that_never_falls_never_falls():
+    course = why.rss_course(timeline_variant(lambda i: 35 + min(i, 120), COLLECTIONS))
+    said = why.rss_sentence("strong-backprop", course)
+    assert said.endswith(
+        "rises from 35.0 MiB after imports to 155.0 MiB by iteration 120 and never falls: "
+        "it ends the loop at 155.0 MiB."
+    )
+    assert why.rss_reason(course, 0.76, glibc=True) is None
+
+
+def test_the_rss_sentence_counts_falls_at_every_collection():
+    # A fixed mmap threshold (MALLOC_MMAP_THRESHOLD_): every collection gives the arrays back.
+    course = why.rss_course(timeline_variant(lambda i: 40 + 3 * (i % 50), COLLECTIONS))
+    said = why.rss_sentence("strong-backprop", course)
+    # The last collection comes in the last iteration: no sample shows its fall.
+    assert "falls 2 more times (2 of them at a collection), each time to 40.0-40.0 MiB" in said
+    assert why.rss_reason(course, 0.76, glibc=True).startswith(
+        "RSS falls with the live memory at every collection"
+    )
+
+
+def test_sampling_noise_is_not_a_fall():
+    course = why.rss_course(timeline_variant(lambda i: 100 + (i % 3) * 0.5, COLLECTIONS))
+    assert course.falls == []
