@@ -95,6 +95,9 @@ def parse_args(argv=None):
     if args.explain is not None:
         args.tracemalloc = True
     args.variant = V.NUMPY if args.impl == "numpy" else V.Variant(args.impl, args.mode)
+    missing = args.variant.missing()  # a peer that is not installed: say how to install it
+    if missing:
+        parser.exit(2, f"{parser.prog}: error: {missing}\n")
     return args
 
 

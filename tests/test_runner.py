@@ -198,3 +198,15 @@ def test_what_entering_the_settings_allocates_does_not_move_the_collections(monk
         seen.append(([e["iter"] for e in figures["gc"]["events"]], figures["tracemalloc_peak_mib"]))
     assert seen[1][0], "the strong graph needed no collection: the test shows nothing"
     assert seen[1] == seen[2]
+
+
+@pytest.mark.parametrize("peer", ["torch", "dezero", "autograd"])
+def test_the_loop_names_a_missing_peer_and_how_to_install_it(monkeypatch, capsys, peer):
+    monkeypatch.setitem(sys.modules, peer, None)  # its import fails, as if not installed
+    with pytest.raises(SystemExit) as stopped:
+        loop.main(["--impl", peer, "--mode", V.modes_of(peer)[0], "--iters", "1"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert f"error: {peer} is not installed (pip install -e '.[peers]')" in err
+    assert "Traceback" not in err
+
