@@ -178,7 +178,11 @@ def add_arguments(p):
         metavar="PERCENT",
         help=f"allowed growth of a gated peak (default {results.DEFAULT_MAX_GROWTH_PCT:g})",
     )
-    p.add_argument("--results-dir", default=paths.RESULTS_DIR)
+    p.add_argument(
+        "--results-dir",
+        default=paths.RESULTS_DIR,
+        help=f"where OLD and NEW default from (default {paths.RESULTS_DIR})",
+    )
     p.add_argument(
         "--ratios",
         action="store_true",
@@ -193,7 +197,11 @@ def add_arguments(p):
         help="allowed growth of a ratio, ours against its reference "
         f"(default {ratio_files.DEFAULT_MAX_WORSENING_PCT:g})",
     )
-    p.add_argument("--ratios-dir", default=str(paths.ratios_dir()))
+    p.add_argument(
+        "--ratios-dir",
+        default=str(paths.ratios_dir()),
+        help=f"where ratios files default from (default {paths.ratios_dir()})",
+    )
 
 
 @dataclass(frozen=True)

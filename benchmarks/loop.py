@@ -50,12 +50,7 @@ def make_parser():
         "no_grad: record nothing (default backprop; no_grad for numpy)",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
-    p.add_argument("--iters", type=argtypes.iters, default=DEFAULTS.iters)
-    p.add_argument("--size", type=argtypes.size, default=DEFAULTS.size, help="elements per array")
-    p.add_argument(
-        "--depth", type=argtypes.depth, default=DEFAULTS.depth, help="squares per iteration"
-    )
-    p.add_argument("--seed", type=argtypes.seed, default=DEFAULTS.seed)
+    argtypes.add_loop_options(p, DEFAULTS)
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic garbage collector")
     p.add_argument(
         "--gc-threshold",

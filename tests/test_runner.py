@@ -210,3 +210,21 @@ def test_the_loop_names_a_missing_peer_and_how_to_install_it(monkeypatch, capsys
     assert f"error: {peer} is not installed (pip install -e '.[peers]')" in err
     assert "Traceback" not in err
 
+
+def help_of(capsys, *argv):
+    with pytest.raises(SystemExit):
+        cli.main([*argv, "--help"])
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+
+
+def test_the_help_says_what_each_command_does_with_its_defaults(capsys):
+    assert "the default sweep of gc threshold0" in help_of(capsys)  # the list of commands
+    run = help_of(capsys, "run")
+    assert "--reports-dir" not in run  # `run` writes no report
+    assert "Measure each variant" in run and "one results file" in run
+    for option in ("iterations (default 1000)", "per array (default 100,000)", "(default 0)"):
+        assert option in run
+    assert "Measure the variants" in help_of(capsys, "sweep")
+    report = help_of(capsys, "report")
+    assert "REPORTS_DIR/speed/" in report and "under .benchmarks/" in report
+    assert "iterations (default 1000)" in " ".join(loop.make_parser().format_help().split())
