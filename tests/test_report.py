@@ -341,11 +341,31 @@ def test_benchmark_ratios_only_where_a_group_holds_ours(tmp_path):
         "test_loop[strong-backprop]": 1.5,
         "test_sum": None,
     }
-    assert run.has_ratio and run.unit == "ms"  # the fastest min, 0.9 s, reads as 900 ms
+    assert run.has_ratio and run.unit == "s"  # the typical median, 1.5 s, reads in seconds
 
     theirs = benchmark_json([("test_sum", None, 1e-5, {})])
     theirs = pytest_bench.load(write(tmp_path / "c.json", theirs))
     assert not theirs.has_ratio and theirs.unit == "µs"
+
+
+def test_both_benchmark_tables_read_in_one_unit_the_typical_time_sets(reports, tmp_path):
+    # The suite's spread: a scalar op under a microsecond, the loop, a chain's backward.
+    numpy, ours = {"time_vs_numpy": 1.0, "numpy_median_us": 60.8}, {"numpy_median_us": 111.7}
+    rows = [
+        ("test_scalar_forward[numpy]", "scalar", 0.9e-6, {}),
+        ("test_loop[numpy]", "loop", 61e-6, numpy),
+        ("test_loop[weak-no_grad]", "loop", 115e-6, {**ours, "time_vs_numpy": 1.03}),
+        ("test_chain[weak-100000]", "chain", 15e-3, {}),
+    ]
+    run = pytest_bench.load(write(tmp_path / "b.json", benchmark_json(rows)))
+    assert (run.unit, run.scale) == ("µs", 1e-6)
+    save(reports, "20261123T120000Z.json", make_results(iters=40))
+    html = render_page(reports, benchmark_json=tmp_path / "b.json")
+    table = section(html, "pytest-benchmark")
+    assert table.count("median (µs)") == 3  # ours and numpy's, then the table of every one
+    assert " ns" not in table and "(ns)" not in table
+    assert "<td>115.0</td>" in table and "<td>111.7</td>" in table  # both tables, one unit
+    assert "<td>15,000</td>" in table and "<td>0.900</td>" in table
 
 
 def test_an_explicit_benchmark_json_is_used_and_must_be_valid(reports, tmp_path):
