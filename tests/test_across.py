@@ -199,11 +199,29 @@ def test_by_default_the_report_pools_the_files_one_command_measured(reports):
     assert len(rows) == 2 * len(NAMES) and "3.11.7" not in section
 
 
-def test_one_environment_says_how_to_measure_more(reports):
+def test_one_environment_says_how_to_measure_more_and_draws_nothing(reports):
     write(reports / "results" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    reports.mkdir(exist_ok=True)
+    (reports / "across_environments.png").write_bytes(b"stale")
     _, section = across_rows(page(reports))
     assert "One environment in this report (CPython 3.12.1" in section
     assert "--python 3.12 --python 3.13" in section
+    assert not (reports / "across_environments.png").exists()  # the section is text alone
+
+
+def test_two_runs_in_one_environment_get_their_own_labels_and_colours(reports):
+    a = write(reports / "r" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    b = write(reports / "r" / "20261123T120100Z.json", measured_in("3.12.1", 700, factor=1.5))
+    (table,) = across.tables([(a, across.results_files.load(a)), (b, across.results_files.load(b))])
+    label = "CPython 3.12.1 · numpy 2.5.5 · ci-1 (2 cores)"
+    assert table.environments == [f"{label} · run {a.stem}", f"{label} · run {b.stem}"]
+    assert len({r.index for r in table.rows}) == 2
+    _, section = across_rows(page(reports, results=[str(a), str(b)]))
+    swatches = re.findall(r'class="swatch" style="background: ([^"]+)"', section)
+    assert len(set(swatches)) == 2
+    # The file each row comes from stands under its environment, where it can wrap.
+    cells = re.findall(r'<td class="text environment">(.*?)</td>', section, re.S)
+    assert len(cells) == 2 * len(NAMES) and all(".json" in c for c in cells)
 
 
 def test_history_compares_with_the_last_run_of_the_same_environment(reports):

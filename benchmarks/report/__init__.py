@@ -98,7 +98,7 @@ def render(
             "growth_flag": results_files.DEFAULT_MAX_GROWTH_PCT,
             "history_figures": history.FIGURES,
             "table_figures": [f for f in results_files.FIGURES if f.column],
-            "across": _draw_across(across_tables, reports_dir, outputs),
+            "across": _draw_across(across_tables, reports_dir, outputs, len(pool) > 1),
             "across_pool": pool,
             "across_settings": across.differing_settings(across_tables),
             "across_figures": across.FIGURES,
@@ -276,15 +276,18 @@ def _previous(results_dir, shown, data):
     return environments.newest_of_same(older, environments.of(data))
 
 
-def _draw_across(tables, reports_dir, outputs):
-    """Each workload's table with its plot; one PNG per table beside the page, into `outputs`."""
+def _draw_across(tables, reports_dir, outputs, shown):
+    """Each workload's table with its plot; one PNG per table beside the page, into `outputs`,
+    when the section `shown` draws them (it shows only text for a single file)."""
     for stale in reports_dir.glob("across_environments*.png"):
         outputs[stale.name] = None  # tables of an earlier pool would describe other files
     drawn = []
     for n, table in enumerate(tables, start=1):
         filename = f"across_environments{'' if n == 1 else f'_{n}'}.png"
-        png = outputs[filename] = across_plot.peaks(table)
-        narrow = png and across_plot.peaks(table, narrow=True)
+        png = narrow = None
+        if shown:
+            png = outputs[filename] = across_plot.peaks(table)
+            narrow = png and across_plot.peaks(table, narrow=True)
         drawn.append({"table": table, "file": filename, "png": png, "narrow": narrow})
     return drawn
 
