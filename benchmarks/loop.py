@@ -65,9 +65,18 @@ def make_parser():
     p.add_argument("--progress-file", help=argparse.SUPPRESS)
     p.add_argument("--report-file", help=argparse.SUPPRESS)
     # The explanation pass: the traced pass again, up to checkpoint N (where the traced pass saw
-    # the most alive), a tracemalloc snapshot there, then the cycle census.
+    # the most alive), a tracemalloc snapshot there, then the cycle census. With
+    # --explain-within I B instead, the snapshot is taken inside iteration I, at the first call
+    # or return where B bytes are alive: where a peak inside an op is.
     p.add_argument(
         "--explain", type=argtypes.whole_number(0, 2**63 - 1), metavar="N", help=argparse.SUPPRESS
+    )
+    p.add_argument(
+        "--explain-within",
+        nargs=2,
+        type=argtypes.whole_number(0, 2**63 - 1),
+        metavar=("I", "B"),
+        help=argparse.SUPPRESS,
     )
     return p
 
@@ -87,7 +96,10 @@ def parse_args(argv=None):
         parser.error(f"--retain-grad needs --mode backward (got --mode {args.mode})")
     if args.no_gc and args.gc_threshold:
         parser.error("--no-gc and --gc-threshold contradict each other: choose one")
-    if args.explain is not None:
+    if args.explain is not None and args.explain_within:
+        parser.error("--explain and --explain-within contradict each other: choose one")
+    args.explaining = args.explain is not None or bool(args.explain_within)
+    if args.explaining:
         args.tracemalloc = True
     args.variant = V.NUMPY if args.impl == "numpy" else V.Variant(args.impl, args.mode)
     missing = args.variant.missing()  # a peer that is not installed: say how to install it
@@ -120,12 +132,20 @@ def run(args):
         # and moved the strong graph's peak by 7 MiB; docs/measurement.md).
         gc.collect()
         gc.callbacks.append(recorder)
+        watch_iter, watch = -1, None
+        if args.explain_within:
+            watch_iter, target = args.explain_within
+            watch = live.watch(target)
         start = time.perf_counter()
         y = None
         done = 0
         for i in range(args.iters):
             progress.set(i)
+            if i == watch_iter:
+                sys.settrace(watch)
             y = step(rng.standard_normal(args.size))
+            if i == watch_iter:
+                sys.settrace(None)
             done = i + 1
             if live.iteration_end(i):
                 break  # the explanation pass has its snapshot
@@ -135,7 +155,7 @@ def run(args):
         gc.callbacks.remove(recorder)
         del y
         explained = None
-        if args.explain is not None:
+        if args.explaining:
             from benchmarks.measure import explain  # only this pass pays for the import
 
             explained = explain.after_loop(live, step, lambda: rng.standard_normal(args.size))

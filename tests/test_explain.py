@@ -275,3 +275,31 @@ def test_the_rss_sentence_counts_falls_at_every_collection():
 def test_sampling_noise_is_not_a_fall():
     course = why.rss_course(timeline_variant(lambda i: 100 + (i % 3) * 0.5, COLLECTIONS))
     assert course.falls == []
+
+
+def test_a_peak_inside_an_op_is_where_the_snapshot_is_taken():
+    # numpy's peak is inside np.square: old y, x, the op's input and output. Its checkpoints
+    # (iteration ends) see one array of the 4.
+    settings = Settings(iters=3, size=40_000, mem_limit_mib=4000)
+    record = runner.measure(V.parse("numpy"), settings)
+    found, peak = record["explain"]["attribution"], record["tracemalloc_peak_mib"]
+    half_array = settings.size * 8 / 2 / 2**20
+    assert record["live"]["most_alive"]["mib"] < peak - half_array  # no checkpoint sees it
+    assert peak - half_array <= found["total_mib"] < peak + half_array
+    assert found["where"]["event"] == "opcode" and "peak_unseen_in_iter" not in found
+    assert found["lines"][0]["mib"] >= 2 * settings.size * 8 / 2**20  # the op's arrays
+    (row,) = why.attribution_rows({"variants": [record]})
+    assert (
+        row["where"].startswith("at a bytecode of numpy_step.<locals>.step") and not row["unseen"]
+    )
+
+
+def test_a_peak_no_bytecode_sees_is_said_to_be_inside_one_call():
+    # Below 256 KiB numpy makes `2 * x * gy` in a new array: the peak is inside one multiply.
+    record = runner.measure(V.parse("weak-backward"), Settings(iters=3, size=10_000))
+    found = record["explain"]["attribution"]
+    assert found["peak_unseen_in_iter"] == record["live"]["peak_iter"] == 1
+    (row,) = why.attribution_rows({"variants": [record]})
+    assert row["where"].startswith("at the iteration end of iteration")
+    gap = record["tracemalloc_peak_mib"] - found["total_mib"]
+    assert f"the other {gap:.2f} MiB were alive only inside one C call" in row["unseen"]

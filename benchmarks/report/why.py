@@ -92,18 +92,50 @@ def attribution_rows(results):
         found = (_explained(v) or {}).get("attribution")
         if not isinstance(found, dict):
             continue
-        most = (v.get("live") or {}).get("most_alive") or {}
         rows.append(
             {
                 "name": v["name"],
                 "error": found.get("error"),
                 "total_mib": found.get("total_mib"),
                 "peak_mib": v.get("tracemalloc_peak_mib"),
-                "where": most,
+                "where": _snapshot_where(v, found),
+                "unseen": _unseen(v, found),
                 "lines": (found.get("lines") or [])[:TOP_LINES],
             }
         )
     return rows
+
+
+_EVENTS = {"opcode": "a bytecode of", "line": "a line of", "call": "the call of"}
+
+
+def _snapshot_where(variant, found):
+    """Where the explanation pass took its snapshot, in words: inside the peak's iteration (by
+    its trace function) or at the checkpoint where the traced pass saw the most alive."""
+    live = variant.get("live") or {}
+    where = found.get("where")
+    if isinstance(where, dict):
+        event = _EVENTS.get(where.get("event"), "the return from")
+        return (
+            f"at {event} {where.get('function')} ({where.get('file')}:{where.get('line')}) in"
+            f" iteration {live.get('peak_iter')}, where the traced peak lies"
+        )
+    most = live.get("most_alive") or {}
+    return f"at the {most.get('kind')} of iteration {most.get('iter')}"
+
+
+def _unseen(variant, found):
+    """Why a snapshot holds less than the peak, when no bytecode of the peak's iteration saw
+    the peak: the difference was alive only inside one C call."""
+    iteration, total = found.get("peak_unseen_in_iter"), found.get("total_mib")
+    peak = variant.get("tracemalloc_peak_mib")
+    if iteration is None or total is None or peak is None:
+        return None
+    return (
+        f"No bytecode, call or return of iteration {iteration} saw the peak: the other"
+        f" {peak - total:.2f} MiB were alive only inside one C call (numpy's temporaries), where"
+        " no snapshot can be taken."
+    )
 
 
 def sampler_rows(results):
