@@ -378,6 +378,18 @@ def test_an_explicit_benchmark_json_is_used_and_must_be_valid(reports, tmp_path)
         render(reports_dir=reports, repo_root=tmp_path, benchmark_json=broken)
 
 
+def test_the_time_column_says_what_it_holds_with_the_files_own_draw_time(reports):
+    data = make_results(iters=40)
+    assert page.time_note(data) is None  # a file written before the draw was timed
+    for v, draw in zip(data["variants"], (0.0011, 0.0012, 0.0013, 0.5), strict=False):
+        v["input_draw_s"] = draw  # the last one's variant was stopped: not counted
+    data["variants"][3]["status"] = "error"
+    save(reports, "20261123T120000Z.json", data)
+    note = section(render_page(reports), "variants")
+    assert "draws a fresh input of 100,000 elements, which alone took <b>1.2 ms</b>" in note
+    assert "pytest-benchmark suite" in note and "Time per" in note
+
+
 # --- history --------------------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ def test_variant_record_has_every_field_with_sane_values(weak_backprop):
     assert r["live_array_floor_mib"] == pytest.approx(floor)
     assert floor <= r["tracemalloc_peak_mib"] < floor + 1.5
     assert r["seconds"] > 0 and r["seconds_per_iter"] == pytest.approx(r["seconds"] / 30)
+    assert r["input_draw_s"] > 0  # the time to draw one input, recorded beside it
     gc = r["gc"]
     assert gc["enabled"] is True and len(gc["collections"]) == 3
     assert gc["threshold"][0] > 0 and gc["collected"] >= 0

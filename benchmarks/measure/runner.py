@@ -246,6 +246,7 @@ def _untraced_pass(record, variant, settings, on_progress):
         baseline_rss_mib=report["baseline_rss_mib"],
         seconds=report["seconds"],
         seconds_per_iter=report["seconds_per_iter"],
+        input_draw_s=report.get("input_draw_s"),
         gc=report["gc"],
         extra=report["extra"],
     )

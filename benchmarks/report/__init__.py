@@ -86,6 +86,7 @@ def render(
             "increments": page.increments(data),
             "workload": page.workload(data),
             "rows": page.variant_rows(data),
+            "time_note": page.time_note(data),
             "figures": _draw_results(data, outputs),
             "why": _why(data, path, reports_dir, outputs),
             "mprof_runs": _draw_mprof(runs, reports_dir, outputs),

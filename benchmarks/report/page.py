@@ -4,6 +4,7 @@ benchmarks/templates/index.html.j2 with autoescape, so text from files can never
 
 import base64
 import datetime as dt
+import statistics
 
 import jinja2
 from markupsafe import Markup
@@ -221,6 +222,26 @@ def workload(results):
         f"Workload: {describe(st.get('iters'))} iterations of y = {expr} on a fresh array of"
         f" {size_text} float64{array}; RSS sampled every {duration(st.get('interval_s'))}; {gc}."
     )
+
+
+def time_note(results):
+    """What the time per iteration holds, with this file's own time to draw one input; None
+    when no variant recorded that time (files written before it was)."""
+    variants = [v for v in results.get("variants", []) if v.get("status") == "ok"]
+    draws = [v["input_draw_s"] for v in variants if isinstance(v.get("input_draw_s"), float)]
+    if not draws:
+        return None
+    size = (results.get("settings") or {}).get("size")
+    draw = results_files.text(results_files.FIGURE["input_draw_s"], statistics.median(draws))
+    return Markup(
+        "Time / iteration is the untraced loop's, as <code>benchmarks/loop.py</code> runs it:"
+        " each iteration draws a fresh input of {size} elements, which alone took <b>{draw}</b>"
+        " here (the least of five draws after the loop, median over the variants), and writes"
+        " its arrays into pages glibc has just mapped or given back. The pytest-benchmark suite"
+        " and the speed ratios draw their inputs beforehand and settle the allocator, so they"
+        ' time the step alone, a fraction of this (<code>docs/measurement.md</code>, "Time per'
+        ' iteration").'
+    ).format(size=f"{size:,}" if isinstance(size, int) else describe(size), draw=draw)
 
 
 def variant_rows(results):
