@@ -64,10 +64,14 @@ def is_own(identity):
     )
 
 
+def _python(identity):
+    python = " ".join(str(identity[k]) for k in ("implementation", "python") if identity.get(k))
+    return python or "Python ?"
+
+
 def interpreter(identity):
     """The interpreter and numpy, as a headline names them: `CPython 3.13.0, numpy 2.5.5`."""
-    python = " ".join(str(identity[k]) for k in ("implementation", "python") if identity.get(k))
-    return f"{python or 'Python ?'}, numpy {identity.get('numpy') or '?'}"
+    return f"{_python(identity)}, numpy {identity.get('numpy') or '?'}"
 
 
 def differences(a, b):
@@ -86,8 +90,7 @@ def same(a, b):
 
 def label(identity):
     """One line naming an environment: `CPython 3.13.0 · numpy 2.5.5 · host (2 cores)`."""
-    python = " ".join(str(identity[k]) for k in ("implementation", "python") if identity.get(k))
-    parts = [python or "Python ?", f"numpy {identity.get('numpy') or '?'}"]
+    parts = [_python(identity), f"numpy {identity.get('numpy') or '?'}"]
     machine = identity.get("machine") or identity.get("cpu")
     if machine:
         cores = identity.get("cores")

@@ -13,7 +13,7 @@ from report_samples import XSS, make_results, write
 from benchmarks import results
 from benchmarks.measure import attribution, census, gcmodel, runner
 from benchmarks.measure.settings import Settings
-from benchmarks.report import mprof, render, why
+from benchmarks.report import mprof, render, rss, why
 from benchmarks.suite.memprobe import measure_memory
 from benchmarks.workloads import book
 from benchmarks.workloads import variants as V
@@ -237,43 +237,43 @@ COLLECTIONS = [49, 99, 149, 199]
 
 def test_the_rss_sentence_says_where_a_curve_falls_once_and_where_it_ends():
     # glibc's dynamic mmap threshold: back to the kernel at the first collection, then kept.
-    def rss(i):
+    def rss_at(i):
         return 35 + 3 * (i + 1) if i < 50 else 40 + min(3 * (i - 49), 170)
 
-    course = why.rss_course(timeline_variant(rss, COLLECTIONS))
-    said = why.rss_sentence("strong-backprop", course)
+    course = rss.course_of(timeline_variant(rss_at, COLLECTIONS))
+    said = rss.sentence("strong-backprop", course)
     assert "rises from 35.0 MiB after imports to 185.0 MiB by iteration 49" in said
     assert "falls to 43.0 MiB at the collection in iteration 49" in said
     assert "never falls again (at none of the 3 collections after it)" in said
     assert "peaks at 210.0 MiB at iteration 106 and ends the loop at 210.0 MiB" in said
-    reason = why.rss_reason(course, 0.76, glibc=True)
+    reason = rss.reason(course, 0.76, glibc=True)
     assert reason.startswith("Only the first collection gives memory back (142.0 MiB)")
     assert "mmap threshold" in reason and "0.76 MiB each" in reason
 
 
 def test_the_rss_sentence_says_a_curve_that_never_falls_never_falls():
-    course = why.rss_course(timeline_variant(lambda i: 35 + min(i, 120), COLLECTIONS))
-    said = why.rss_sentence("strong-backprop", course)
+    course = rss.course_of(timeline_variant(lambda i: 35 + min(i, 120), COLLECTIONS))
+    said = rss.sentence("strong-backprop", course)
     assert said.endswith(
         "rises from 35.0 MiB after imports to 155.0 MiB by iteration 120 and never falls: "
         "it ends the loop at 155.0 MiB."
     )
-    assert why.rss_reason(course, 0.76, glibc=True) is None
+    assert rss.reason(course, 0.76, glibc=True) is None
 
 
 def test_the_rss_sentence_counts_falls_at_every_collection():
     # A fixed mmap threshold (MALLOC_MMAP_THRESHOLD_): every collection gives the arrays back.
-    course = why.rss_course(timeline_variant(lambda i: 40 + 3 * (i % 50), COLLECTIONS))
-    said = why.rss_sentence("strong-backprop", course)
+    course = rss.course_of(timeline_variant(lambda i: 40 + 3 * (i % 50), COLLECTIONS))
+    said = rss.sentence("strong-backprop", course)
     # The last collection comes in the last iteration: no sample shows its fall.
     assert "falls 2 more times (2 of them at a collection), each time to 40.0-40.0 MiB" in said
-    assert why.rss_reason(course, 0.76, glibc=True).startswith(
+    assert rss.reason(course, 0.76, glibc=True).startswith(
         "RSS falls with the live memory at every collection"
     )
 
 
 def test_sampling_noise_is_not_a_fall():
-    course = why.rss_course(timeline_variant(lambda i: 100 + (i % 3) * 0.5, COLLECTIONS))
+    course = rss.course_of(timeline_variant(lambda i: 100 + (i % 3) * 0.5, COLLECTIONS))
     assert course.falls == []
 
 
