@@ -170,14 +170,16 @@ def shown_from(path, results, pool, lead):
         if lead == "own"
         else "it is the newest, and none was measured with the interpreter running this report"
     )
+    one = len(others) == 1
     return said + Markup(
-        " It leads the {n} pooled results files because {why}; the other {others} ({labels}) are"
-        ' in <a href="#across">Across environments</a>.'
+        " It leads the {n} pooled results files because {why}; {others} ({labels}) {verb} in"
+        ' <a href="#across">Across environments</a>.'
     ).format(
         n=len(pool),
         why=why,
-        others=f"{len(others)} file" + ("s" if len(others) > 1 else ""),
+        others="the other file" if one else f"the other {len(others)} files",
         labels="; ".join(labels),
+        verb="is" if one else "are",
     )
 
 
