@@ -7,6 +7,7 @@ profiles and what the engine measures are the same loop.
 import argparse
 import gc
 import json
+import math
 import os
 import sys
 import time
@@ -50,12 +51,7 @@ def make_parser():
         "no_grad: record nothing (default backprop; no_grad for numpy)",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
-    p.add_argument("--iters", type=argtypes.iters, default=DEFAULTS.iters)
-    p.add_argument("--size", type=argtypes.size, default=DEFAULTS.size, help="elements per array")
-    p.add_argument(
-        "--depth", type=argtypes.depth, default=DEFAULTS.depth, help="squares per iteration"
-    )
-    p.add_argument("--seed", type=argtypes.seed, default=DEFAULTS.seed)
+    argtypes.add_loop_options(p, DEFAULTS)
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic garbage collector")
     p.add_argument(
         "--gc-threshold",
@@ -70,9 +66,18 @@ def make_parser():
     p.add_argument("--progress-file", help=argparse.SUPPRESS)
     p.add_argument("--report-file", help=argparse.SUPPRESS)
     # The explanation pass: the traced pass again, up to checkpoint N (where the traced pass saw
-    # the most alive), a tracemalloc snapshot there, then the cycle census.
+    # the most alive), a tracemalloc snapshot there, then the cycle census. With
+    # --explain-within I B instead, the snapshot is taken inside iteration I, at the first call
+    # or return where B bytes are alive: where a peak inside an op is.
     p.add_argument(
         "--explain", type=argtypes.whole_number(0, 2**63 - 1), metavar="N", help=argparse.SUPPRESS
+    )
+    p.add_argument(
+        "--explain-within",
+        nargs=2,
+        type=argtypes.whole_number(0, 2**63 - 1),
+        metavar=("I", "B"),
+        help=argparse.SUPPRESS,
     )
     return p
 
@@ -92,9 +97,15 @@ def parse_args(argv=None):
         parser.error(f"--retain-grad needs --mode backward (got --mode {args.mode})")
     if args.no_gc and args.gc_threshold:
         parser.error("--no-gc and --gc-threshold contradict each other: choose one")
-    if args.explain is not None:
+    if args.explain is not None and args.explain_within:
+        parser.error("--explain and --explain-within contradict each other: choose one")
+    args.explaining = args.explain is not None or bool(args.explain_within)
+    if args.explaining:
         args.tracemalloc = True
     args.variant = V.NUMPY if args.impl == "numpy" else V.Variant(args.impl, args.mode)
+    missing = args.variant.missing()  # a peer that is not installed: say how to install it
+    if missing:
+        parser.exit(2, f"{parser.prog}: error: {missing}\n")
     return args
 
 
@@ -122,12 +133,20 @@ def run(args):
         # and moved the strong graph's peak by 7 MiB; docs/measurement.md).
         gc.collect()
         gc.callbacks.append(recorder)
+        watch_iter, watch = -1, None
+        if args.explain_within:
+            watch_iter, target = args.explain_within
+            watch = live.watch(target)
         start = time.perf_counter()
         y = None
         done = 0
         for i in range(args.iters):
             progress.set(i)
+            if i == watch_iter:
+                sys.settrace(watch)
             y = step(rng.standard_normal(args.size))
+            if i == watch_iter:
+                sys.settrace(None)
             done = i + 1
             if live.iteration_end(i):
                 break  # the explanation pass has its snapshot
@@ -136,8 +155,9 @@ def run(args):
         tracemalloc.stop()
         gc.callbacks.remove(recorder)
         del y
+        input_s = _draw_seconds(args.size)
         explained = None
-        if args.explain is not None:
+        if args.explaining:
             from benchmarks.measure import explain  # only this pass pays for the import
 
             explained = explain.after_loop(live, step, lambda: rng.standard_normal(args.size))
@@ -149,6 +169,7 @@ def run(args):
         "baseline_rss_mib": baseline,
         "seconds": seconds,
         "seconds_per_iter": seconds / args.iters,
+        "input_draw_s": input_s,
         "tracemalloc_peak_mib": traced_peak,
         "kernel_peak_rss_mib": kernel_peak_rss_mib(),
         "gc": recorder.summary(),
@@ -156,6 +177,18 @@ def run(args):
         "explain": explained,
         "extra": getattr(step, "extra", {}),
     }
+
+
+def _draw_seconds(size, times=5):
+    """The least time drawing one input takes, as every iteration draws it: part of the loop's
+    time per iteration, timed after the loop so the loop stays as it is."""
+    rng = np.random.default_rng(0)
+    best = math.inf
+    for _ in range(times):
+        start = time.perf_counter()
+        rng.standard_normal(size)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def main(argv=None):

@@ -85,6 +85,10 @@ FIGURES = (
         column=False, doc="wall time of the untraced loop",
     ),
     Figure(
+        "input_draw_s", "input draw", "s", 0, gated=False, deterministic=False, compared=False,
+        column=False, doc="the least time drawing one fresh input took, timed after the loop",
+    ),
+    Figure(
         "model_peak_mib", "GC model's peak", "MiB", 2, gated=False, deterministic=True,
         compared=False, repeated=False, column=False,
         doc="the tracemalloc peak the GC model predicts from the cycle census alone",

@@ -61,3 +61,19 @@ def positive_float(text):
 
 def percentage(text):
     return _number(float, text, "a percentage >= 0", lambda v: math.isfinite(v) and v >= 0)
+
+
+def add_loop_options(p, defaults):
+    """--iters, --size, --depth and --seed, each with its default (from a Settings) in its help:
+    the loop's shape, for `python -m benchmarks run` and `benchmarks/loop.py` alike."""
+    d = defaults
+    p.add_argument("--iters", type=iters, default=d.iters, help=f"iterations (default {d.iters})")
+    p.add_argument(
+        "--size", type=size, default=d.size, help=f"elements per array (default {d.size:,})"
+    )
+    p.add_argument(
+        "--depth", type=depth, default=d.depth, help=f"squares per iteration (default {d.depth})"
+    )
+    p.add_argument(
+        "--seed", type=seed, default=d.seed, help=f"seed of the input arrays (default {d.seed})"
+    )

@@ -37,12 +37,14 @@ def add_options(p):
         "--jobs",
         type=positive_int,
         default=1,
-        help="traced passes side by side (tracemalloc is exact whatever runs beside it)",
+        metavar="N",
+        help="traced passes side by side (tracemalloc is exact whatever runs beside it; default 1)",
     )
     p.add_argument(
         "--jobs-rss",
         type=positive_int,
         default=1,
+        metavar="N",
         help="untraced passes side by side (default 1: neighbours disturb RSS and time)",
     )
     p.add_argument(
@@ -55,7 +57,11 @@ def add_options(p):
         metavar="FILE",
         help="measure only what FILE, an interrupted sweep, misses (its grid and settings stand)",
     )
-    p.add_argument("--sweeps-dir", default=paths.SWEEPS_DIR)
+    p.add_argument(
+        "--sweeps-dir",
+        default=paths.SWEEPS_DIR,
+        help=f"where the sweep file goes (default {paths.SWEEPS_DIR})",
+    )
 
 
 def run(args, workload):
