@@ -20,6 +20,7 @@ from . import paths
 from .errors import HarnessError
 from .shapes import (
     FLAG,
+    NAME,
     OBJECT,
     TEXT,
     ShapeError,
@@ -28,6 +29,7 @@ from .shapes import (
     nullable,
     number,
     one_of,
+    readable,
     record,
     whole,
 )
@@ -52,6 +54,7 @@ class Figure:
     compared: bool = True  # shown old -> new by `compare` and the report's history
     repeated: bool = True  # a median over `--repeat` runs, with min and max kept
     column: bool = True  # a column of the report's variant table
+    signed: bool = False  # can come out below zero: a difference of two measurements
     doc: str = ""
 
 
@@ -62,7 +65,7 @@ FIGURES = (
     ),
     Figure(
         "peak_increment_mib", "increment", "MiB", 1, gated=False, deterministic=False,
-        doc="peak RSS minus the RSS after imports",
+        signed=True, doc="peak RSS minus the RSS after imports",
     ),
     Figure(
         "kernel_peak_rss_mib", "kernel peak", "MiB", 1, gated=True, deterministic=False,
@@ -337,6 +340,13 @@ SETTINGS = record(
         "timeout_s": number(0),
     }
 )
+# A gc event's live bytes (schema 2): tracemalloc's current bytes at the collection's start
+# and stop; what it freed can come out below zero when the collection's own work allocates.
+LIVE_AT_COLLECTION = {
+    "live_before_mib": nullable(number(0)),
+    "live_after_mib": nullable(number(0)),
+    "freed_mib": nullable(number()),
+}
 GC = record(
     {
         "enabled": FLAG,
@@ -351,10 +361,7 @@ GC = record(
                     "generation": whole(0, 2),
                     "collected": whole(0),
                     "pause_s": number(0),
-                    # schema 2: tracemalloc's current bytes at the collection's start and stop
-                    "live_before_mib": nullable(number()),
-                    "live_after_mib": nullable(number()),
-                    "freed_mib": nullable(number()),
+                    **LIVE_AT_COLLECTION,
                 }
             )
         ),
@@ -363,28 +370,39 @@ GC = record(
 TIMELINE = record(
     {
         "interval_s": number(0),
-        "t": list_of(number()),
-        "rss_mib": list_of(number()),
-        "iter": list_of(whole()),
-        "start_unix": nullable(number()),  # schema 2
+        "t": list_of(number(0)),
+        "rss_mib": list_of(number(0)),
+        "iter": list_of(whole(-1)),  # -1: before the loop
+        "start_unix": nullable(number(0)),  # schema 2
     }
 )
 # schema 2: the traced pass's live memory, and the explanation pass (reports/README.md)
 LIVE = record(
     {
-        "iter_mib": list_of(number()),
+        "iter_mib": list_of(number(0)),
         "gen0_count": list_of(whole()),
         "most_alive": nullable(
-            record({"checkpoint": whole(0), "kind": TEXT, "iter": whole(), "mib": number()})
+            record({"checkpoint": whole(0), "kind": TEXT, "iter": whole(), "mib": number(0)})
         ),
-        "collections": nullable(list_of(OBJECT)),
+        "collections": nullable(
+            list_of(
+                record(
+                    {
+                        "iter": whole(),
+                        "generation": whole(0, 2),
+                        "collected": whole(0),
+                        **LIVE_AT_COLLECTION,
+                    }
+                )
+            )
+        ),
     }
 )
 ATTRIBUTION = record(
     {
         "error": TEXT,
         "checkpoint": nullable(whole(0)),
-        "total_mib": number(),
+        "total_mib": number(0),
         "blocks": whole(0),
         "lines": list_of(
             record(
@@ -392,21 +410,53 @@ ATTRIBUTION = record(
                     "file": TEXT,
                     "line": whole(0),
                     "function": TEXT,
-                    "mib": number(),
+                    "mib": number(0),
                     "blocks": whole(0),
-                }
+                },
+                required=("file", "line", "function", "mib", "blocks"),
             )
         ),
+    }
+)
+# Per-iteration figures are means over a few iterations; those net of what an iteration frees
+# (objects left, the gen0 count it adds, bytes at a count) can be negative.
+CENSUS = record(
+    {
+        "iterations": whole(1),
+        "tracked_left_per_iter": number(),
+        "gen0_count_per_iter": number(),
+        "gen0_counts": list_of(whole()),
+        "garbage_per_iter": map_of(number(0)),
+        "garbage_objects_per_iter": number(0),
+        "arrays_per_iter": number(0),
+        "array_bytes_per_iter": number(0),
+        "tuple_sizes": map_of(number(0)),
+        "free_lists": map_of(whole(0)),
+        "gen0_count_peak_in_iter": whole(0),
+        "bytes_at_count": list_of(number()),
+    }
+)
+MODEL = record(
+    {
+        "inputs": OBJECT,
+        "gen0_collections": whole(0),
+        "gen1_collections": whole(0),
+        "collection_iters": list_of(whole()),
+        "first_gap_iters": nullable(number(0)),
+        "mean_gap_iters": nullable(number(0)),
+        "chains_promoted_per_collection": nullable(number(0)),
+        "peak_mib": number(0),
     }
 )
 EXPLAIN = record(
     {
         "error": TEXT,
         "attribution": nullable(ATTRIBUTION),
-        "census": nullable(OBJECT),
-        "model": nullable(OBJECT),
+        "census": nullable(CENSUS),
+        "model": nullable(MODEL),
     }
 )
+
 SPREAD = record(
     {
         "median": nullable(number()),
@@ -426,13 +476,13 @@ INTERPRETER = record(
 )
 VARIANT = record(
     {
-        "name": TEXT,
+        "name": NAME,  # canonical; it names files too (report/mprof.py)
         "impl": TEXT,
         "mode": TEXT,
         "status": one_of(*STATUSES),
         "error": nullable(TEXT),
         **{count: nullable(whole(0)) for count in COUNTS},
-        **{f.name: nullable(number()) for f in FIGURES},
+        **{f.name: nullable(number() if f.signed else number(0)) for f in FIGURES},
         "gc": nullable(GC),
         "timeline": nullable(TIMELINE),
         "extra": nullable(OBJECT),
@@ -442,15 +492,19 @@ VARIANT = record(
         "explain": nullable(EXPLAIN),
         "interpreter": INTERPRETER,
     },
-    required=("status",),
+    required=("name", "status"),
 )
 RESULTS = record(
     {
+        "schema": one_of(*SCHEMAS),
         "complete": FLAG,
+        # A signal's name (SIGTERM), or what else stopped the run, such as a full disk.
         "interrupted": nullable(TEXT),
         "environment": ENVIRONMENT,
         "settings": SETTINGS,
-    }
+        "variants": list_of(VARIANT, key="name"),  # one record per name: compare pairs by it
+    },
+    required=("schema", "variants"),
 )
 
 
@@ -473,13 +527,10 @@ def load(path):
             f"{path}: unknown results schema {data['schema']!r}; this version reads schema "
             + " and ".join(map(str, SCHEMAS))
         )
-    variants = data.get("variants")
-    if not isinstance(variants, list):
+    if not isinstance(data.get("variants"), list):
         raise ResultsError(f"{path}: no 'variants' list")
     try:
         RESULTS.check(data, "")
-        for i, variant in enumerate(variants):
-            _check_variant(i, variant)
     except ShapeError as e:
         raise ResultsError(f"{path}: {e}") from None
     for section in ("environment", "settings"):
@@ -487,39 +538,29 @@ def load(path):
     return data
 
 
-def read_json(path, error, noun):
-    """The JSON in `path`; `error` (a HarnessError) naming the file when it is missing,
-    unreadable, not JSON or holds NaN or infinity. `noun` says what kind of file was expected."""
+def read_json(path, error, noun, constants=False):
+    """The JSON in `path`, every text in it valid Unicode (`shapes.readable`); `error` (a
+    HarnessError) naming the file when it is missing, unreadable, not JSON, holds NaN or
+    infinity (unless `constants`: another tool's file may hold them where no table looks), or
+    text no page can show. `noun` says what kind of file was expected."""
+    refuse = None if constants else _refuse_constant
     try:
         with Path(path).open(encoding="utf-8") as f:
-            return json.load(f, parse_constant=_refuse_constant)
+            data = json.load(f, parse_constant=refuse)
+        readable(data)
     except FileNotFoundError:
         raise error(f"{path}: no such {noun} file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise error(f"{path}: cannot read it ({e})") from None
     except json.JSONDecodeError as e:
         raise error(f"{path}: not valid JSON ({e}); the file is corrupt") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to be a {noun} file") from None
+    except ShapeError as e:
+        raise error(f"{path}: {e}") from None
     except ValueError as e:  # NaN or Infinity: Python writes them, JSON has no such numbers
         raise error(f"{path}: not valid JSON ({e})") from None
-
-
-def _check_variant(i, variant):
-    # ShapeError naming the variant (by name, or by position when it has none) and the field.
-    if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
-        shown = json.dumps(variant)[:60]
-        raise ShapeError(f"variant #{i + 1} has no name (variants[{i}] is {shown})")
-    try:
-        VARIANT.check(variant, "")
-    except ShapeError as e:
-        raise ShapeError(f"variant {variant['name']!r}: {e}") from None
-
-
-def check_variant(path, variant, i=0):
-    """ResultsError naming `path` when a variant record (e.g. a sweep point's) is malformed."""
-    try:
-        _check_variant(i, variant)
-    except ShapeError as e:
-        raise ResultsError(f"{path}: {e}") from None
+    return data
 
 
 def load_measured(path):

@@ -108,7 +108,7 @@ def render(
             "shown": lambda p: _relative(p, repo_root),
         }
     )
-    outputs["index.html"] = html.encode("utf-8")
+    outputs["index.html"] = _utf8(html)
     # Every file or none: a half-written page, or new plots beside an old page, would mislead.
     try:
         results_files.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
@@ -231,7 +231,7 @@ def _why(data, path, reports_dir, outputs):
                 line["rss_mib"],
                 line.get("start_unix") or 0.0,
             )
-            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = text.encode()
+            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = _utf8(text)
     return {
         "plot": png and {"png": png, "narrow": plots.why_the_peak(data, narrow=True)},
         "plot_file": WHY_PLOT,
@@ -278,6 +278,12 @@ def _draw_across(tables, reports_dir, outputs):
         narrow = png and across_plot.peaks(table, narrow=True)
         drawn.append({"table": table, "file": filename, "png": png, "narrow": narrow})
     return drawn
+
+
+def _utf8(text):
+    # `load` refuses text that is not valid Unicode, but a file's name is not its content: a
+    # name with a byte that is not UTF-8 reaches the page as a lone surrogate, shown escaped.
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _relative(path, root):

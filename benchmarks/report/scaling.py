@@ -172,7 +172,8 @@ def section(reports_dir, outputs, sweep=None, predict=recorded_model):
         if len(axis["values"]) < 2:
             continue
         along = series(data, name, predict)
-        _figure(figures, outputs, f"scaling_{name}.png", along, name, ("traced", "kernel"),
+        png_name = paths.file_name(name, "scaling_", ".png")
+        _figure(figures, outputs, png_name, along, name, ("traced", "kernel"),
                 PEAK_CAPTION.format(axis=name))  # fmt: skip
         sentences += [sentence(s, name, "traced", "the traced peak") for s in along]
         if name == "size":
