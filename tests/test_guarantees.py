@@ -398,6 +398,13 @@ def test_a_run_in_which_every_variant_failed_exits_1(tmp_path, capsys):
     assert results.load(path)["variants"][0]["status"] == "exceeded_limit"
 
 
+def test_a_sweep_in_which_every_pass_failed_exits_1(tmp_path, capsys):
+    # Every pass used to fail (depth=5000, say, which the flags refuse) and the sweep exit 0.
+    argv = ["sweep", "size=1000,2000", "--only", "numpy", "--iters", "50", "--mem-limit", "1"]
+    assert cli.main([*argv, "--traced-only", "--sweeps-dir", str(tmp_path)]) == 1
+    assert "no point of the sweep was measured (2 exceeded_limit)" in capsys.readouterr().err
+
+
 # --- the gate fails whenever it cannot vouch for the new run -----------------------------------
 
 

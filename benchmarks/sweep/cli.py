@@ -93,12 +93,12 @@ def run(args, workload):
         passes = (runner.TRACED,) if args.traced_only else tuple(runner.PASSES)
         data = engine.start(axes, variants, settings, passes, _command())
         path = None  # taken once the executor is up: a refused scheduler leaves no file
-    _, lost = sweep(data, path, args.jobs, args.jobs_rss, args.scheduler, folder=args.sweeps_dir)
-    return 1 if lost else 0
+    _, failed = sweep(data, path, args.jobs, args.jobs_rss, args.scheduler, folder=args.sweeps_dir)
+    return 1 if failed else 0
 
 
 def default_sweep(settings, sweeps_dir):
-    """The main job's sweep: (path, passes lost)."""
+    """The main job's sweep: (path, whether it failed)."""
     variants = [V.parse(name) for name in DEFAULT_VARIANTS]
     command = f"{_command()} (its default sweep)"
     data = engine.start(DEFAULT_AXES, variants, settings, (runner.TRACED,), command)
@@ -130,7 +130,18 @@ def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None, folder=No
             file=sys.stderr,
         )
     print(f"sweep: {path}")
-    return path, lost
+    return path, bool(lost) or _nothing_measured(data)
+
+
+def _nothing_measured(data):
+    """True, with the reason on stderr, when no point of the sweep holds a measured record:
+    a sweep whose every pass failed must not pass."""
+    statuses = [p["record"]["status"] for p in data["points"]]
+    if "ok" in statuses:
+        return False
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+    print(f"error: no point of the sweep was measured ({counts or 'none'})", file=sys.stderr)
+    return True
 
 
 def _given(args):
