@@ -230,15 +230,22 @@ def write_bytes_atomic(path, content):
     return Path(path)
 
 
+class NotRemoved(OSError):
+    """Every file was written, but one that was to be removed could not be: a partial change,
+    unlike the OSErrors before any file is replaced."""
+
+
 def write_files_atomic(files):
     """Write every file of `files` ({path: bytes, a function making them, or None to remove
     it}) or none: all are written to temporary files beside their targets first, and only when
-    every one is on disk (and no target is a folder) are they renamed into place."""
+    every one is on disk (and no target, to replace or to remove, is a folder) are they renamed
+    into place. OSError when nothing was changed; NotRemoved when the files were written but
+    one to remove could not be (a failure no check beforehand can rule out)."""
     staged, made = [], []
     try:
-        for path, content in files.items():
-            # A rename onto a folder would fail after the others had replaced theirs: look first.
-            if content is not None and path.is_dir():
+        for path in files:
+            # Replacing or removing a folder would fail after the others had replaced theirs.
+            if path.is_dir():
                 raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
         for path, content in files.items():
             if content is None:
@@ -256,7 +263,10 @@ def write_files_atomic(files):
         raise
     for path, content in files.items():
         if content is None:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as e:
+                raise NotRemoved(e.errno, e.strerror, str(path)) from None
     for folder in {path.parent for path in files}:
         _fsync_dir(folder)  # make the renames themselves survive a power cut
 

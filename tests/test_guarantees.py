@@ -4,13 +4,16 @@
 import concurrent.futures
 import copy
 import datetime as dt
+import errno
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -727,12 +730,32 @@ def test_the_report_writes_every_file_or_none(tmp_path, obstacle):
     write(reports / "results" / "20261123T120000Z.json", sample_results())
     old_png = reports / "peak_mib.png"
     old_png.write_bytes(b"the previous plot")
-    (reports / ("index.html" if obstacle.startswith("index") else "rss_over_time.png")).mkdir()
-    before = sorted(p.name for p in reports.iterdir())
+    (reports / OBSTACLES[obstacle]).mkdir(parents=True)
+    before = sorted(p.relative_to(reports) for p in reports.rglob("*"))
     with pytest.raises(HarnessError, match=r"cannot write the report.*nothing was changed"):
         render(reports_dir=reports, repo_root=tmp_path)
     assert old_png.read_bytes() == b"the previous plot"
-    assert sorted(p.name for p in reports.iterdir()) == before  # no temporary file either
+    assert sorted(p.relative_to(reports) for p in reports.rglob("*")) == before  # nor a temp file
+
+
+def test_a_report_that_could_not_remove_an_old_file_says_what_it_changed(tmp_path, monkeypatch):
+    # It used to say "nothing was changed there" after replacing index.html and the plots.
+    reports = tmp_path / "reports"
+    write(reports / "results" / "20261123T120000Z.json", make_results(names=(), status={}))
+    stale = reports / "mprof" / "mprofile_old.dat"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("")
+    unlink = Path.unlink
+
+    def refused(path, missing_ok=False):
+        if path == stale:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    with pytest.raises(HarnessError, match=r"is new, but .*mprofile_old\.dat, from an earlier"):
+        render(reports_dir=reports, repo_root=tmp_path)
+    assert (reports / "index.html").is_file()
 
 
 def test_a_report_folder_inside_a_file_is_refused_with_exit_2(tmp_path, capsys):

@@ -112,6 +112,11 @@ def render(
     # Every file or none: a half-written page, or new plots beside an old page, would mislead.
     try:
         results_files.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
+    except results_files.NotRemoved as e:
+        raise HarnessError(
+            f"the report in {reports_dir} is new, but {e.filename}, from an earlier one, could"
+            f" not be removed ({e.strerror}): remove it by hand"
+        ) from None
     except OSError as e:
         raise HarnessError(
             f"cannot write the report into {reports_dir} ({e}); nothing was changed there"
