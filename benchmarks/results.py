@@ -207,6 +207,68 @@ def write_atomic(path, data):
     return write_bytes_atomic(path, lambda: _json_bytes(data))
 
 
+def save(path, data, unsaved=None, resume=None):
+    """`write_atomic(path, data)` for a file a command fills as it measures (a run's, a
+    sweep's), whose newest part `unsaved` names (a variant; None for the last rewrite, which
+    marks the file complete). When the disk refuses it (full, say): HarnessError (exit 1)
+    naming the file and what was kept. The file holds what it held before, marked with the
+    reason where that can still be written (`mark_stopped`); the whole of `data` goes to a
+    copy in the system's temporary folder; `unsaved`'s figures were printed as it finished.
+    `resume(copy)`: the command that continues from the copy, if there is one."""
+    try:
+        write_atomic(path, data)
+    except OSError as e:
+        raise _not_saved(path, data, unsaved, e.strerror or str(e), resume) from None
+
+
+def _not_saved(path, data, unsaved, why, resume):
+    if unsaved is None:
+        said = f"cannot mark {path} finished ({why}): it holds everything measured"
+    else:
+        said = (
+            f"cannot save {unsaved} into {path} ({why}): its figures are printed above, and"
+            " the file keeps what was measured before it"
+        )
+    try:
+        mark_stopped(path, f"a write error ({why})")
+        said += ", marked as stopped by the write error"
+    except OSError as e:
+        said += f"; it could not be marked as stopped either ({e.strerror or e})"
+    try:
+        copy = _copy_elsewhere(path, data)
+    except OSError as e:
+        said += f"; no copy could be written in {tempfile.gettempdir()} either ({e.strerror or e})"
+    else:
+        whole = f"everything measured, {unsaved} included," if unsaved else "a finished copy"
+        said += f"; {whole} is in {copy}"
+        said += f" ({resume(copy)} continues it)" if resume else ""
+    return HarnessError(said, exit_code=1)
+
+
+def mark_stopped(path, reason):
+    """Say in `path` (a results or sweep file a command was filling) why it stops there: its
+    `interrupted` field, e.g. SIGINT; the rest stays as the file holds it. OSError when the
+    file cannot be read or written."""
+    data = json.loads(Path(path).read_bytes())
+    data["interrupted"] = reason
+    write_atomic(path, data)
+
+
+def _copy_elsewhere(path, data):
+    """A copy of `data` in the system's temporary folder, named after `path`; its path."""
+    fd, copy = tempfile.mkstemp(prefix=f"{Path(path).stem}-", suffix=".json")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(_json_bytes(data))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(copy, 0o644)
+    except BaseException:
+        Path(copy).unlink(missing_ok=True)
+        raise
+    return Path(copy)
+
+
 def reserve(folder, data, option="--results-dir"):
     """A new timestamped file in `folder`, taken now with `data` in it (an unfinished run or
     sweep), so two runs into one folder never share a file and an unwritable folder is found

@@ -692,6 +692,80 @@ def test_a_killed_run_takes_its_child_with_it(measuring_second_variant):
     wait_for(lambda: gone(child), "the child to die with its parent", seconds=60)
 
 
+# --- a full disk while measuring: a clear error, and nothing measured lost ---------------------
+
+
+@pytest.fixture
+def disk_full_in(monkeypatch, tmp_path):
+    """disk_full_in(folder, when): from then on, writing a file into `folder` fails with ENOSPC
+    whenever `when(document)` holds; the system's temporary folder is tmp_path/elsewhere."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
+    real = results._stage
+
+    def arrange(folder, when):
+        def stage(path, content):
+            content = content() if callable(content) else content
+            if path.parent == folder and when(json.loads(content)):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            return real(path, content)
+
+        monkeypatch.setattr(results, "_stage", stage)
+        return elsewhere
+
+    return arrange
+
+
+def kept_copy(err, elsewhere):
+    """The copy an error message names in `elsewhere`."""
+    (copy,) = elsewhere.glob("*.json")
+    assert f" is in {copy}" in err
+    return copy
+
+
+@pytest.mark.parametrize("every_write", [False, True])
+def test_a_full_disk_while_run_saves_keeps_what_was_measured(
+    tmp_path, capsys, disk_full_in, every_write
+):
+    out = tmp_path / "results"
+    second = "weak-no_grad"
+    elsewhere = disk_full_in(
+        out, lambda d: every_write or second in [v["name"] for v in d["variants"]]
+    )
+    assert cli.main(["run", "--only", "numpy", second, *TINY, "--results-dir", str(out)]) == 1
+    err = capsys.readouterr().err
+    (path,) = paths.json_files(out)
+    lost = "numpy" if every_write else second
+    assert f"error: cannot save {lost} into {path} (No space left on device)" in err
+    assert "Traceback" not in err and f"\n  {lost}: " in err  # its figures, as it finished
+    copy = results.load(kept_copy(err, elsewhere))
+    assert [v["name"] for v in copy["variants"]] == ["numpy", second][: 1 if every_write else 2]
+    data = json.loads(path.read_text())
+    if every_write:  # the reserved file stays, and the message says it says nothing
+        assert "could not be marked as stopped either" in err and data == {**data, "variants": []}
+    else:
+        assert [v["name"] for v in data["variants"]] == ["numpy"]
+        assert data["interrupted"] == "a write error (No space left on device)"
+
+
+def test_a_full_disk_while_a_sweep_saves_keeps_what_was_measured(tmp_path, capsys, disk_full_in):
+    folder = tmp_path / "sweeps"
+    elsewhere = disk_full_in(folder, lambda d: len(d["points"]) == 2)
+    argv = ["sweep", "gc_threshold=100,200", "--only", "numpy", "--iters", "3", "--size", "1000"]
+    assert cli.main([*argv, "--traced-only", "--sweeps-dir", str(folder)]) == 1
+    err = capsys.readouterr().err
+    (path,) = paths.json_files(folder)
+    lost = "gc_threshold=200 numpy (traced)"
+    assert f"error: cannot save {lost} into {path} (No space left on device)" in err
+    assert "Traceback" not in err and f"] {lost}: tracemalloc peak" in err
+    copy = kept_copy(err, elsewhere)
+    assert f"(`python -m benchmarks sweep --resume {copy}` continues it)" in err
+    assert len(sweep_files.load(copy)["points"]) == 2
+    data = sweep_files.load(path)
+    assert len(data["points"]) == 1 and data["interrupted"].startswith("a write error")
+
+
 # --- unwritable outputs: refused before measuring; the report writes all its files or none -----
 
 
@@ -724,7 +798,14 @@ def test_a_read_only_results_folder_is_refused_before_measuring(tmp_path, monkey
     assert str(tmp_path) in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("obstacle", ["index.html is a folder", "a PNG is a folder"])
+OBSTACLES = {  # a folder where the report writes a file, or removes one of an earlier report
+    "index.html is a folder": "index.html",
+    "a PNG is a folder": "rss_over_time.png",
+    "an old mprof file is a folder": "mprof/mprofile_old.dat",
+}
+
+
+@pytest.mark.parametrize("obstacle", OBSTACLES)
 def test_the_report_writes_every_file_or_none(tmp_path, obstacle):
     reports = tmp_path / "reports"
     write(reports / "results" / "20261123T120000Z.json", sample_results())

@@ -71,6 +71,7 @@ def run(args, workload):
             )
         path = Path(args.resume)
         data = files.load(path)
+        data.pop("interrupted", None)  # what stopped it last time is over
         data["environment"].setdefault("resumed", []).append(
             {"command": _command(), "started": engine.now()}
         )
@@ -126,7 +127,7 @@ def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None, folder=No
     if lost:
         print(
             f"error: {len(lost)} pass(es) did not come back ({'; '.join(lost)});"
-            f" `python -m benchmarks sweep --resume {path}` measures them",
+            f" {engine.resume(path)} measures them",
             file=sys.stderr,
         )
     print(f"sweep: {path}")
