@@ -692,6 +692,42 @@ def test_a_killed_run_takes_its_child_with_it(measuring_second_variant):
     wait_for(lambda: gone(child), "the child to die with its parent", seconds=60)
 
 
+def test_ctrl_c_stops_a_sweep_with_two_workers_at_once_and_cleanly(tmp_path):
+    # Ctrl-C reaches the whole process group. Workers between two short passes used to print
+    # KeyboardInterrupt tracebacks (about 1 try in 6), leave a temporary folder, or hang the
+    # pool's shutdown on a queue lock that a worker interrupted in the middle of a read held.
+    scratch, sweeps = tmp_path / "scratch", tmp_path / "sweeps"
+    scratch.mkdir()
+    thresholds = ",".join(str(t) for t in range(100, 500, 10))
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks", "sweep", f"gc_threshold={thresholds}",
+         "--only", "numpy", "--iters", "3", "--size", "1000", "--traced-only", "--jobs", "2",
+         "--sweeps-dir", str(sweeps)],
+        cwd=paths.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True,
+    )  # fmt: skip
+
+    def passes_landed():
+        files = paths.json_files(sweeps)
+        return files and json.loads(files[0].read_text())["points"]
+
+    try:
+        wait_for(passes_landed, "the first passes", seconds=60)
+        everyone = psutil.Process(sweep.pid).children(recursive=True)
+        os.killpg(sweep.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        _, err = sweep.communicate(timeout=20)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+            sweep.communicate()
+    assert sweep.returncode == 128 + signal.SIGINT and "Traceback" not in err, err
+    (path,) = paths.json_files(sweeps)
+    assert f"`python -m benchmarks sweep --resume {path}` measures the rest" in err
+    assert json.loads(path.read_text())["interrupted"] == "SIGINT"
+    wait_for(lambda: all(gone(p) for p in everyone), "the workers and their passes to end", 10)
+    assert not list(scratch.iterdir())
+
+
 # --- a full disk while measuring: a clear error, and nothing measured lost ---------------------
 
 

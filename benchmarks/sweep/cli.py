@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from .. import paths, results
-from ..errors import HarnessError
+from ..errors import HarnessError, Interrupted
 from ..measure import runner
 from ..measure.argtypes import positive_int
 from ..workloads import variants as V
@@ -108,22 +108,35 @@ def default_sweep(settings, sweeps_dir):
 
 def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None, folder=None):
     """Measure what `data` misses into `path`, or into a new file in `folder` when `path` is
-    None: (path, passes that did not come back)."""
+    None: (path, whether it failed: a pass did not come back, or no point holds a figure).
+    Interrupted, its note says how `--resume` measures the rest."""
     stream = stream or sys.stderr
     todo = engine.missing(data)
     points = len(A.grid(data["axes"])) * len(data["variants"])
-    with executors.make(max(jobs, jobs_rss), scheduler) as (executor, where):
-        # The file exists from the start, as a run's does.
-        if path is None:
-            path = results.reserve(folder, data, "--sweeps-dir")
-        else:
-            results.write_atomic(path, data)
-        print(
-            f"sweep: {points} point(s) x variant(s), {len(todo)} pass(es) to measure into {path}",
-            file=stream,
-            flush=True,
-        )
-        lost = engine.run(data, path, executor, where, jobs, jobs_rss, stream)
+    try:
+        with executors.make(max(jobs, jobs_rss), scheduler) as (executor, where):
+            # The file exists from the start, as a run's does.
+            if path is None:
+                path = results.reserve(folder, data, "--sweeps-dir")
+            else:
+                results.write_atomic(path, data)
+            print(
+                f"sweep: {points} point(s) x variant(s), {len(todo)} pass(es) to measure into"
+                f" {path}",
+                file=stream,
+                flush=True,
+            )
+            lost = engine.run(data, path, executor, where, jobs, jobs_rss, stream)
+    except Interrupted as stop:
+        if path is not None:  # the passes measured before are in the file, each as it landed
+            stop.note = (
+                f"the passes measured so far are in {path}: {engine.resume(path)} measures the rest"
+            )
+            try:
+                results.mark_stopped(path, stop.name)
+            except OSError as e:
+                stop.note += f" (not marked as interrupted: {e.strerror or e})"
+        raise
     if lost:
         print(
             f"error: {len(lost)} pass(es) did not come back ({'; '.join(lost)});"
