@@ -232,8 +232,8 @@ def _not_saved(path, data, unsaved, why, resume):
     try:
         mark_stopped(path, f"a write error ({why})")
         said += ", marked as stopped by the write error"
-    except OSError as e:
-        said += f"; it could not be marked as stopped either ({e.strerror or e})"
+    except (OSError, ValueError) as e:
+        said += f"; it could not be marked as stopped either ({getattr(e, 'strerror', None) or e})"
     try:
         copy = _copy_elsewhere(path, data)
     except OSError as e:
@@ -248,7 +248,7 @@ def _not_saved(path, data, unsaved, why, resume):
 def mark_stopped(path, reason):
     """Say in `path` (a results or sweep file a command was filling) why it stops there: its
     `interrupted` field, e.g. SIGINT; the rest stays as the file holds it. OSError when the
-    file cannot be read or written."""
+    file cannot be read or written, ValueError when it no longer holds JSON."""
     data = json.loads(Path(path).read_bytes())
     data["interrupted"] = reason
     write_atomic(path, data)

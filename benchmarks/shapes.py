@@ -32,8 +32,8 @@ class Shape:
         return True
 
 
-# Beyond this no figure of the harness goes (a PiB, in bytes), and a reader's sums and plots of
-# numbers near 1e308 overflow to infinity: such a number is as broken as NaN.
+# No figure of the harness comes near this (a petabyte, counted in bytes), while a reader's
+# sums and plots of numbers near 1e308 overflow to infinity: such a number is as broken as NaN.
 LARGEST = 1e15
 
 
@@ -50,7 +50,7 @@ class _Number(Shape):
 
     def check(self, value, where):
         if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > LARGEST:
-            raise ShapeError(f"{where} is {_shown(value)}, beyond {LARGEST:g}: no figure is")
+            raise ShapeError(f"{where} is {_shown(value)}, beyond {LARGEST:g}, which no figure is")
         super().check(value, where)
 
     def accepts(self, value):
@@ -219,7 +219,7 @@ class cases(Shape):
             raise ShapeError(f"{e} (as its {self.field} is {tag!r})") from None
 
 
-MAX_DEPTH = 32  # objects and lists within each other; the harness's own files nest 6 deep
+MAX_DEPTH = 32  # objects and lists within each other; the harness's own files nest under 10 deep
 
 
 def readable(value, where="", depth=0):

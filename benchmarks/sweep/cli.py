@@ -134,8 +134,8 @@ def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None, folder=No
             )
             try:
                 results.mark_stopped(path, stop.name)
-            except OSError as e:
-                stop.note += f" (not marked as interrupted: {e.strerror or e})"
+            except (OSError, ValueError) as e:
+                stop.note += f" (not marked as interrupted: {getattr(e, 'strerror', None) or e})"
         raise
     if lost:
         print(
