@@ -344,16 +344,17 @@ def _cmd_sweep(args):
 
 
 def _default_sweep(args):
-    """The main job's threshold curve; 0, or 1 when a pass did not come back."""
+    """The main job's threshold curve; 0, or 1 when a pass did not come back or none was
+    measured."""
     from .sweep import cli
 
     _, settings = _workload(args)
     try:
-        _, lost = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
+        _, failed = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
     except HarnessError as e:  # the report still shows the run, and the newest earlier sweep
         print(f"error: the default sweep: {e}", file=sys.stderr)
         return 1
-    return 1 if lost else 0
+    return 1 if failed else 0
 
 
 def _cmd_all(args):

@@ -2,37 +2,10 @@
 measured): its curves, slopes, sentences, plots and escaping."""
 
 import pytest
-from report_samples import XSS, make_results, make_variant, write
+from report_samples import THRESHOLDS, XSS, make_results, synthetic_sweep, write
 
 from benchmarks import paths, results
-from benchmarks.measure.settings import Settings
 from benchmarks.report import render, scaling, scaling_plots
-from benchmarks.sweep import engine
-from benchmarks.workloads import variants as V
-
-THRESHOLDS = [100, 200, 400, 800]
-
-
-def synthetic_sweep(broken=None):
-    """gc_threshold x {strong, weak}-backprop: the strong graph's traced peak 0.05 MiB per unit of
-    threshold0 (a slope of exactly 1), the weak graph's flat at its floor."""
-    axes = [{"name": "gc_threshold", "values": THRESHOLDS}]
-    chosen = [V.parse("strong-backprop"), V.parse("weak-backprop")]
-    data = engine.start(
-        axes, chosen, Settings(iters=200, mem_limit_mib=1000), ("untraced", "traced"), "test"
-    )
-    for t in THRESHOLDS:
-        for v in chosen:
-            record = make_variant(v.name)
-            record["tracemalloc_peak_mib"] = 0.05 * t if v.impl == "strong" else 6.11
-            record["kernel_peak_rss_mib"] = 30 + record["tracemalloc_peak_mib"]
-            if (t, v.name) == broken:
-                record.update(status="error", error=f"traced pass: {XSS}")
-            how = {"side_by_side": 1, "worker": "local"}
-            point = {"params": {"gc_threshold": t}, "variant": v.name, "record": record}
-            data["points"].append({**point, "passes": {"untraced": how, "traced": how}})
-    data["complete"] = True
-    return data
 
 
 def test_fit_finds_the_power_of_a_power_law():

@@ -110,10 +110,15 @@ def render(
             "shown": lambda p: _relative(p, repo_root),
         }
     )
-    outputs["index.html"] = html.encode("utf-8")
+    outputs["index.html"] = _utf8(html)
     # Every file or none: a half-written page, or new plots beside an old page, would mislead.
     try:
         results_files.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
+    except results_files.NotRemoved as e:
+        raise HarnessError(
+            f"the report in {reports_dir} is new, but {e.filename}, from an earlier one, could"
+            f" not be removed ({e.strerror}): remove it by hand"
+        ) from None
     except OSError as e:
         raise HarnessError(
             f"cannot write the report into {reports_dir} ({e}); nothing was changed there"
@@ -241,7 +246,7 @@ def _why(data, path, reports_dir, outputs):
                 line["rss_mib"],
                 line.get("start_unix") or 0.0,
             )
-            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = text.encode()
+            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = _utf8(text)
     return {
         "plot": png and {"png": png, "narrow": plots.why_the_peak(data, narrow=True)},
         "plot_file": WHY_PLOT,
@@ -291,6 +296,12 @@ def _draw_across(tables, reports_dir, outputs, shown):
             narrow = png and across_plot.peaks(table, narrow=True)
         drawn.append({"table": table, "file": filename, "png": png, "narrow": narrow})
     return drawn
+
+
+def _utf8(text):
+    # `load` refuses text that is not valid Unicode, but a file's name is not its content: a
+    # name with a byte that is not UTF-8 reaches the page as a lone surrogate, shown escaped.
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _relative(path, root):

@@ -71,8 +71,8 @@ def describe(value, none="—"):
 
 
 def ratio(value, digits=3):
-    """A time ratio: 1.037×."""
-    return f"{value:.{digits}f}×"
+    """A time ratio: 1.037×; a dash for one the file does not hold."""
+    return "—" if value is None else f"{value:.{digits}f}×"
 
 
 _env.filters.update(

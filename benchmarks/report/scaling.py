@@ -186,8 +186,10 @@ def _one(path, data, outputs, predict):
         if len(axis["values"]) < 2:
             continue
         along = series(data, name, predict)
-        # One file name per sweep and axis: scaling_size.png for a sweep of size alone.
-        stem = "scaling_" + "-".join(names) + ("" if names == [name] else f"_{name}")
+        # One file name per sweep and axis: scaling_size.png for a sweep of size alone. Axis
+        # names come from the file: each goes through the check that keeps it a file name.
+        stem = "scaling_" + "-".join(paths.file_name(n) for n in names)
+        stem += "" if names == [name] else f"_{paths.file_name(name)}"
         _figure(figures, outputs, f"{stem}.png", along, name, ("traced", "kernel"), _peak_caption)
         sentences += [sentence(s, name, "traced", "the traced peak") for s in along]
         if name == "size":

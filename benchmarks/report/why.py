@@ -160,8 +160,13 @@ def sampler_rows(results):
 
 
 def _events(variant):
+    """The collections with live bytes both before and after them (schema 2)."""
     events = (variant.get("gc") or {}).get("events") or []
-    return [e for e in events if isinstance(e, dict) and e.get("live_before_mib") is not None]
+    return [
+        e
+        for e in events
+        if e.get("live_before_mib") is not None and e.get("live_after_mib") is not None
+    ]
 
 
 def sentences(results):
@@ -208,6 +213,9 @@ def _book_sentence(variants):
     peaks = (ours.get("tracemalloc_peak_mib"), book.get("tracemalloc_peak_mib"))
     if not (mine and theirs) or None in peaks:
         return []
+    counts = ("arrays_per_iter", "garbage_objects_per_iter")
+    if any(census.get(k) is None for census in (mine, theirs) for k in counts):
+        return []  # a census without the counts the sentence states
     gaps = (_measured_gap(ours), _measured_gap(book))
     gap_text = (
         f" ({gaps[1]:.1f} iterations between collections against {gaps[0]:.1f})"
