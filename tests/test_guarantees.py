@@ -269,8 +269,8 @@ def test_a_broken_sweep_file_is_refused_and_the_report_shows_the_one_before(tmp_
     with pytest.raises(sweep_files.SweepError) as refused:
         sweep_files.load(bad)
     assert str(bad) in str(refused.value) and named in str(refused.value)
-    path, _, notices = scaling.newest(folder)
-    assert path == good and bad.name in notices[0]
+    shown, notices = scaling.newest(folder)
+    assert [path for path, _ in shown] == [good] and bad.name in notices[0]
 
 
 def explained_strong_and_weak():
