@@ -23,15 +23,13 @@ def _add_workload_options(p):
         metavar="NAME",
         help="variants to run: names (weak-backprop), implementations (strong) or modes",
     )
-    p.add_argument("--iters", type=argtypes.iters, default=d.iters)
-    p.add_argument("--size", type=argtypes.size, default=d.size, help="elements per array")
-    p.add_argument("--depth", type=argtypes.depth, default=d.depth, help="squares per iteration")
-    p.add_argument("--seed", type=argtypes.seed, default=d.seed)
+    argtypes.add_loop_options(p, d)
     p.add_argument(
         "--repeat",
         type=argtypes.repeat,
         default=d.repeat,
-        help="measure each variant N times; keep median, min and max",
+        metavar="N",
+        help=f"measure each variant N times; keep median, min and max (default {d.repeat})",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic GC in every child")
@@ -39,7 +37,7 @@ def _add_workload_options(p):
         "--gc-threshold",
         type=argtypes.gc_threshold,
         metavar="N",
-        help="gc threshold0 in every child",
+        help="gc threshold0 in every child (default: the interpreter's own)",
     )
     p.add_argument(
         "--mem-limit",
@@ -60,7 +58,7 @@ def _add_workload_options(p):
         type=argtypes.positive_float,
         metavar="SECONDS",
         default=d.timeout_s,
-        help="kill a child that runs longer than this",
+        help=f"kill a child that runs longer than this (default {d.timeout_s:g})",
     )
     p.add_argument(
         "--engine",
@@ -92,8 +90,17 @@ def _add_run_options(p):
         "under .envs/: a version found through pyenv or PATH (3.12), or a path, optionally "
         "with pins (3.12:numpy==1.26.4); repeat it for several (default: this interpreter)",
     )
-    p.add_argument("--results-dir", default=paths.RESULTS_DIR)
-    p.add_argument("--reports-dir", default=paths.REPORTS_DIR, help="where `all` writes the report")
+    p.add_argument(
+        "--results-dir",
+        default=paths.RESULTS_DIR,
+        help=f"where the results files go (default {paths.RESULTS_DIR})",
+    )
+
+
+def _add_reports_dir(p, what):
+    p.add_argument(
+        "--reports-dir", default=paths.REPORTS_DIR, help=f"{what} (default {paths.REPORTS_DIR})"
+    )
 
 
 def _add_speed_options(p):
@@ -104,7 +111,7 @@ def _add_speed_options(p):
         metavar="FILE",
         help="time your own engine too, against the same references (docs/engines.md)",
     )
-    p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
+    _add_reports_dir(p, "the speed files go into its speed/ and ratios/ folders")
     p.add_argument(
         "--ratios-only",
         action="store_true",
@@ -132,24 +139,29 @@ def _add_report_options(p):
         help="results files or folders (default: the newest, with the files measured with it "
         "under other interpreters); several are pooled into the 'Across environments' table",
     )
-    p.add_argument("--reports-dir", default=paths.REPORTS_DIR)
+    _add_reports_dir(p, "where the page and its plots go; its folders are read")
     p.add_argument(
         "--benchmark-json",
         metavar="FILE",
-        help="pytest-benchmark JSON to show (default: the newest in .benchmarks/)",
+        help="pytest-benchmark JSON to show (default: the newest of those the speed step wrote "
+        "into REPORTS_DIR/speed/ and those pytest autosaved under .benchmarks/)",
     )
     p.add_argument(
         "--ratios",
         metavar="FILE",
-        help="ratios file to show (default: the newest in reports/ratios/)",
+        help="ratios file to show (default: the newest in REPORTS_DIR/ratios/)",
     )
     p.add_argument(
-        "--sweep", metavar="FILE", help="sweep file for the Scaling section (default: the newest)"
+        "--sweep",
+        metavar="FILE",
+        help="sweep file for the Scaling section (default: the newest sweep of each set of axes "
+        "in REPORTS_DIR/sweeps/)",
     )
 
 
 def _add_all_options(p):
     _add_run_options(p)
+    _add_reports_dir(p, "where the speed files, the sweep and the report go")
     p.add_argument(
         "--no-speed",
         action="store_true",
@@ -386,16 +398,17 @@ def _cmd_sweep(args):
 
 
 def _default_sweep(args):
-    """The main job's threshold curve; 0, or 1 when a pass did not come back."""
+    """The main job's threshold curve; 0, or 1 when a pass did not come back or none was
+    measured."""
     from .sweep import cli
 
     _, settings = _workload(args)
     try:
-        _, lost = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
+        _, failed = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
     except HarnessError as e:  # the report still shows the run, and the newest earlier sweep
         print(f"error: the default sweep: {e}", file=sys.stderr)
         return 1
-    return 1 if lost else 0
+    return 1 if failed else 0
 
 
 def _cmd_all(args):
@@ -419,14 +432,22 @@ def _cmd_all(args):
 
 @dataclass(frozen=True)
 class Command:
-    help: str
+    help: str  # one line, in the list of commands
     add_options: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]  # the exit status
+    description: str | None = None  # the command's own --help; `help` when None
 
 
 COMMANDS = {
     "run": Command(
-        "measure a matrix of variants into reports/results/", _add_run_options, _cmd_run
+        "measure a matrix of variants into reports/results/",
+        _add_run_options,
+        _cmd_run,
+        "Measure each variant (default: the default matrix and the peers; --only chooses) in "
+        "fresh processes: an untraced pass (RSS every --interval, the kernel's peak, time, "
+        "collections), a traced pass (tracemalloc's exact peak, live memory) and an explanation "
+        "pass (cycle census, GC model, the peak's attribution), into one results file under "
+        "--results-dir (one per --python). `report` renders it.",
     ),
     "speed": Command(
         "time the pytest-benchmark suite into reports/speed/ and ours against the peers,"
@@ -446,8 +467,16 @@ COMMANDS = {
         "measure variants over a grid of settings into reports/sweeps/",
         _add_sweep_options,
         _cmd_sweep,
+        "Measure the variants (as `run` chooses them: --only, --no-peers) at every point of a "
+        "grid of settings, as `run` measures them, into one sweep file under --sweeps-dir; the "
+        "report's Scaling section draws the newest sweep of each set of axes. The workload "
+        "options set what the axes do not vary.",
     ),
-    "all": Command("run, speed, then report (what no subcommand does)", _add_all_options, _cmd_all),
+    "all": Command(
+        "run, speed, the default sweep of gc threshold0, then report (what no subcommand does)",
+        _add_all_options,
+        _cmd_all,
+    ),
 }
 
 
@@ -455,7 +484,8 @@ def make_parser():
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     sub = p.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     for name, command in COMMANDS.items():
-        parser = sub.add_parser(name, help=command.help)
+        description = command.description or command.help[:1].upper() + command.help[1:] + "."
+        parser = sub.add_parser(name, help=command.help, description=description)
         command.add_options(parser)
         parser.set_defaults(run=command.run, parser=parser)
     return p

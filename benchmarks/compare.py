@@ -9,7 +9,7 @@ side-by-side ratio and `--max-worsening`.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import environments, paths, ratio_files, ratio_gate, results
 from .errors import HarnessError
@@ -40,43 +40,70 @@ class Comparison:
     max_growth: float
     rows: list[Row] = field(default_factory=list)
     pairing: Pairing = field(default_factory=Pairing)
-    not_ok: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (old, new status)
-    # Why the gate cannot vouch for the new run, beyond a grown peak: a variant that was
-    # measured before and now failed, was killed or is missing, or a gated figure left null.
-    unchecked: list[str] = field(default_factory=list)
+    # Variants with no figures to compare (not measured in OLD, or not in NEW after a failure
+    # there): name -> why. A variant OLD did not measure cannot regress, so these never fail.
+    not_compared: dict[str, str] = field(default_factory=dict)
+    # A file that holds no variants: nothing was compared.
+    empty: list[str] = field(default_factory=list)
+    # Why the gate cannot vouch for a variant, beyond a grown peak: (name, reason) for one
+    # measured in OLD that NEW lost (failed, killed or missing), or a gated figure left null.
+    lost: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def regressions(self):
         return [row for row in self.rows if row.regression]
 
     @property
+    def unchecked(self):
+        return self.empty + [reason for _, reason in self.lost]
+
+    @property
+    def failing(self):
+        """The variants that fail the gate: a grown peak, or lost since OLD."""
+        return {r.variant for r in self.regressions} | {name for name, _ in self.lost}
+
+    @property
     def failed(self):
         return bool(self.regressions or self.unchecked)
 
 
+def _not_measured(record, side):
+    """Why a record holds no figures (its status in `side`, and the reason), or None."""
+    status = record.get("status")
+    if status == "ok":
+        return None
+    summary = results.error_summary(record.get("error"))
+    return f"{status} in {side}" + (f": {summary}" if summary else "")
+
+
 def compare(old, new, max_growth=results.DEFAULT_MAX_GROWTH_PCT):
     """Compare two loaded results dicts variant by variant (by canonical name)."""
-    pairing = pair(results.by_name(old), results.by_name(new))
+    before_by_name = results.by_name(old)
+    pairing = pair(before_by_name, results.by_name(new))
     comparison = Comparison(max_growth=max_growth, pairing=pairing)
     for side, found in (("OLD", old), ("NEW", new)):
         if not found.get("variants"):
-            comparison.unchecked.append(f"{side} holds no variants: nothing was compared")
+            comparison.empty.append(f"{side} holds no variants: nothing was compared")
     for name in pairing.only_in_old:
-        comparison.unchecked.append(f"{name} is missing from NEW (was its run interrupted?)")
+        why = _not_measured(before_by_name[name], "OLD")
+        if why is None:  # measured before, not now
+            comparison.lost.append((name, f"{name} is missing from NEW (was its run interrupted?)"))
+        else:
+            comparison.not_compared[name] = f"{why}; not in NEW"
     for name, before, after in pairing.both:
         statuses = (before.get("status"), after.get("status"))
         if statuses != ("ok", "ok"):  # a killed or failed pass has no peaks worth comparing
-            comparison.not_ok[name] = statuses
+            comparison.not_compared[name] = f"status {statuses[0]} -> {statuses[1]}"
             if statuses[0] == "ok":  # measured before, not now: the worst regression of all
                 summary = results.error_summary(after.get("error"))
                 why = f": {summary}" if summary else ""
-                comparison.unchecked.append(f"{name} went from ok to {statuses[1]}{why}")
+                comparison.lost.append((name, f"{name} went from ok to {statuses[1]}{why}"))
             continue
         for figure in FIGURES:
             a, b = before.get(figure.name), after.get(figure.name)
             if figure.gated and (a is None or b is None):
                 missing = " and ".join(s for s, v in (("OLD", a), ("NEW", b)) if v is None)
-                comparison.unchecked.append(f"{name} has no {figure.name} in {missing}")
+                comparison.lost.append((name, f"{name} has no {figure.name} in {missing}"))
             change = results.growth_pct(a, b)
             gated = results.regressed(figure, a, b, max_growth)
             comparison.rows.append(Row(name, figure.name, a, b, change, gated))
@@ -106,9 +133,11 @@ def format_comparison(c):
             f"{name:<{width}}  {r.figure:<20}  {_mib(r.old):>9} -> {_mib(r.new):>9}  "
             f"{_pct(r.change_pct)}{mark}".rstrip()
         )
-    for name, (old_status, new_status) in c.not_ok.items():
-        lines.append(f"not compared: {name} (status {old_status} -> {new_status})")
-    lines += c.pairing.lines()
+    for name, why in c.not_compared.items():
+        lines.append(f"not compared: {name} ({why})")
+    # Those only in OLD that OLD never measured are listed above, with their status.
+    unlisted = [n for n in c.pairing.only_in_old if n not in c.not_compared]
+    lines += replace(c.pairing, only_in_old=unlisted).lines()
     for reason in c.unchecked:
         lines.append(f"FAIL: {reason}")
     found = c.regressions
@@ -149,7 +178,11 @@ def add_arguments(p):
         metavar="PERCENT",
         help=f"allowed growth of a gated peak (default {results.DEFAULT_MAX_GROWTH_PCT:g})",
     )
-    p.add_argument("--results-dir", default=paths.RESULTS_DIR)
+    p.add_argument(
+        "--results-dir",
+        default=paths.RESULTS_DIR,
+        help=f"where OLD and NEW default from (default {paths.RESULTS_DIR})",
+    )
     p.add_argument(
         "--ratios",
         action="store_true",
@@ -164,7 +197,11 @@ def add_arguments(p):
         help="allowed growth of a ratio, ours against its reference "
         f"(default {ratio_files.DEFAULT_MAX_WORSENING_PCT:g})",
     )
-    p.add_argument("--ratios-dir", default=str(paths.ratios_dir()))
+    p.add_argument(
+        "--ratios-dir",
+        default=str(paths.ratios_dir()),
+        help=f"where ratios files default from (default {paths.ratios_dir()})",
+    )
 
 
 @dataclass(frozen=True)

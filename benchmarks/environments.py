@@ -6,6 +6,8 @@ report's history compares a run only with one of its own environment, and the re
 environments" table labels every row with its environment.
 """
 
+import platform
+
 from . import results
 
 # (key, what the user reads): what must match for two measurements to be comparable as a gate.
@@ -41,6 +43,37 @@ def of(data, variant=None):
     return identity
 
 
+def own():
+    """The identity of the environment running this code: where the harness measures when
+    `--python` names no other interpreter."""
+    import numpy
+
+    return {
+        "machine": platform.node() or None,
+        "implementation": platform.python_implementation(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+    }
+
+
+def is_own(identity):
+    """True when `identity` names this machine's running interpreter and its numpy."""
+    mine = own()
+    return all(identity.get(k) == mine[k] for k in ("implementation", "python", "numpy")) and (
+        identity.get("machine") in (None, mine["machine"])
+    )
+
+
+def _python(identity):
+    python = " ".join(str(identity[k]) for k in ("implementation", "python") if identity.get(k))
+    return python or "Python ?"
+
+
+def interpreter(identity):
+    """The interpreter and numpy, as a headline names them: `CPython 3.13.0, numpy 2.5.5`."""
+    return f"{_python(identity)}, numpy {identity.get('numpy') or '?'}"
+
+
 def differences(a, b):
     """`Python 3.11.7 -> 3.13.0`-style texts for each field that differs; a field one side does
     not record (files written before it was) is unknown, not different."""
@@ -57,8 +90,7 @@ def same(a, b):
 
 def label(identity):
     """One line naming an environment: `CPython 3.13.0 · numpy 2.5.5 · host (2 cores)`."""
-    python = " ".join(str(identity[k]) for k in ("implementation", "python") if identity.get(k))
-    parts = [python or "Python ?", f"numpy {identity.get('numpy') or '?'}"]
+    parts = [_python(identity), f"numpy {identity.get('numpy') or '?'}"]
     machine = identity.get("machine") or identity.get("cpu")
     if machine:
         cores = identity.get("cores")

@@ -7,6 +7,7 @@ profiles and what the engine measures are the same loop.
 import argparse
 import gc
 import json
+import math
 import os
 import sys
 import time
@@ -61,12 +62,7 @@ def make_parser():
         "no_grad: record nothing (default backprop; no_grad for numpy)",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
-    p.add_argument("--iters", type=argtypes.iters, default=DEFAULTS.iters)
-    p.add_argument("--size", type=argtypes.size, default=DEFAULTS.size, help="elements per array")
-    p.add_argument(
-        "--depth", type=argtypes.depth, default=DEFAULTS.depth, help="squares per iteration"
-    )
-    p.add_argument("--seed", type=argtypes.seed, default=DEFAULTS.seed)
+    argtypes.add_loop_options(p, DEFAULTS)
     p.add_argument("--no-gc", action="store_true", help="disable the cyclic garbage collector")
     p.add_argument(
         "--gc-threshold",
@@ -81,9 +77,18 @@ def make_parser():
     p.add_argument("--progress-file", help=argparse.SUPPRESS)
     p.add_argument("--report-file", help=argparse.SUPPRESS)
     # The explanation pass: the traced pass again, up to checkpoint N (where the traced pass saw
-    # the most alive), a tracemalloc snapshot there, then the cycle census.
+    # the most alive), a tracemalloc snapshot there, then the cycle census. With
+    # --explain-within I B instead, the snapshot is taken inside iteration I, at the first call
+    # or return where B bytes are alive: where a peak inside an op is.
     p.add_argument(
         "--explain", type=argtypes.whole_number(0, 2**63 - 1), metavar="N", help=argparse.SUPPRESS
+    )
+    p.add_argument(
+        "--explain-within",
+        nargs=2,
+        type=argtypes.whole_number(0, 2**63 - 1),
+        metavar=("I", "B"),
+        help=argparse.SUPPRESS,
     )
     return p
 
@@ -97,16 +102,19 @@ def parse_args(argv=None):
     except (HarnessError, ValueError) as e:
         parser.error(str(e))
     args.impl, args.mode = args.variant.impl, args.variant.mode
-    missing = args.variant.missing()
+    missing = args.variant.missing()  # a peer that is not installed: say how to install it
     if missing:
-        parser.exit(2, f"{parser.prog}: error: {args.variant.name}: {missing}\n")
+        parser.exit(2, f"{parser.prog}: error: {missing}\n")
     if args.retain_grad and args.mode != "backward":
         parser.error(f"--retain-grad needs --mode backward (got --mode {args.mode})")
     if args.retain_grad and not args.variant.engine.accepts("retain_grad"):
         parser.error(f"--retain-grad: {args.variant.engine.name}'s backward takes no retain_grad")
     if args.no_gc and args.gc_threshold:
         parser.error("--no-gc and --gc-threshold contradict each other: choose one")
-    if args.explain is not None:
+    if args.explain is not None and args.explain_within:
+        parser.error("--explain and --explain-within contradict each other: choose one")
+    args.explaining = args.explain is not None or bool(args.explain_within)
+    if args.explaining:
         args.tracemalloc = True
     return args
 
@@ -172,15 +180,23 @@ def run(args):
         # and moved the strong graph's peak by 7 MiB; docs/measurement.md).
         gc.collect()
         gc.callbacks.append(recorder)
+        watch_iter, watch = -1, None
+        if args.explain_within:
+            watch_iter, target = args.explain_within
+            watch = live.watch(target)
         start = time.perf_counter()
         y = None
         done = 0
         for i in range(args.iters):
             progress.set(i)
+            if i == watch_iter:
+                sys.settrace(watch)
             try:
                 y = step(rng.standard_normal(args.size))
             except Exception as e:  # the engine's fault: say whose, and where in the loop
                 raise EngineFailed(args.variant, i, e) from e
+            if i == watch_iter:
+                sys.settrace(None)
             done = i + 1
             if live.iteration_end(i):
                 break  # the explanation pass has its snapshot
@@ -189,8 +205,9 @@ def run(args):
         tracemalloc.stop()
         gc.callbacks.remove(recorder)
         del y
+        input_s = _draw_seconds(args.size)
         explained = None
-        if args.explain is not None:
+        if args.explaining:
             from benchmarks.measure import explain  # only this pass pays for the import
 
             explained = explain.after_loop(live, step, lambda: rng.standard_normal(args.size))
@@ -202,6 +219,7 @@ def run(args):
         "baseline_rss_mib": baseline,
         "seconds": seconds,
         "seconds_per_iter": seconds / args.iters,
+        "input_draw_s": input_s,
         "tracemalloc_peak_mib": traced_peak,
         "kernel_peak_rss_mib": kernel_peak_rss_mib(),
         "gc": recorder.summary(),
@@ -210,6 +228,18 @@ def run(args):
         "engine_version": args.variant.engine.version(),
         "extra": args.variant.engine.facts(),
     }
+
+
+def _draw_seconds(size, times=5):
+    """The least time drawing one input takes, as every iteration draws it: part of the loop's
+    time per iteration, timed after the loop so the loop stays as it is."""
+    rng = np.random.default_rng(0)
+    best = math.inf
+    for _ in range(times):
+        start = time.perf_counter()
+        rng.standard_normal(size)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def main(argv=None):

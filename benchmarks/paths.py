@@ -1,10 +1,13 @@
-"""Where the harness keeps its files (reports/, its results/, speed/, ratios/ and sweeps/ folders)
-and the one scan that finds the newest file that still reads."""
+"""Where the harness keeps its files (reports/, its results/, speed/, ratios/ and sweeps/ folders),
+the one way a name read from a file becomes a file's name, and the one scan that finds the
+newest file that still reads."""
 
 import datetime as dt
 import os
 import tempfile
 from pathlib import Path
+
+from .shapes import NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where pyproject.toml and conftest.py are
 REPORTS_DIR = "reports"  # relative to where the commands run: the project root
@@ -31,6 +34,16 @@ def sweeps_dir(reports_dir=REPORTS_DIR):
 def mprof_dir(reports_dir=REPORTS_DIR):
     """Where the report writes each variant's timeline in mprof's format."""
     return Path(reports_dir) / "mprof"
+
+
+def file_name(name, prefix="", suffix=""):
+    """`prefix + name + suffix`, the name of a file made for `name` (a variant's or an axis's,
+    read from a file). ValueError unless `name` is canonical (`shapes.NAME`): a name such as
+    `x/../../escaped` would put the file outside its folder. `load` refuses such names; this
+    holds for data that never went through it."""
+    if not NAME.accepts(name):
+        raise ValueError(f"{name!r} is not {NAME.words}, so it names no file")
+    return f"{prefix}{name}{suffix}"
 
 
 RESULTS_DIR = str(results_dir())

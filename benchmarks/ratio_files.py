@@ -14,7 +14,20 @@ from pathlib import Path
 
 from . import paths, results
 from .errors import HarnessError
-from .shapes import FLAG, OBJECT, TEXT, ShapeError, list_of, nullable, record
+from .shapes import (
+    FLAG,
+    NULL,
+    OBJECT,
+    TEXT,
+    ShapeError,
+    cases,
+    list_of,
+    nullable,
+    number,
+    one_of,
+    record,
+    whole,
+)
 
 KIND = "ratios"
 SCHEMA = 1
@@ -81,16 +94,54 @@ def reserved():
     return {"kind": KIND, "schema": SCHEMA, "complete": False, "comparisons": []}
 
 
-# The file around its comparisons (shapes.py's words; `_check` checks each comparison). The
-# environment is a results file's (`results.ENVIRONMENT`): the same function records both.
+# What `load` accepts (shapes.py's words): a comparison's fields depend on its status. Readers
+# format and divide these figures, so a string or a zero is a broken file, never a crash later;
+# a measured comparison has its ratio (its spread may be missing: the gate then reads the ratio
+# alone), one without a ratio says why. The environment is a results file's
+# (`results.ENVIRONMENT`): the same function records both.
+_ALWAYS = {
+    "name": TEXT,
+    "table": TEXT,
+    "what": TEXT,
+    "ours": TEXT,
+    "reference": TEXT,
+    "peer": nullable(TEXT),
+    "target": nullable(number(above=0)),  # null: a user's engine, compared without a target
+    "ops": nullable(whole(1)),
+    **{key: list_of(number(above=0)) for key in ROUND_FIELDS},  # seconds per call, per round
+}
+_MEASURED = {
+    **{key: nullable(number(above=0)) for key in (*RATIO_FIELDS, *SECONDS_FIELDS)},
+    **{key: nullable(whole(1)) for key in ("rounds", "calls_per_block")},
+}
+COMPARISON = cases(
+    "status",
+    {
+        "ok": record(
+            {**_ALWAYS, **_MEASURED, "ratio": number(above=0), "reason": nullable(TEXT)},
+            required=("name", "target", "ratio"),
+        ),
+        **{
+            status: record(
+                {**_ALWAYS, **_MEASURED, "ratio": NULL, "reason": TEXT},
+                required=("name", "target", "reason"),
+            )
+            for status in STATUSES
+            if status != "ok"
+        },
+    },
+)
 RATIOS = record(
     {
+        "kind": one_of(KIND),
+        "schema": one_of(SCHEMA),
         "complete": FLAG,
         "interrupted": nullable(TEXT),
         "environment": results.ENVIRONMENT,
         "settings": OBJECT,
-        "comparisons": list_of(OBJECT),
-    }
+        "comparisons": list_of(COMPARISON, key="name"),  # the gate pairs them by name
+    },
+    required=("kind", "schema", "comparisons"),
 )
 
 
@@ -112,10 +163,6 @@ def load(path):
         RATIOS.check(data, "")
     except ShapeError as e:
         raise RatiosError(f"{path}: {e}") from None
-    for i, comparison in enumerate(data["comparisons"]):
-        if not isinstance(comparison.get("name"), str):
-            raise RatiosError(f"{path}: comparison #{i + 1} has no name")
-        _check(path, comparison)
     for section in ("environment", "settings"):
         data.setdefault(section, {})
     return data
@@ -131,46 +178,6 @@ def load_measured(path):
             "first batch)"
         )
     return data
-
-
-def _number(value):
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-
-
-def _check(path, record):
-    # Readers format and divide these; a string or a zero here is a broken file, not a crash
-    # later, and a missing ratio must come with its reason.
-    name = record["name"]
-    status = record.get("status")
-    if status not in STATUSES:
-        raise RatiosError(
-            f"{path}: comparison {name!r} has status {status!r}, expected one of "
-            f"{', '.join(STATUSES)}"
-        )
-    target = record.get("target")
-    if target is not None and not (_number(target) and target > 0):  # null: a user's engine
-        raise RatiosError(f"{path}: comparison {name!r}: target is {target!r}")
-    for key in (*RATIO_FIELDS, *SECONDS_FIELDS, *COUNT_FIELDS):
-        value = record.get(key)
-        if value is not None and not (_number(value) and value > 0):
-            raise RatiosError(
-                f"{path}: comparison {name!r}: {key} is {value!r}, not a number > 0 or null"
-            )
-    for key in ROUND_FIELDS:
-        values = record.get(key, [])
-        if not isinstance(values, list) or not all(_number(v) and v > 0 for v in values):
-            raise RatiosError(f"{path}: comparison {name!r}: {key} is not a list of seconds")
-    for key in TEXT_FIELDS:
-        if not isinstance(record.get(key, ""), str):
-            raise RatiosError(f"{path}: comparison {name!r}: {key} is not text")
-    if status == "ok" and record.get("ratio") is None:
-        raise RatiosError(f"{path}: comparison {name!r} is ok but has no ratio")
-    if status != "ok" and not (
-        record.get("ratio") is None and isinstance(record.get("reason"), str)
-    ):
-        raise RatiosError(
-            f"{path}: comparison {name!r} is {status}: it needs a null ratio and a reason"
-        )
 
 
 def newest_valid(folder):

@@ -20,6 +20,7 @@ from . import paths
 from .errors import HarnessError
 from .shapes import (
     FLAG,
+    NAME,
     OBJECT,
     TEXT,
     ShapeError,
@@ -28,6 +29,7 @@ from .shapes import (
     nullable,
     number,
     one_of,
+    readable,
     record,
     whole,
 )
@@ -52,6 +54,7 @@ class Figure:
     compared: bool = True  # shown old -> new by `compare` and the report's history
     repeated: bool = True  # a median over `--repeat` runs, with min and max kept
     column: bool = True  # a column of the report's variant table
+    signed: bool = False  # can come out below zero: a difference of two measurements
     doc: str = ""
 
 
@@ -62,7 +65,7 @@ FIGURES = (
     ),
     Figure(
         "peak_increment_mib", "increment", "MiB", 1, gated=False, deterministic=False,
-        doc="peak RSS minus the RSS after imports",
+        signed=True, doc="peak RSS minus the RSS after imports",
     ),
     Figure(
         "kernel_peak_rss_mib", "kernel peak", "MiB", 1, gated=True, deterministic=False,
@@ -83,6 +86,10 @@ FIGURES = (
     Figure(
         "seconds", "time", "s", 0, gated=False, deterministic=False, compared=False,
         column=False, doc="wall time of the untraced loop",
+    ),
+    Figure(
+        "input_draw_s", "input draw", "s", 0, gated=False, deterministic=False, compared=False,
+        column=False, doc="the least time drawing one fresh input took, timed after the loop",
     ),
     Figure(
         "model_peak_mib", "GC model's peak", "MiB", 2, gated=False, deterministic=True,
@@ -207,6 +214,68 @@ def write_atomic(path, data):
     return write_bytes_atomic(path, lambda: _json_bytes(data))
 
 
+def save(path, data, unsaved=None, resume=None):
+    """`write_atomic(path, data)` for a file a command fills as it measures (a run's, a
+    sweep's), whose newest part `unsaved` names (a variant; None for the last rewrite, which
+    marks the file complete). When the disk refuses it (full, say): HarnessError (exit 1)
+    naming the file and what was kept. The file holds what it held before, marked with the
+    reason where that can still be written (`mark_stopped`); the whole of `data` goes to a
+    copy in the system's temporary folder; `unsaved`'s figures were printed as it finished.
+    `resume(copy)`: the command that continues from the copy, if there is one."""
+    try:
+        write_atomic(path, data)
+    except OSError as e:
+        raise _not_saved(path, data, unsaved, e.strerror or str(e), resume) from None
+
+
+def _not_saved(path, data, unsaved, why, resume):
+    if unsaved is None:
+        said = f"cannot mark {path} finished ({why}): it holds everything measured"
+    else:
+        said = (
+            f"cannot save {unsaved} into {path} ({why}): its figures are printed above, and"
+            " the file keeps what was measured before it"
+        )
+    try:
+        mark_stopped(path, f"a write error ({why})")
+        said += ", marked as stopped by the write error"
+    except (OSError, ValueError) as e:
+        said += f"; it could not be marked as stopped either ({getattr(e, 'strerror', None) or e})"
+    try:
+        copy = _copy_elsewhere(path, data)
+    except OSError as e:
+        said += f"; no copy could be written in {tempfile.gettempdir()} either ({e.strerror or e})"
+    else:
+        whole = f"everything measured, {unsaved} included," if unsaved else "a finished copy"
+        said += f"; {whole} is in {copy}"
+        said += f" ({resume(copy)} continues it)" if resume else ""
+    return HarnessError(said, exit_code=1)
+
+
+def mark_stopped(path, reason):
+    """Say in `path` (a results or sweep file a command was filling) why it stops there: its
+    `interrupted` field, e.g. SIGINT; the rest stays as the file holds it. OSError when the
+    file cannot be read or written, ValueError when it no longer holds JSON."""
+    data = json.loads(Path(path).read_bytes())
+    data["interrupted"] = reason
+    write_atomic(path, data)
+
+
+def _copy_elsewhere(path, data):
+    """A copy of `data` in the system's temporary folder, named after `path`; its path."""
+    fd, copy = tempfile.mkstemp(prefix=f"{Path(path).stem}-", suffix=".json")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(_json_bytes(data))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(copy, 0o644)
+    except BaseException:
+        Path(copy).unlink(missing_ok=True)
+        raise
+    return Path(copy)
+
+
 def reserve(folder, data, option="--results-dir"):
     """A new timestamped file in `folder`, taken now with `data` in it (an unfinished run or
     sweep), so two runs into one folder never share a file and an unwritable folder is found
@@ -230,15 +299,22 @@ def write_bytes_atomic(path, content):
     return Path(path)
 
 
+class NotRemoved(OSError):
+    """Every file was written, but one that was to be removed could not be: a partial change,
+    unlike the OSErrors before any file is replaced."""
+
+
 def write_files_atomic(files):
     """Write every file of `files` ({path: bytes, a function making them, or None to remove
     it}) or none: all are written to temporary files beside their targets first, and only when
-    every one is on disk (and no target is a folder) are they renamed into place."""
+    every one is on disk (and no target, to replace or to remove, is a folder) are they renamed
+    into place. OSError when nothing was changed; NotRemoved when the files were written but
+    one to remove could not be (a failure no check beforehand can rule out)."""
     staged, made = [], []
     try:
-        for path, content in files.items():
-            # A rename onto a folder would fail after the others had replaced theirs: look first.
-            if content is not None and path.is_dir():
+        for path in files:
+            # Replacing or removing a folder would fail after the others had replaced theirs.
+            if path.is_dir():
                 raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
         for path, content in files.items():
             if content is None:
@@ -256,7 +332,10 @@ def write_files_atomic(files):
         raise
     for path, content in files.items():
         if content is None:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as e:
+                raise NotRemoved(e.errno, e.strerror, str(path)) from None
     for folder in {path.parent for path in files}:
         _fsync_dir(folder)  # make the renames themselves survive a power cut
 
@@ -340,6 +419,13 @@ SETTINGS = record(
         "timeout_s": number(0),
     }
 )
+# A gc event's live bytes (schema 2): tracemalloc's current bytes at the collection's start
+# and stop; what it freed can come out below zero when the collection's own work allocates.
+LIVE_AT_COLLECTION = {
+    "live_before_mib": nullable(number(0)),
+    "live_after_mib": nullable(number(0)),
+    "freed_mib": nullable(number()),
+}
 GC = record(
     {
         "enabled": FLAG,
@@ -354,10 +440,7 @@ GC = record(
                     "generation": whole(0, 2),
                     "collected": whole(0),
                     "pause_s": number(0),
-                    # schema 2: tracemalloc's current bytes at the collection's start and stop
-                    "live_before_mib": nullable(number()),
-                    "live_after_mib": nullable(number()),
-                    "freed_mib": nullable(number()),
+                    **LIVE_AT_COLLECTION,
                 }
             )
         ),
@@ -366,28 +449,39 @@ GC = record(
 TIMELINE = record(
     {
         "interval_s": number(0),
-        "t": list_of(number()),
-        "rss_mib": list_of(number()),
-        "iter": list_of(whole()),
-        "start_unix": nullable(number()),  # schema 2
+        "t": list_of(number(0)),
+        "rss_mib": list_of(number(0)),
+        "iter": list_of(whole(-1)),  # -1: before the loop
+        "start_unix": nullable(number(0)),  # schema 2
     }
 )
 # schema 2: the traced pass's live memory, and the explanation pass (reports/README.md)
 LIVE = record(
     {
-        "iter_mib": list_of(number()),
+        "iter_mib": list_of(number(0)),
         "gen0_count": list_of(whole()),
         "most_alive": nullable(
-            record({"checkpoint": whole(0), "kind": TEXT, "iter": whole(), "mib": number()})
+            record({"checkpoint": whole(0), "kind": TEXT, "iter": whole(), "mib": number(0)})
         ),
-        "collections": nullable(list_of(OBJECT)),
+        "collections": nullable(
+            list_of(
+                record(
+                    {
+                        "iter": whole(),
+                        "generation": whole(0, 2),
+                        "collected": whole(0),
+                        **LIVE_AT_COLLECTION,
+                    }
+                )
+            )
+        ),
     }
 )
 ATTRIBUTION = record(
     {
         "error": TEXT,
         "checkpoint": nullable(whole(0)),
-        "total_mib": number(),
+        "total_mib": number(0),
         "blocks": whole(0),
         "lines": list_of(
             record(
@@ -395,21 +489,53 @@ ATTRIBUTION = record(
                     "file": TEXT,
                     "line": whole(0),
                     "function": TEXT,
-                    "mib": number(),
+                    "mib": number(0),
                     "blocks": whole(0),
-                }
+                },
+                required=("file", "line", "function", "mib", "blocks"),
             )
         ),
+    }
+)
+# Per-iteration figures are means over a few iterations; those net of what an iteration frees
+# (objects left, the gen0 count it adds, bytes at a count) can be negative.
+CENSUS = record(
+    {
+        "iterations": whole(1),
+        "tracked_left_per_iter": number(),
+        "gen0_count_per_iter": number(),
+        "gen0_counts": list_of(whole()),
+        "garbage_per_iter": map_of(number(0)),
+        "garbage_objects_per_iter": number(0),
+        "arrays_per_iter": number(0),
+        "array_bytes_per_iter": number(0),
+        "tuple_sizes": map_of(number(0)),
+        "free_lists": map_of(whole(0)),
+        "gen0_count_peak_in_iter": whole(0),
+        "bytes_at_count": list_of(number()),
+    }
+)
+MODEL = record(
+    {
+        "inputs": OBJECT,
+        "gen0_collections": whole(0),
+        "gen1_collections": whole(0),
+        "collection_iters": list_of(whole()),
+        "first_gap_iters": nullable(number(0)),
+        "mean_gap_iters": nullable(number(0)),
+        "chains_promoted_per_collection": nullable(number(0)),
+        "peak_mib": number(0),
     }
 )
 EXPLAIN = record(
     {
         "error": TEXT,
         "attribution": nullable(ATTRIBUTION),
-        "census": nullable(OBJECT),
-        "model": nullable(OBJECT),
+        "census": nullable(CENSUS),
+        "model": nullable(MODEL),
     }
 )
+
 SPREAD = record(
     {
         "median": nullable(number()),
@@ -429,13 +555,13 @@ INTERPRETER = record(
 )
 VARIANT = record(
     {
-        "name": TEXT,
+        "name": NAME,  # canonical; it names files too (report/mprof.py)
         "impl": TEXT,
         "mode": TEXT,
         "status": one_of(*STATUSES),
         "error": nullable(TEXT),
         **{count: nullable(whole(0)) for count in COUNTS},
-        **{f.name: nullable(number()) for f in FIGURES},
+        **{f.name: nullable(number() if f.signed else number(0)) for f in FIGURES},
         "gc": nullable(GC),
         "timeline": nullable(TIMELINE),
         "extra": nullable(OBJECT),
@@ -447,18 +573,22 @@ VARIANT = record(
         "engine": TEXT,
         "engine_version": nullable(TEXT),
     },
-    required=("status",),
+    required=("name", "status"),
 )
 # The users' engines (`run --engine`): where each was declared, and those that did not load.
 ENGINES = record({"user": map_of(TEXT), "failed": map_of(TEXT)})
 RESULTS = record(
     {
+        "schema": one_of(*SCHEMAS),
         "complete": FLAG,
+        # A signal's name (SIGTERM), or what else stopped the run, such as a full disk.
         "interrupted": nullable(TEXT),
         "environment": ENVIRONMENT,
         "settings": SETTINGS,
         "engines": ENGINES,
-    }
+        "variants": list_of(VARIANT, key="name"),  # one record per name: compare pairs by it
+    },
+    required=("schema", "variants"),
 )
 
 
@@ -481,13 +611,10 @@ def load(path):
             f"{path}: unknown results schema {data['schema']!r}; this version reads schema "
             + " and ".join(map(str, SCHEMAS))
         )
-    variants = data.get("variants")
-    if not isinstance(variants, list):
+    if not isinstance(data.get("variants"), list):
         raise ResultsError(f"{path}: no 'variants' list")
     try:
         RESULTS.check(data, "")
-        for i, variant in enumerate(variants):
-            _check_variant(i, variant)
     except ShapeError as e:
         raise ResultsError(f"{path}: {e}") from None
     for section in ("environment", "settings"):
@@ -495,39 +622,29 @@ def load(path):
     return data
 
 
-def read_json(path, error, noun):
-    """The JSON in `path`; `error` (a HarnessError) naming the file when it is missing,
-    unreadable, not JSON or holds NaN or infinity. `noun` says what kind of file was expected."""
+def read_json(path, error, noun, constants=False):
+    """The JSON in `path`, every text in it valid Unicode (`shapes.readable`); `error` (a
+    HarnessError) naming the file when it is missing, unreadable, not JSON, holds NaN or
+    infinity (unless `constants`: another tool's file may hold them where no table looks), or
+    text no page can show. `noun` says what kind of file was expected."""
+    refuse = None if constants else _refuse_constant
     try:
         with Path(path).open(encoding="utf-8") as f:
-            return json.load(f, parse_constant=_refuse_constant)
+            data = json.load(f, parse_constant=refuse)
+        readable(data)
     except FileNotFoundError:
         raise error(f"{path}: no such {noun} file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise error(f"{path}: cannot read it ({e})") from None
     except json.JSONDecodeError as e:
         raise error(f"{path}: not valid JSON ({e}); the file is corrupt") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to be a {noun} file") from None
+    except ShapeError as e:
+        raise error(f"{path}: {e}") from None
     except ValueError as e:  # NaN or Infinity: Python writes them, JSON has no such numbers
         raise error(f"{path}: not valid JSON ({e})") from None
-
-
-def _check_variant(i, variant):
-    # ShapeError naming the variant (by name, or by position when it has none) and the field.
-    if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
-        shown = json.dumps(variant)[:60]
-        raise ShapeError(f"variant #{i + 1} has no name (variants[{i}] is {shown})")
-    try:
-        VARIANT.check(variant, "")
-    except ShapeError as e:
-        raise ShapeError(f"variant {variant['name']!r}: {e}") from None
-
-
-def check_variant(path, variant, i=0):
-    """ResultsError naming `path` when a variant record (e.g. a sweep point's) is malformed."""
-    try:
-        _check_variant(i, variant)
-    except ShapeError as e:
-        raise ResultsError(f"{path}: {e}") from None
+    return data
 
 
 def load_measured(path):

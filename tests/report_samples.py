@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.measure.runner import REPEATED
+from benchmarks.measure.settings import Settings
+from benchmarks.sweep import engine
+from benchmarks.workloads import variants as V
 
 XSS = "<script>alert(1)</script>"
 # name -> (import baseline MiB, loop plateau over it MiB, sawtooth height MiB or 0, s/iter)
@@ -337,6 +340,31 @@ def ratios_json(*records, quick=False, complete=True, started="2026-11-23T12:00:
         "settings": {"max_rounds": 7, "min_rounds": 3, "block_s": 0.01, "quick": quick},
         "comparisons": list(records),
     }
+
+
+THRESHOLDS = [100, 200, 400, 800]
+
+
+def synthetic_sweep(broken=None):
+    """gc_threshold x {strong, weak}-backprop: the strong graph's traced peak 0.05 MiB per unit of
+    threshold0 (a slope of exactly 1), the weak graph's flat at its floor."""
+    axes = [{"name": "gc_threshold", "values": list(THRESHOLDS)}]
+    chosen = [V.parse("strong-backprop"), V.parse("weak-backprop")]
+    data = engine.start(
+        axes, chosen, Settings(iters=200, mem_limit_mib=1000), ("untraced", "traced"), "test"
+    )
+    for t in THRESHOLDS:
+        for v in chosen:
+            record = make_variant(v.name)
+            record["tracemalloc_peak_mib"] = 0.05 * t if v.impl == "strong" else 6.11
+            record["kernel_peak_rss_mib"] = 30 + record["tracemalloc_peak_mib"]
+            if (t, v.name) == broken:
+                record.update(status="error", error=f"traced pass: {XSS}")
+            how = {"side_by_side": 1, "worker": "local"}
+            point = {"params": {"gc_threshold": t}, "variant": v.name, "record": record}
+            data["points"].append({**point, "passes": {"untraced": how, "traced": how}})
+    data["complete"] = True
+    return data
 
 
 if __name__ == "__main__":

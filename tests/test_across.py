@@ -43,6 +43,23 @@ def page(reports, **kw):
     return render(reports_dir=reports, repo_root=reports.parent, **kw).read_text(encoding="utf-8")
 
 
+def headline(html):
+    """The first screen's text: the headline section, tags stripped."""
+    start = html.index('<section class="headline"')
+    text = re.sub(r"<[^>]+>", "", html[start : html.index("</section>", start)])
+    return " ".join(unescape(text).split())
+
+
+def measured_here(**kw):
+    """Synthetic results as if measured by the interpreter running the tests."""
+    mine = environments.own()
+    data = measured_in(mine["python"], 700, numpy=mine["numpy"], machine=mine["machine"], **kw)
+    data["environment"]["python_implementation"] = mine["implementation"]
+    for v in data["variants"]:
+        v["interpreter"]["implementation"] = mine["implementation"]
+    return data
+
+
 def across_rows(html):
     start = html.index('id="across"')
     section = html[start : html.index("</section>", start)]
@@ -63,7 +80,47 @@ def test_files_of_different_environments_render_side_by_side(reports):
     assert "<td>700</td>" in section and "<td>2000</td>" in section
     assert XSS not in html and "&lt;script&gt;" in section  # a machine name is text
     assert (reports / "across_environments.png").read_bytes().startswith(b"\x89PNG")
-    assert "2 results files pooled" in html and "the newest, 20261123T120100Z.json" in html
+    first = headline(html)
+    assert "This report shows 20261123T120100Z.json, measured with CPython 3.13.0" in first
+    assert "It leads the 2 pooled results files because it is the newest" in first
+    assert "the other file (CPython 3.12.1 · numpy 2.5.5 · ci-1 (2 cores)) is in" in first
+
+
+def test_the_harness_own_interpreter_leads_a_pool_and_the_headline_names_it(reports):
+    mine = environments.own()
+    here = write(
+        reports / "results" / "20261123T120000Z.json",
+        measured_here(started="2026-11-23T12:00:00Z"),
+    )
+    newer = measured_in("3.13.0", 2000, factor=2.1, started="2026-11-23T12:01:00Z")
+    newer = write(reports / "results" / "20261123T120100Z.json", newer)
+    first = headline(page(reports, results=[str(newer), str(here)]))
+    interpreter = f"{mine['implementation']} {mine['python']}, numpy {mine['numpy']}"
+    assert f"(strong-backprop vs weak-backprop, {interpreter})" in first
+    assert f"This report shows 20261123T120000Z.json, measured with {interpreter}" in first
+    assert "because it was measured with the interpreter running this report" in first
+    assert "CPython 3.13.0 · numpy 2.5.5" in first and "Across environments" in first
+    # The headline's figures are the leading file's: 3.13's strong peak is 2.1 times as high.
+    strong = across.results_files.by_name(across.results_files.load(here))["strong-backprop"]
+    assert f"{strong['peak_rss_mib']:.1f} MiB" in first
+
+
+def test_a_file_of_another_interpreter_alone_is_named_on_the_first_screen(reports):
+    write(reports / "results" / "20261123T120000Z.json", measured_here())
+    write(reports / "results" / "20261123T120100Z.json", measured_in("3.13.0", 2000))
+    first = headline(page(reports))
+    assert "(strong-backprop vs weak-backprop, CPython 3.13.0, numpy 2.5.5)" in first
+    assert "This report shows 20261123T120100Z.json, measured with CPython 3.13.0" in first
+    assert "3 of its 3 variants measured" in first
+    assert "It is the newest results file; the interpreter running this report is" in first
+
+
+def test_the_first_screen_counts_the_variants_without_figures(reports):
+    data = make_results()  # one skipped peer, one failed, one stopped at the limit
+    write(reports / "results" / "20261123T120000Z.json", data)
+    first = headline(page(reports))
+    assert f"6 of its {len(data['variants'])} variants measured" in first
+    assert "1 skipped (torch), 1 failed (dezero), 1 stopped at the limit (strong)" in first
 
 
 def test_the_gc_models_peak_stands_beside_the_traced_peak_where_a_file_has_it(reports):
@@ -142,11 +199,29 @@ def test_by_default_the_report_pools_the_files_one_command_measured(reports):
     assert len(rows) == 2 * len(NAMES) and "3.11.7" not in section
 
 
-def test_one_environment_says_how_to_measure_more(reports):
+def test_one_environment_says_how_to_measure_more_and_draws_nothing(reports):
     write(reports / "results" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    reports.mkdir(exist_ok=True)
+    (reports / "across_environments.png").write_bytes(b"stale")
     _, section = across_rows(page(reports))
     assert "One environment in this report (CPython 3.12.1" in section
     assert "--python 3.12 --python 3.13" in section
+    assert not (reports / "across_environments.png").exists()  # the section is text alone
+
+
+def test_two_runs_in_one_environment_get_their_own_labels_and_colours(reports):
+    a = write(reports / "r" / "20261123T120000Z.json", measured_in("3.12.1", 700))
+    b = write(reports / "r" / "20261123T120100Z.json", measured_in("3.12.1", 700, factor=1.5))
+    (table,) = across.tables([(a, across.results_files.load(a)), (b, across.results_files.load(b))])
+    label = "CPython 3.12.1 · numpy 2.5.5 · ci-1 (2 cores)"
+    assert table.environments == [f"{label} · run {a.stem}", f"{label} · run {b.stem}"]
+    assert len({r.index for r in table.rows}) == 2
+    _, section = across_rows(page(reports, results=[str(a), str(b)]))
+    swatches = re.findall(r'class="swatch" style="background: ([^"]+)"', section)
+    assert len(set(swatches)) == 2
+    # The file each row comes from stands under its environment, where it can wrap.
+    cells = re.findall(r'<td class="text environment">(.*?)</td>', section, re.S)
+    assert len(cells) == 2 * len(NAMES) and all(".json" in c for c in cells)
 
 
 def test_history_compares_with_the_last_run_of_the_same_environment(reports):

@@ -103,6 +103,28 @@ def test_a_variant_not_ok_before_is_listed_not_compared(tmp_path, capsys):
     assert "not compared: strong-backprop (status exceeded_limit -> ok)" in out
 
 
+@pytest.mark.parametrize("status", ["skipped", "error", "exceeded_limit"])
+def test_a_variant_old_did_not_measure_and_new_lacks_is_listed_not_failed(tmp_path, capsys, status):
+    # The main job without the peers records them as skipped; `run --no-peers` leaves them out.
+    never = {**variant("torch-backprop", status=status), "error": "torch is absent"}
+    never.update(dict.fromkeys(("tracemalloc_peak_mib", "kernel_peak_rss_mib"), None))
+    old = results_file(tmp_path, 1, *BASE, never)
+    new = results_file(tmp_path, 2, *BASE)
+    code, out, _ = run(capsys, old, new)
+    assert code == 0, out
+    assert f"not compared: torch-backprop ({status} in OLD: torch is absent; not in NEW)" in out
+    assert "only in old" not in out and "FAIL" not in out
+
+
+def test_a_variant_old_measured_and_new_lacks_still_fails(tmp_path, capsys):
+    old = results_file(tmp_path, 1, *BASE, variant("torch-backprop", 0.76, 240.0))
+    new = results_file(tmp_path, 2, *BASE)
+    code, out, _ = run(capsys, old, new)
+    assert code == 1
+    assert "only in old: torch-backprop" in out
+    assert "FAIL: torch-backprop is missing from NEW" in out
+
+
 def test_defaults_compare_the_two_newest_files(tmp_path, capsys):
     results_file(tmp_path, 1, variant("weak-backprop", 1.0))  # oldest: would fail if used
     second = results_file(tmp_path, 2, variant("weak-backprop", 7.5))
@@ -153,24 +175,26 @@ def test_max_growth_must_be_a_percentage(capsys, value):
     assert "--max-growth" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(40))
 def test_the_reports_flag_and_the_gate_agree(seed):
     # Random old/new pairs with every figure moved by -30%..+30% (some exactly +10%, some from
-    # or to null): the report's history flags a variant exactly when `compare` fails on it.
+    # or to null), variants measured or not (skipped, failed, killed) on either side and some
+    # missing from NEW: the report's history flags a variant exactly when `compare` fails on it.
     rng = random.Random(seed)
-    names = ("numpy", "strong-backprop", "weak-backprop", "weak-no_grad")
+    names = ("numpy", "strong-backprop", "weak-backprop", "weak-no_grad", "torch-backprop")
+    statuses = ["ok"] * 4 + ["skipped", "error", "exceeded_limit"]
 
     def record(name):
         return {
             "name": name,
-            "status": "ok",
+            "status": rng.choice(statuses),
             **{
                 f.name: rng.choice([None, 0.0, *[rng.uniform(1, 300)] * 6]) for f in results.FIGURES
             },
         }
 
     def moved(v):
-        v = dict(v)
+        v = dict(v, status=rng.choice(statuses))
         for f in results.FIGURES:
             if v[f.name] is not None:
                 v[f.name] *= 1 + rng.choice(
@@ -179,9 +203,16 @@ def test_the_reports_flag_and_the_gate_agree(seed):
         return v
 
     old = {"variants": [record(n) for n in names]}
-    new = {"variants": [moved(v) for v in old["variants"]]}
-    gate = {r.variant for r in compare.compare(old, new).regressions}
-    flagged = {h.name for h in history.compare(old, new) if h.flagged}
-    assert gate == flagged
-    flags = {(h.name, c.figure.name) for h in history.compare(old, new) for c in h.changes}
-    assert {(r.variant, r.figure) for r in compare.compare(old, new).rows} <= flags
+    new = {"variants": [moved(v) for v in old["variants"] if rng.random() < 0.8]}
+    verdict = compare.compare(old, new)
+    rows = history.compare(old, new)
+    assert verdict.failing == {h.name for h in rows if h.flagged}
+    # A variant OLD did not measure never fails, whatever NEW holds.
+    unmeasured = {v["name"] for v in old["variants"] if v["status"] != "ok"}
+    assert not unmeasured & verdict.failing
+    flags = {(h.name, c.figure.name) for h in rows for c in h.changes}
+    assert {(r.variant, r.figure) for r in verdict.rows} <= flags
+    # Every variant is compared, flagged, or said why not, in the command and the report alike.
+    for h in rows:
+        said = h.comparable or h.flagged or h.not_compared or h.presence == "new"
+        assert said and (h.not_compared is None or h.name in verdict.not_compared)

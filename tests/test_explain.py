@@ -14,7 +14,7 @@ from benchmarks import results
 from benchmarks.engines import book
 from benchmarks.measure import attribution, census, gcmodel, runner
 from benchmarks.measure.settings import Settings
-from benchmarks.report import mprof, render
+from benchmarks.report import mprof, render, rss, why
 from benchmarks.suite.memprobe import measure_memory
 from benchmarks.workloads import variants as V
 from benchmarks.workloads.classic import build
@@ -109,7 +109,7 @@ def test_the_gc_model_predicts_the_peak_within_ten_percent(name, threshold0):
     variant = V.parse(name)
     inputs = gcmodel.Inputs.from_census(
         take_census(name),
-        variant.live_array_floor_mib(SIZE, DEPTH),
+        variant.live_array_floor_mib(SIZE, DEPTH, iters),
         (threshold0, gc.get_threshold()[1]),
         iters,
     )
@@ -192,6 +192,10 @@ def test_the_why_section_shows_the_explanation_and_writes_mprof_files(reports, t
     assert "Square (autograd_core._ops)" in html and "autograd_core/_ops.py:23" in html
     assert XSS not in html  # a function name from a file is text
     assert "strong-backprop&#39;s live memory rises" in html
+    # The samples' sawtooth falls at every collection: the sentence says so, from the curve.
+    assert "strong-backprop&#39;s RSS (untraced pass) rises from 25.2 MiB" in html
+    assert "RSS falls with the live memory at every collection" in html
+    assert "stays there" not in html
     assert (reports / "why_the_peak.png").stat().st_size > 0
     dat = reports / "mprof" / mprof.dat_name("strong-backprop")
     run = mprof.parse(dat)
@@ -213,3 +217,88 @@ def test_a_coarse_sampler_misses_what_a_fine_one_sees():
     coarse_t, coarse = mprof.resample(t, mem, 0.1)
     assert len(coarse) == 10 and coarse_t[1] == pytest.approx(0.1)
     assert max(coarse) == 10.0 and max(mem) == 100.0
+
+
+def timeline_variant(rss_at, collections, iters=200, base=35.0):
+    """A strong-backprop record whose RSS at iteration i is rss_at(i), two samples an
+    iteration, with collections at the iterations given."""
+    it = [i for i in range(iters) for _ in range(2)]
+    return {
+        "name": "strong-backprop",
+        "iters_done": iters,
+        "size": 100_000,
+        "baseline_rss_mib": base,
+        "timeline": {"iter": [-1, *it, iters], "rss_mib": [base, *map(rss_at, it), base]},
+        "gc": {"events": [{"iter": c, "generation": 0} for c in collections]},
+    }
+
+
+COLLECTIONS = [49, 99, 149, 199]
+
+
+def test_the_rss_sentence_says_where_a_curve_falls_once_and_where_it_ends():
+    # glibc's dynamic mmap threshold: back to the kernel at the first collection, then kept.
+    def rss_at(i):
+        return 35 + 3 * (i + 1) if i < 50 else 40 + min(3 * (i - 49), 170)
+
+    course = rss.course_of(timeline_variant(rss_at, COLLECTIONS))
+    said = rss.sentence("strong-backprop", course)
+    assert "rises from 35.0 MiB after imports to 185.0 MiB by iteration 49" in said
+    assert "falls to 43.0 MiB at the collection in iteration 49" in said
+    assert "never falls again (at none of the 3 collections after it)" in said
+    assert "peaks at 210.0 MiB at iteration 106 and ends the loop at 210.0 MiB" in said
+    reason = rss.reason(course, 0.76, glibc=True)
+    assert reason.startswith("Only the first collection gives memory back (142.0 MiB)")
+    assert "mmap threshold" in reason and "0.76 MiB each" in reason
+
+
+def test_the_rss_sentence_says_a_curve_that_never_falls_never_falls():
+    course = rss.course_of(timeline_variant(lambda i: 35 + min(i, 120), COLLECTIONS))
+    said = rss.sentence("strong-backprop", course)
+    assert said.endswith(
+        "rises from 35.0 MiB after imports to 155.0 MiB by iteration 120 and never falls: "
+        "it ends the loop at 155.0 MiB."
+    )
+    assert rss.reason(course, 0.76, glibc=True) is None
+
+
+def test_the_rss_sentence_counts_falls_at_every_collection():
+    # A fixed mmap threshold (MALLOC_MMAP_THRESHOLD_): every collection gives the arrays back.
+    course = rss.course_of(timeline_variant(lambda i: 40 + 3 * (i % 50), COLLECTIONS))
+    said = rss.sentence("strong-backprop", course)
+    # The last collection comes in the last iteration: no sample shows its fall.
+    assert "falls 2 more times (2 of them at a collection), each time to 40.0-40.0 MiB" in said
+    assert rss.reason(course, 0.76, glibc=True).startswith(
+        "RSS falls with the live memory at every collection"
+    )
+
+
+def test_sampling_noise_is_not_a_fall():
+    course = rss.course_of(timeline_variant(lambda i: 100 + (i % 3) * 0.5, COLLECTIONS))
+    assert course.falls == []
+
+
+def test_a_peak_inside_an_op_is_where_the_snapshot_is_taken():
+    # numpy's peak is inside np.square: old y, x, the op's input and output. Its checkpoints
+    # (iteration ends) see one array of the 4.
+    settings = Settings(iters=3, size=40_000, mem_limit_mib=4000)
+    record = runner.measure(V.parse("numpy"), settings)
+    found, peak = record["explain"]["attribution"], record["tracemalloc_peak_mib"]
+    half_array = settings.size * 8 / 2 / 2**20
+    assert record["live"]["most_alive"]["mib"] < peak - half_array  # no checkpoint sees it
+    assert peak - half_array <= found["total_mib"] < peak + half_array
+    assert found["where"]["event"] == "opcode" and "peak_unseen_in_iter" not in found
+    assert found["lines"][0]["mib"] >= 2 * settings.size * 8 / 2**20  # the op's arrays
+    (row,) = why.attribution_rows({"variants": [record]})
+    assert row["where"].startswith("at a bytecode of _step.<locals>.forward") and not row["unseen"]
+
+
+def test_a_peak_no_bytecode_sees_is_said_to_be_inside_one_call():
+    # Below 256 KiB numpy makes `2 * x * gy` in a new array: the peak is inside one multiply.
+    record = runner.measure(V.parse("weak-backward"), Settings(iters=3, size=10_000))
+    found = record["explain"]["attribution"]
+    assert found["peak_unseen_in_iter"] == record["live"]["peak_iter"] == 1
+    (row,) = why.attribution_rows({"variants": [record]})
+    assert row["where"].startswith("at the iteration end of iteration")
+    gap = record["tracemalloc_peak_mib"] - found["total_mib"]
+    assert f"the other {gap:.2f} MiB were alive only inside one C call" in row["unseen"]

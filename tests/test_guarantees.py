@@ -4,30 +4,43 @@
 import concurrent.futures
 import copy
 import datetime as dt
+import errno
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
-from report_samples import benchmark_json, make_results, write
+from report_samples import (
+    benchmark_json,
+    make_results,
+    ratio_record,
+    ratios_json,
+    synthetic_sweep,
+    write,
+)
 
 from benchmarks import __main__ as cli
-from benchmarks import paths, results
+from benchmarks import paths, ratio_files, results, shapes
 from benchmarks.errors import HarnessError
 from benchmarks.measure import runner
 from benchmarks.measure.settings import Settings
-from benchmarks.report import pytest_bench, render
+from benchmarks.report import mprof, pytest_bench, render, scaling, why
 from benchmarks.suite import speed
+from benchmarks.sweep import axes as sweep_axes
+from benchmarks.sweep import files as sweep_files
 from benchmarks.workloads import variants as V
 
 INF = "__infinity__"  # written as 1e400: valid JSON syntax that Python reads as infinity
-ODD_VALUES = ("abc", [1], {"a": 1}, None, True, INF, -1, 0.5)
+LONE_SURROGATE = "\udc80"  # valid JSON ("\\udc80"), but no UTF-8 file or page can hold it
+ODD_VALUES = ("abc", [1], {"a": 1}, None, True, INF, -1, 0.5, LONE_SURROGATE)
 
 
 def dump(data):
@@ -45,12 +58,12 @@ def leaf_paths(value, path=()):
 
 
 def replaced(data, path, value):
-    data = copy.deepcopy(data)
-    *parents, last = path
-    target = data
-    for key in parents:
-        target = target[key]
-    target[last] = value
+    """A copy of `data` with the item at `path` set to `value`; what is off the path is shared."""
+    if not path:
+        return value
+    key, *rest = path
+    data = copy.copy(data)
+    data[key] = replaced(data[key], rest, value)
     return data
 
 
@@ -68,14 +81,14 @@ def odd_files(data, refused_error, load, tmp_path):
         if not path:
             continue
         for value in ODD_VALUES:
+            target.unlink(missing_ok=True)  # ext4 flushes a file rewritten in place: 3 ms each
             target.write_text(dump(replaced(data, path, value)))
             try:
                 load(target)
             except refused_error as e:
-                field = str(path[-1])
-                assert str(target) in str(e) and re.search(rf"\b{re.escape(field)}\b", str(e)), (
-                    f"{path} = {value!r}: {e}"
-                )
+                named = rf"(?<!\w){re.escape(str(path[-1]))}(?!\w)"  # "Square (autograd...)" too
+                assert str(target) in str(e), f"{path} = {value!r}: {e}"
+                assert re.search(named, str(e)), f"{path} = {value!r}: {e}"
             else:
                 accepted.setdefault(json.dumps(value), []).append(path)
     for value, changed in accepted.items():
@@ -100,30 +113,47 @@ def sample_results():
     return data
 
 
-def test_a_results_file_load_accepts_never_crashes_the_report(tmp_path):
-    # Every field of a results file set to text, a list, an object, null, true, infinity, -1 or
-    # 0.5: either load refuses the file naming the field, or the report renders it.
-    reports = tmp_path / "reports"
-    path = reports / "results" / "20261123T120000Z.json"
-    path.parent.mkdir(parents=True)
-    for _, data in odd_files(sample_results(), results.ResultsError, results.load, tmp_path):
-        path.write_text(dump(data))
-        render(results=path, reports_dir=reports, repo_root=tmp_path)
-
-
-def test_a_benchmark_file_load_accepts_never_crashes_the_report(tmp_path):
+def sample_speed_file():
     rows = [
         ("test_loop[weak-backprop]", "loop", 0.002, {"time_vs_numpy": 1.04}),
         ("test_loop[numpy]", "loop", 0.001, {"tracemalloc_peak_mib": 1.5}),
     ]
-    reports = tmp_path / "reports"
-    plotless = make_results(names=("torch-backprop",), status={"torch-backprop": "skipped"})
-    write(reports / "results" / "20261123T120000Z.json", plotless)
-    data = benchmark_json(rows)
-    path = tmp_path / "bench.json"
-    for _, odd in odd_files(data, pytest_bench.BenchmarkJsonError, pytest_bench.load, tmp_path):
-        path.write_text(dump(odd))
-        render(reports_dir=reports, repo_root=tmp_path, benchmark_json=path)
+    return benchmark_json(rows)
+
+
+def sample_explained_results():
+    """sample_results with schema 2's figures: live bytes, the census, the model, attribution."""
+    data = make_results(
+        names=("strong-backprop", "dezero-backprop"),
+        status={"dezero-backprop": "error"},
+        iters=3,
+        explained=True,
+    )
+    strong = data["variants"][0]
+    strong["repeats"] = sample_results()["variants"][0]["repeats"]
+    strong["warnings"] = ["a note"]
+    return data
+
+
+SAMPLES = {  # a file of each kind the report reads: (document, its loader, the loader's error)
+    "results": (sample_explained_results, results.load, results.ResultsError),
+    "pytest-benchmark": (sample_speed_file, pytest_bench.load, pytest_bench.BenchmarkJsonError),
+    "ratios": (
+        lambda: ratios_json(ratio_record("a", 2.0), ratio_record("b", None, reason="gone")),
+        ratio_files.load,
+        ratio_files.RatiosError,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", SAMPLES)
+def test_an_odd_value_in_any_field_is_refused_naming_it(tmp_path, kind):
+    # Every field set to text, a list, an object, null, true, infinity, -1, 0.5 or text that is
+    # not valid Unicode: load refuses the file naming that field, or accepts it (and whatever
+    # load accepts, the report renders: tests/test_any_file.py).
+    make, load, error = SAMPLES[kind]
+    accepted = list(odd_files(make(), error, load, tmp_path))
+    assert accepted and json.dumps(LONE_SURROGATE) not in dict(accepted)
 
 
 @pytest.mark.parametrize(
@@ -168,6 +198,160 @@ def test_load_refuses_nan_and_infinities(tmp_path, number):
     path.write_text(text)
     with pytest.raises(results.ResultsError, match=r"r\.json"):
         results.load(path)
+
+
+# --- files from elsewhere: no name becomes a path unchecked, no figure passes the gate unchecked -
+
+
+def test_a_variant_name_that_is_a_path_is_refused_and_never_names_a_file(tmp_path, capsys):
+    # It used to write escaped.dat four folders above reports/mprof/, and exit 0.
+    reports = tmp_path / "a" / "b" / "c" / "reports"
+    data = sample_results()
+    data["variants"][0]["name"] = "x/../../../../escaped"
+    path = write(reports / "results" / "20261123T120000Z.json", data)
+    assert cli.main(["report", "--results", str(path), "--reports-dir", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "variants[0].name is 'x/../../../../escaped', expected a name of" in err
+    assert not list(tmp_path.rglob("*.dat")) and not (reports / "index.html").exists()
+    # Whatever did not go through load: the one way from a name to a file's name refuses it.
+    with pytest.raises(ValueError, match="names no file"):
+        mprof.dat_name("x/../../../../escaped")
+    with pytest.raises(ValueError, match="names no file"):
+        paths.file_name("..", "scaling_", ".png")
+
+
+def test_every_name_the_harness_makes_is_canonical():
+    names = [v.name for v in V.ALL_VARIANTS] + list(sweep_axes.AXES)
+    assert all(shapes.NAME.accepts(n) for n in names), names
+    assert mprof.dat_name("strong-no_grad") == "mprofile_strong-no_grad.dat"
+
+
+def test_a_ratios_file_naming_a_comparison_twice_is_refused(tmp_path):
+    data = ratios_json(ratio_record("a", None, status="error", reason="x"), ratio_record("a", 2.0))
+    path = write(tmp_path / "r.json", data)
+    with pytest.raises(ratio_files.RatiosError, match=r"comparisons\[1\] repeats the name 'a'"):
+        ratio_files.load(path)
+
+
+SWEEP_FAULTS = {  # a change to a valid sweep file -> what the refusal names
+    "a value that is a list": (
+        lambda d: d["axes"][0]["values"].append([1]),
+        "axes[0].values[4] is [1], expected a whole number from 1 to 2147483647",
+    ),
+    "a point measured twice": (
+        lambda d: d["points"].append(d["points"][0]),
+        "point #9 (gc_threshold=100 strong-backprop) repeats point #1",
+    ),
+    "an executor that is text": (
+        lambda d: d.update(executor="local"),
+        "executor is 'local', expected an object",
+    ),
+    "a pass taken that is a number": (
+        lambda d: d["points"][0]["passes"].update(traced=1),
+        "points[0].passes.traced is 1, expected an object",
+    ),
+    "an axis value past its flag's bounds": (
+        lambda d: d["axes"][0]["values"].append(2**40),
+        "axes[0].values[4] is 1099511627776, expected a whole number from 1 to 2147483647",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", SWEEP_FAULTS)
+def test_a_broken_sweep_file_is_refused_and_the_report_shows_the_one_before(tmp_path, fault):
+    # One such file used to break every report (it reads the newest sweep) and --resume.
+    change, named = SWEEP_FAULTS[fault]
+    folder = tmp_path / "sweeps"
+    good = write(folder / "20261122T120000Z.json", synthetic_sweep())
+    bad = synthetic_sweep()
+    change(bad)
+    bad = write(folder / "20261123T120000Z.json", bad)
+    with pytest.raises(sweep_files.SweepError) as refused:
+        sweep_files.load(bad)
+    assert str(bad) in str(refused.value) and named in str(refused.value)
+    shown, notices = scaling.newest(folder)
+    assert [path for path, _ in shown] == [good] and bad.name in notices[0]
+
+
+def explained_strong_and_weak():
+    return make_results(
+        names=("strong-backprop", "weak-backprop", "book-strong-backprop"),
+        status={}, iters=120, explained=True,  # one collection, at iteration 99
+    )  # fmt: skip
+
+
+def strong(data):
+    return data["variants"][0]
+
+
+RESULTS_FAULTS = {  # a change to a valid results file -> None (it renders) or what is named
+    "census counts as text": (
+        lambda d: strong(d)["explain"]["census"].update(garbage_per_iter="abc"),
+        "census.garbage_per_iter is 'abc', expected an object",
+    ),
+    "an attribution line with no field": (
+        lambda d: strong(d)["explain"]["attribution"]["lines"].append({}),
+        "attribution.lines[2] has no 'file'",
+    ),
+    "the model's peak as text": (
+        lambda d: strong(d)["explain"]["model"].update(peak_mib="abc"),
+        "model.peak_mib is 'abc', expected a finite number >= 0",
+    ),
+    "live bytes before a collection, none after": (
+        lambda d: strong(d)["gc"]["events"][0].update(live_after_mib=None),
+        None,
+    ),
+    "an increment but no peak RSS": (lambda d: strong(d).update(peak_rss_mib=None), None),
+    "a census without its counts": (
+        lambda d: d["variants"][2]["explain"]["census"].pop("arrays_per_iter"),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", RESULTS_FAULTS)
+def test_a_results_file_with_odd_explanations_is_refused_or_explained(tmp_path, fault):
+    # 7 of 8 such files ended in a traceback: the "Why the peak" section read fields no table
+    # checked, and sentences read one field after checking another.
+    change, named = RESULTS_FAULTS[fault]
+    data = explained_strong_and_weak()
+    change(data)
+    path = write(tmp_path / "r.json", data)
+    if named is not None:
+        with pytest.raises(results.ResultsError, match=re.escape(named)):
+            results.load(path)
+        return
+    loaded = results.load(path)
+    said = why.sentences(loaded)
+    assert (fault == "a census without its counts") != any("book's step-16" in t for t in said)
+    assert [why.census_rows(loaded), why.model_rows(loaded), why.attribution_rows(loaded)]
+
+
+def test_a_ratio_without_its_spread_is_shown_with_dashes(tmp_path):
+    # An older file's ratio without its median used to end the report in a TypeError.
+    record = {**ratio_record("a", 2.0), "median_ratio": None}
+    del record["round_ratio_max"]
+    reports = tmp_path / "reports"
+    write(reports / "results" / "20261123T120000Z.json", make_results(names=(), status={}))
+    ratios = write(reports / "ratios" / "20261123T120000Z.json", ratios_json(record))
+    html = render(reports_dir=reports, repo_root=tmp_path, ratios=ratios).read_text()
+    row = re.search(r'<tr data-comparison="a">.*?</tr>', html, re.S).group(0)
+    assert "2.000×" in row and "<td>—</td>" in row and "–—" in row
+
+
+def test_a_lone_surrogate_never_reaches_a_page_that_cannot_hold_it(tmp_path):
+    # Valid JSON that no UTF-8 file can hold: refused naming the field, in any kind of file...
+    data = sample_results()
+    data["variants"][1]["error"] = LONE_SURROGATE
+    path = write(tmp_path / "r.json", data)
+    with pytest.raises(results.ResultsError, match=r"variants\[1\]\.error holds '\\udc80'"):
+        results.load(path)
+    # ...and a file whose name is not UTF-8 is shown with the byte escaped.
+    reports = tmp_path / "reports"
+    odd_name = os.fsdecode(b"20261123T120000Z\xff.json")
+    write(reports / "results" / odd_name, make_results(names=(), status={}))
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
+    assert "20261123T120000Z\\udcff.json" in html
 
 
 # --- flags: every number has bounds, and a run that measured nothing fails ---------------------
@@ -215,6 +399,13 @@ def test_a_run_in_which_every_variant_failed_exits_1(tmp_path, capsys):
     assert "no variant was measured (1 exceeded_limit)" in capsys.readouterr().err
     (path,) = tmp_path.glob("*.json")
     assert results.load(path)["variants"][0]["status"] == "exceeded_limit"
+
+
+def test_a_sweep_in_which_every_pass_failed_exits_1(tmp_path, capsys):
+    # Every pass used to fail (depth=5000, say, which the flags refuse) and the sweep exit 0.
+    argv = ["sweep", "size=1000,2000", "--only", "numpy", "--iters", "50", "--mem-limit", "1"]
+    assert cli.main([*argv, "--traced-only", "--sweeps-dir", str(tmp_path)]) == 1
+    assert "no point of the sweep was measured (2 exceeded_limit)" in capsys.readouterr().err
 
 
 # --- the gate fails whenever it cannot vouch for the new run -----------------------------------
@@ -284,6 +475,42 @@ def test_the_gate_refuses_a_file_with_nan_or_infinite_peaks(tmp_path, capsys, nu
     assert cli.main(["compare", str(old), str(new)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and str(new) in captured.err
+
+
+def gate(tmp_path, capsys, old_variants, new_variants):
+    old = gate_file(tmp_path, "old.json", old_variants)
+    new = gate_file(tmp_path, "new.json", new_variants)
+    code = cli.main(["compare", str(old), str(new)])
+    return code, capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("old_variants", "new_variants", "named"),
+    [
+        # A negative peak made any growth look like a fall: -1 -> 5000 was "OK (-500100.0%)".
+        (
+            [gate_variant("numpy", tracemalloc_peak=-1)],
+            [gate_variant("numpy", tracemalloc_peak=5000)],
+            "variants[0].tracemalloc_peak_mib is -1, expected a finite number >= 0",
+        ),
+        # The last of two records of one name won: the failed one passed unseen.
+        (
+            [gate_variant("strong-backprop")],
+            [gate_variant("strong-backprop", "error", None, None), gate_variant("strong-backprop")],
+            "variants[1] repeats the name 'strong-backprop' of variants[0]",
+        ),
+        (
+            [gate_variant("numpy", kernel_peak=1e300)],
+            [gate_variant("numpy")],
+            "variants[0].kernel_peak_rss_mib is 1e+300, beyond 1e+15, which no figure is",
+        ),
+    ],
+)
+def test_the_gate_refuses_impossible_figures_and_twice_named_variants(
+    tmp_path, capsys, old_variants, new_variants, named
+):
+    code, captured = gate(tmp_path, capsys, old_variants, new_variants)
+    assert code == 2 and captured.out == "" and named in captured.err, captured
 
 
 # --- one results file per run, its name taken when chosen --------------------------------------
@@ -465,6 +692,116 @@ def test_a_killed_run_takes_its_child_with_it(measuring_second_variant):
     wait_for(lambda: gone(child), "the child to die with its parent", seconds=60)
 
 
+def test_ctrl_c_stops_a_sweep_with_two_workers_at_once_and_cleanly(tmp_path):
+    # Ctrl-C reaches the whole process group. Workers between two short passes used to print
+    # KeyboardInterrupt tracebacks (about 1 try in 6), leave a temporary folder, or hang the
+    # pool's shutdown on a queue lock that a worker interrupted in the middle of a read held.
+    scratch, sweeps = tmp_path / "scratch", tmp_path / "sweeps"
+    scratch.mkdir()
+    thresholds = ",".join(str(t) for t in range(100, 500, 10))
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks", "sweep", f"gc_threshold={thresholds}",
+         "--only", "numpy", "--iters", "3", "--size", "1000", "--traced-only", "--jobs", "2",
+         "--sweeps-dir", str(sweeps)],
+        cwd=paths.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True,
+    )  # fmt: skip
+
+    def passes_landed():
+        files = paths.json_files(sweeps)
+        return files and json.loads(files[0].read_text())["points"]
+
+    try:
+        wait_for(passes_landed, "the first passes", seconds=60)
+        everyone = psutil.Process(sweep.pid).children(recursive=True)
+        os.killpg(sweep.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        _, err = sweep.communicate(timeout=20)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+            sweep.communicate()
+    assert sweep.returncode == 128 + signal.SIGINT and "Traceback" not in err, err
+    (path,) = paths.json_files(sweeps)
+    assert f"`python -m benchmarks sweep --resume {path}` measures the rest" in err
+    assert json.loads(path.read_text())["interrupted"] == "SIGINT"
+    wait_for(lambda: all(gone(p) for p in everyone), "the workers and their passes to end", 10)
+    assert not list(scratch.iterdir())
+
+
+# --- a full disk while measuring: a clear error, and nothing measured lost ---------------------
+
+
+@pytest.fixture
+def disk_full_in(monkeypatch, tmp_path):
+    """disk_full_in(folder, when): from then on, writing a file into `folder` fails with ENOSPC
+    whenever `when(document)` holds; the system's temporary folder is tmp_path/elsewhere."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
+    real = results._stage
+
+    def arrange(folder, when):
+        def stage(path, content):
+            content = content() if callable(content) else content
+            if path.parent == folder and when(json.loads(content)):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            return real(path, content)
+
+        monkeypatch.setattr(results, "_stage", stage)
+        return elsewhere
+
+    return arrange
+
+
+def kept_copy(err, elsewhere):
+    """The copy an error message names in `elsewhere`."""
+    (copy,) = elsewhere.glob("*.json")
+    assert f" is in {copy}" in err
+    return copy
+
+
+@pytest.mark.parametrize("every_write", [False, True])
+def test_a_full_disk_while_run_saves_keeps_what_was_measured(
+    tmp_path, capsys, disk_full_in, every_write
+):
+    out = tmp_path / "results"
+    second = "weak-no_grad"
+    elsewhere = disk_full_in(
+        out, lambda d: every_write or second in [v["name"] for v in d["variants"]]
+    )
+    assert cli.main(["run", "--only", "numpy", second, *TINY, "--results-dir", str(out)]) == 1
+    err = capsys.readouterr().err
+    (path,) = paths.json_files(out)
+    lost = "numpy" if every_write else second
+    assert f"error: cannot save {lost} into {path} (No space left on device)" in err
+    assert "Traceback" not in err and f"\n  {lost}: " in err  # its figures, as it finished
+    copy = results.load(kept_copy(err, elsewhere))
+    assert [v["name"] for v in copy["variants"]] == ["numpy", second][: 1 if every_write else 2]
+    data = json.loads(path.read_text())
+    if every_write:  # the reserved file stays, and the message says it says nothing
+        assert "could not be marked as stopped either" in err and data == {**data, "variants": []}
+    else:
+        assert [v["name"] for v in data["variants"]] == ["numpy"]
+        assert data["interrupted"] == "a write error (No space left on device)"
+
+
+def test_a_full_disk_while_a_sweep_saves_keeps_what_was_measured(tmp_path, capsys, disk_full_in):
+    folder = tmp_path / "sweeps"
+    elsewhere = disk_full_in(folder, lambda d: len(d["points"]) == 2)
+    argv = ["sweep", "gc_threshold=100,200", "--only", "numpy", "--iters", "3", "--size", "1000"]
+    assert cli.main([*argv, "--traced-only", "--sweeps-dir", str(folder)]) == 1
+    err = capsys.readouterr().err
+    (path,) = paths.json_files(folder)
+    lost = "gc_threshold=200 numpy (traced)"
+    assert f"error: cannot save {lost} into {path} (No space left on device)" in err
+    assert "Traceback" not in err and f"] {lost}: tracemalloc peak" in err
+    copy = kept_copy(err, elsewhere)
+    assert f"(`python -m benchmarks sweep --resume {copy}` continues it)" in err
+    assert len(sweep_files.load(copy)["points"]) == 2
+    data = sweep_files.load(path)
+    assert len(data["points"]) == 1 and data["interrupted"].startswith("a write error")
+
+
 # --- unwritable outputs: refused before measuring; the report writes all its files or none -----
 
 
@@ -497,18 +834,45 @@ def test_a_read_only_results_folder_is_refused_before_measuring(tmp_path, monkey
     assert str(tmp_path) in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("obstacle", ["index.html is a folder", "a PNG is a folder"])
+OBSTACLES = {  # a folder where the report writes a file, or removes one of an earlier report
+    "index.html is a folder": "index.html",
+    "a PNG is a folder": "rss_over_time.png",
+    "an old mprof file is a folder": "mprof/mprofile_old.dat",
+}
+
+
+@pytest.mark.parametrize("obstacle", OBSTACLES)
 def test_the_report_writes_every_file_or_none(tmp_path, obstacle):
     reports = tmp_path / "reports"
     write(reports / "results" / "20261123T120000Z.json", sample_results())
     old_png = reports / "peak_mib.png"
     old_png.write_bytes(b"the previous plot")
-    (reports / ("index.html" if obstacle.startswith("index") else "rss_over_time.png")).mkdir()
-    before = sorted(p.name for p in reports.iterdir())
+    (reports / OBSTACLES[obstacle]).mkdir(parents=True)
+    before = sorted(p.relative_to(reports) for p in reports.rglob("*"))
     with pytest.raises(HarnessError, match=r"cannot write the report.*nothing was changed"):
         render(reports_dir=reports, repo_root=tmp_path)
     assert old_png.read_bytes() == b"the previous plot"
-    assert sorted(p.name for p in reports.iterdir()) == before  # no temporary file either
+    assert sorted(p.relative_to(reports) for p in reports.rglob("*")) == before  # nor a temp file
+
+
+def test_a_report_that_could_not_remove_an_old_file_says_what_it_changed(tmp_path, monkeypatch):
+    # It used to say "nothing was changed there" after replacing index.html and the plots.
+    reports = tmp_path / "reports"
+    write(reports / "results" / "20261123T120000Z.json", make_results(names=(), status={}))
+    stale = reports / "mprof" / "mprofile_old.dat"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("")
+    unlink = Path.unlink
+
+    def refused(path, missing_ok=False):
+        if path == stale:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    with pytest.raises(HarnessError, match=r"is new, but .*mprofile_old\.dat, from an earlier"):
+        render(reports_dir=reports, repo_root=tmp_path)
+    assert (reports / "index.html").is_file()
 
 
 def test_a_report_folder_inside_a_file_is_refused_with_exit_2(tmp_path, capsys):

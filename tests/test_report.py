@@ -51,7 +51,7 @@ def variant_rows(html):
 
 # --- the page, rendered once with every section filled --------------------------------------
 
-EVIL_NAME = '"><img src=x onerror=alert(3)>'
+EVIL_TEXT = '"><img src=x onerror=alert(3)>'
 BENCH_ROWS = [
     ("test_loop[strong-backprop]", "loop", 0.004, {"tracemalloc_peak_mib": 289.92}),
     (
@@ -68,7 +68,7 @@ BENCH_ROWS = [
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
     """(reports folder, page): three runs, the newest with a 20% bigger weak-backprop peak and a
-    variant whose name is markup; a good mprof file with a <script> in its command line and a
+    variant whose warning is markup; a good mprof file with a <script> in its command line and a
     malformed one; two autosaved pytest-benchmark files."""
     root = tmp_path_factory.mktemp("repo")
     reports = root / "reports"
@@ -76,7 +76,7 @@ def full(tmp_path_factory):
     save(reports, "20261121T120000Z.json", scaled(before, 0.5))  # older than the one compared
     save(reports, "20261122T120000Z.json", before)
     now = scaled(before, 1.2, {"weak-backprop"})
-    now["variants"].append({**now["variants"][0], "name": EVIL_NAME})
+    now["variants"].append({**now["variants"][0], "name": "markup", "warnings": [EVIL_TEXT]})
     save(reports, "20261123T120000Z.json", now)
     (root / "mprofile_20261123115900.dat").write_text(GOOD_DAT.format(cmd=XSS))
     reports.joinpath("mprofile_20261123115959.dat").write_text("MEM twelve 1700000000.0\n")
@@ -95,10 +95,7 @@ def section(html, name):
 
 def test_page_has_a_row_per_variant_and_its_plots(full):
     reports, html = full
-    assert variant_rows(html) == [
-        *NAMES,
-        EVIL_NAME.replace('"', "&#34;").replace(">", "&gt;").replace("<", "&lt;"),
-    ]
+    assert variant_rows(html) == [*NAMES, "markup"]
     for png in ("peak_mib.png", "rss_over_iterations.png", "rss_over_time.png"):
         assert (reports / png).read_bytes().startswith(b"\x89PNG")
     assert (reports / "mprofile_20261123115900.png").exists()
@@ -151,7 +148,7 @@ def test_history_section_compares_with_the_previous_run(full):
     flagged = re.findall(r'<tr class="flagged" data-variant="([^"]+)"', history_html)
     assert flagged == ["weak-backprop"]
     assert "+20.0%" in history_html and "peak grew &gt; 10%" in history_html
-    assert "new in this run" in history_html  # the variant with the odd name
+    assert "new in this run" in history_html  # the variant whose warning is markup
 
 
 def test_environment_shows_everything_recorded(full):
@@ -242,7 +239,7 @@ def test_an_unknown_schema_is_refused(reports, tmp_path):
         ("[]", "expected a JSON object"),
         ('{"variants": []}', "no 'schema' field"),
         ('{"schema": 1}', "no 'variants' list"),
-        ('{"schema": 1, "variants": [{"status": "ok"}]}', "variant #1 has no name"),
+        ('{"schema": 1, "variants": [{"status": "ok"}]}', "variants[0] has no 'name'"),
         (
             '{"schema": 1, "variants": [{"name": "x", "status": "fine"}]}',
             "status is 'fine', expected one of ok",
@@ -341,11 +338,31 @@ def test_benchmark_ratios_only_where_a_group_holds_ours(tmp_path):
         "test_loop[strong-backprop]": 1.5,
         "test_sum": None,
     }
-    assert run.has_ratio and run.unit == "ms"  # the fastest min, 0.9 s, reads as 900 ms
+    assert run.has_ratio and run.unit == "s"  # the typical median, 1.5 s, reads in seconds
 
     theirs = benchmark_json([("test_sum", None, 1e-5, {})])
     theirs = pytest_bench.load(write(tmp_path / "c.json", theirs))
     assert not theirs.has_ratio and theirs.unit == "µs"
+
+
+def test_both_benchmark_tables_read_in_one_unit_the_typical_time_sets(reports, tmp_path):
+    # The suite's spread: a scalar op under a microsecond, the loop, a chain's backward.
+    numpy, ours = {"time_vs_numpy": 1.0, "numpy_median_us": 60.8}, {"numpy_median_us": 111.7}
+    rows = [
+        ("test_scalar_forward[numpy]", "scalar", 0.9e-6, {}),
+        ("test_loop[numpy]", "loop", 61e-6, numpy),
+        ("test_loop[weak-no_grad]", "loop", 115e-6, {**ours, "time_vs_numpy": 1.03}),
+        ("test_chain[weak-100000]", "chain", 15e-3, {}),
+    ]
+    run = pytest_bench.load(write(tmp_path / "b.json", benchmark_json(rows)))
+    assert (run.unit, run.scale) == ("µs", 1e-6)
+    save(reports, "20261123T120000Z.json", make_results(iters=40))
+    html = render_page(reports, benchmark_json=tmp_path / "b.json")
+    table = section(html, "pytest-benchmark")
+    assert table.count("median (µs)") == 3  # ours and numpy's, then the table of every one
+    assert " ns" not in table and "(ns)" not in table
+    assert "<td>115.0</td>" in table and "<td>111.7</td>" in table  # both tables, one unit
+    assert "<td>15,000</td>" in table and "<td>0.900</td>" in table
 
 
 def test_an_explicit_benchmark_json_is_used_and_must_be_valid(reports, tmp_path):
@@ -356,6 +373,18 @@ def test_an_explicit_benchmark_json_is_used_and_must_be_valid(reports, tmp_path)
     broken.write_text('{"benchmarks": [{"name": "x"}]}')
     with pytest.raises(HarnessError, match=r"broken-bench\.json"):
         render(reports_dir=reports, repo_root=tmp_path, benchmark_json=broken)
+
+
+def test_the_time_column_says_what_it_holds_with_the_files_own_draw_time(reports):
+    data = make_results(iters=40)
+    assert page.time_note(data) is None  # a file written before the draw was timed
+    for v, draw in zip(data["variants"], (0.0011, 0.0012, 0.0013, 0.5), strict=False):
+        v["input_draw_s"] = draw  # the last one's variant was stopped: not counted
+    data["variants"][3]["status"] = "error"
+    save(reports, "20261123T120000Z.json", data)
+    note = section(render_page(reports), "variants")
+    assert "draws a fresh input of 100,000 elements, which alone took <b>1.2 ms</b>" in note
+    assert "pytest-benchmark suite" in note and "Time per" in note
 
 
 # --- history --------------------------------------------------------------------------------
@@ -381,6 +410,25 @@ def test_history_gives_percent_changes_and_flags_grown_peaks():
         "weak-no_grad": "new",
         "numpy": "gone",
     }
+
+
+def test_history_lists_a_variant_never_measured_before_as_not_compared(reports):
+    # The main job without the peers records them skipped; a later `run --no-peers` leaves them
+    # out: nothing regressed, as `compare` says of the same two files.
+    before = make_results(names=("strong-backprop", "weak-backprop", "torch-backprop"), iters=40)
+    now = make_results(names=("strong-backprop", "weak-backprop"), status={}, iters=40)
+    save(reports, "20261122T120000Z.json", before)
+    save(reports, "20261123T120000Z.json", now)
+    history_html = section(render_page(reports), "history")
+    assert 'class="flagged"' not in history_html
+    assert "not compared: skipped in OLD: torch is not installed" in history_html
+    # One that the previous run measured and this one lost is flagged, with compare's reason.
+    lost = make_results(names=("strong-backprop",), status={}, iters=40)
+    save(reports, "20261124T120000Z.json", lost)
+    history_html = section(render_page(reports), "history")
+    flagged = re.findall(r'<tr class="flagged" data-variant="([^"]+)"', history_html)
+    assert flagged == ["weak-backprop"]
+    assert "weak-backprop is missing from NEW" in history_html
 
 
 # --- plots ----------------------------------------------------------------------------------

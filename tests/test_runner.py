@@ -42,6 +42,7 @@ def test_variant_record_has_every_field_with_sane_values(weak_backprop):
     assert r["live_array_floor_mib"] == pytest.approx(floor)
     assert floor <= r["tracemalloc_peak_mib"] < floor + 1.5
     assert r["seconds"] > 0 and r["seconds_per_iter"] == pytest.approx(r["seconds"] / 30)
+    assert r["input_draw_s"] > 0  # the time to draw one input, recorded beside it
     gc = r["gc"]
     assert gc["enabled"] is True and len(gc["collections"]) == 3
     assert gc["threshold"][0] > 0 and gc["collected"] >= 0
@@ -198,3 +199,33 @@ def test_what_entering_the_settings_allocates_does_not_move_the_collections(monk
         seen.append(([e["iter"] for e in figures["gc"]["events"]], figures["tracemalloc_peak_mib"]))
     assert seen[1][0], "the strong graph needed no collection: the test shows nothing"
     assert seen[1] == seen[2]
+
+
+@pytest.mark.parametrize("peer", ["torch", "dezero", "autograd"])
+def test_the_loop_names_a_missing_peer_and_how_to_install_it(monkeypatch, capsys, peer):
+    monkeypatch.setitem(sys.modules, peer, None)  # its import fails, as if not installed
+    with pytest.raises(SystemExit) as stopped:
+        loop.main(["--impl", peer, "--mode", V.modes_of(peer)[0], "--iters", "1"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert f"error: {peer} is not installed (pip install -e '.[peers]')" in err
+    assert "Traceback" not in err
+
+
+def help_of(capsys, *argv):
+    with pytest.raises(SystemExit):
+        cli.main([*argv, "--help"])
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+
+
+def test_the_help_says_what_each_command_does_with_its_defaults(capsys):
+    assert "the default sweep of gc threshold0" in help_of(capsys)  # the list of commands
+    run = help_of(capsys, "run")
+    assert "--reports-dir" not in run  # `run` writes no report
+    assert "Measure each variant" in run and "one results file" in run
+    for option in ("iterations (default 1000)", "per array (default 100,000)", "(default 0)"):
+        assert option in run
+    assert "Measure the variants" in help_of(capsys, "sweep")
+    report = help_of(capsys, "report")
+    assert "REPORTS_DIR/speed/" in report and "under .benchmarks/" in report
+    assert "iterations (default 1000)" in " ".join(loop.make_parser().format_help().split())

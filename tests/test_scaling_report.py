@@ -2,37 +2,10 @@
 measured): its curves, slopes, sentences, plots and escaping."""
 
 import pytest
-from report_samples import XSS, make_results, make_variant, write
+from report_samples import THRESHOLDS, XSS, make_results, synthetic_sweep, write
 
 from benchmarks import paths, results
-from benchmarks.measure.settings import Settings
 from benchmarks.report import render, scaling, scaling_plots
-from benchmarks.sweep import engine
-from benchmarks.workloads import variants as V
-
-THRESHOLDS = [100, 200, 400, 800]
-
-
-def synthetic_sweep(broken=None):
-    """gc_threshold x {strong, weak}-backprop: the strong graph's traced peak 0.05 MiB per unit of
-    threshold0 (a slope of exactly 1), the weak graph's flat at its floor."""
-    axes = [{"name": "gc_threshold", "values": THRESHOLDS}]
-    chosen = [V.parse("strong-backprop"), V.parse("weak-backprop")]
-    data = engine.start(
-        axes, chosen, Settings(iters=200, mem_limit_mib=1000), ("untraced", "traced"), "test"
-    )
-    for t in THRESHOLDS:
-        for v in chosen:
-            record = make_variant(v.name)
-            record["tracemalloc_peak_mib"] = 0.05 * t if v.impl == "strong" else 6.11
-            record["kernel_peak_rss_mib"] = 30 + record["tracemalloc_peak_mib"]
-            if (t, v.name) == broken:
-                record.update(status="error", error=f"traced pass: {XSS}")
-            how = {"side_by_side": 1, "worker": "local"}
-            point = {"params": {"gc_threshold": t}, "variant": v.name, "record": record}
-            data["points"].append({**point, "passes": {"untraced": how, "traced": how}})
-    data["complete"] = True
-    return data
 
 
 def test_fit_finds_the_power_of_a_power_law():
@@ -119,3 +92,53 @@ def test_a_flat_series_is_not_said_to_bend():
         p["record"]["tracemalloc_peak_mib"] = 6.11 + 1e-9 * p["params"]["gc_threshold"] ** 2
     text = scaling.sentence(scaling.series(data, "gc_threshold")[0], "gc_threshold", "traced", "it")
     assert "stays at 6.11 MiB" in text and "bend" not in text
+
+
+def scaling_section(tmp_path, *sweeps):
+    """The page's Scaling section with `sweeps` ((file name, sweep data) each) in its folder."""
+    reports = tmp_path / "reports"
+    write(paths.results_dir(reports) / "20261123T120000Z.json", make_results())
+    for name, data in sweeps:
+        results.write_atomic(paths.sweeps_dir(reports) / name, data)
+    html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
+    return reports, html[html.index('<section id="scaling">') : html.index('<section id="mprof">')]
+
+
+def traced_only(data):
+    data["passes"] = ["traced"]
+    for p in data["points"]:
+        p["record"].update(kernel_peak_rss_mib=None, peak_rss_mib=None, seconds_per_iter=None)
+        del p["passes"]["untraced"]
+    return data
+
+
+def test_a_traced_only_sweeps_caption_speaks_of_the_traced_peak_alone(tmp_path):
+    _, section = scaling_section(
+        tmp_path, ("20261123T120000Z.json", traced_only(synthetic_sweep()))
+    )
+    caption = section[section.index("<figcaption") : section.index("</figcaption>")]
+    assert "tracemalloc peak" in caption and "kernel peak RSS (the whole" not in caption
+    assert "traced pass only: no kernel peak" in caption
+    assert "this sweep took no untraced pass" in section
+    _, section = scaling_section(tmp_path, ("20261123T120000Z.json", synthetic_sweep()))
+    assert "and kernel peak RSS (the whole process" in section
+
+
+def test_a_newer_sweep_of_other_axes_does_not_hide_the_threshold_sweep(tmp_path):
+    threshold = synthetic_sweep()
+    size = synthetic_sweep()
+    size["axes"] = [{"name": "size", "values": THRESHOLDS}]
+    for p in size["points"]:
+        p["params"] = {"size": p["params"].pop("gc_threshold")}
+    older = synthetic_sweep()  # the same axes as the newest threshold sweep: not shown
+    reports, section = scaling_section(
+        tmp_path,
+        ("20261121T120000Z.json", older),
+        ("20261122T120000Z.json", threshold),
+        ("20261123T120000Z.json", size),
+    )
+    assert section.index("20261123T120000Z.json") < section.index("20261122T120000Z.json")
+    assert "20261121T120000Z.json" not in section
+    assert section.count('class="scaling-table"') == 2
+    for plot in ("scaling_size.png", "scaling_size_time.png", "scaling_gc_threshold.png"):
+        assert (reports / plot).read_bytes().startswith(b"\x89PNG")

@@ -1,5 +1,7 @@
 """The main job's speed step: the benchmark suite run into reports/speed/, and its wiring."""
 
+import json
+
 import pytest
 from report_samples import benchmark_json, ratio_record, ratios_json, write
 
@@ -18,6 +20,9 @@ def test_the_suite_is_timed_into_a_json_file_the_report_reads(tmp_path, monkeypa
     run = pytest_bench.load(path)
     assert [r.name for r in run.rows] == ["test_scalar_forward[numpy]"]
     assert run.rows[0].rounds > 1  # timed for real, not the single call of the test command
+    # Every round's time is dropped; what the report reads stays.
+    (stats,) = [b["stats"] for b in json.loads(path.read_text())["benchmarks"]]
+    assert "data" not in stats and stats["rounds"] == run.rows[0].rounds
 
 
 def test_a_run_that_measures_nothing_leaves_no_file(tmp_path):

@@ -58,6 +58,6 @@ def loop_step(mode, depth):
 
 
 def floor_arrays(mode, depth, iters, retain_grad):
-    # The loop keeps only the gradient: the previous one, the chain the tape records and the
-    # gradient being made.
-    return depth + 1 + (2 if iters > 1 else 1)
+    # The loop keeps only the gradient: the chain the tape records and the gradient being made,
+    # and from the second iteration on the previous gradient.
+    return depth + 2 + (1 if iters > 1 else 0)

@@ -19,15 +19,28 @@ def _number(kind, text, allowed, ok):
     return value
 
 
+def _whole(text):
+    # Sizes read best in powers of ten: 2e4 is 20000, while 2.5 or 2.5e0 is no whole number.
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)
+        if not value.is_integer():
+            raise
+        return int(value)
+
+
 def whole_number(low, high):
-    """An argparse type for a whole number from `low` to `high`, both allowed."""
+    """An argparse type for a whole number from `low` to `high`, both allowed (`low` and `high`
+    are kept on it, for the tables that check the same values in files)."""
 
     def parse(text):
         return _number(
-            int, text, f"a whole number from {low} to {high}", lambda v: low <= v <= high
+            _whole, text, f"a whole number from {low} to {high}", lambda v: low <= v <= high
         )
 
     parse.__name__ = f"whole number from {low} to {high}"
+    parse.low, parse.high = low, high
     return parse
 
 
@@ -61,3 +74,19 @@ def positive_float(text):
 
 def percentage(text):
     return _number(float, text, "a percentage >= 0", lambda v: math.isfinite(v) and v >= 0)
+
+
+def add_loop_options(p, defaults):
+    """--iters, --size, --depth and --seed, each with its default (from a Settings) in its help:
+    the loop's shape, for `python -m benchmarks run` and `benchmarks/loop.py` alike."""
+    d = defaults
+    p.add_argument("--iters", type=iters, default=d.iters, help=f"iterations (default {d.iters})")
+    p.add_argument(
+        "--size", type=size, default=d.size, help=f"elements per array (default {d.size:,})"
+    )
+    p.add_argument(
+        "--depth", type=depth, default=d.depth, help=f"squares per iteration (default {d.depth})"
+    )
+    p.add_argument(
+        "--seed", type=seed, default=d.seed, help=f"seed of the input arrays (default {d.seed})"
+    )

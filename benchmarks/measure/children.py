@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 from ..errors import STOP_SIGNALS
 
@@ -43,7 +44,7 @@ def running(cmd, **kwargs):
     the child started and not yet known to anyone here. It is taken once `child` is set."""
     child = None
     try:
-        with _stop_signals_blocked():
+        with stop_signals_blocked():
             child = subprocess.Popen(cmd, preexec_fn=_parent_death_signal(), **kwargs)
         yield child
     finally:
@@ -52,7 +53,7 @@ def running(cmd, **kwargs):
 
 
 @contextlib.contextmanager
-def _stop_signals_blocked():
+def stop_signals_blocked():
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
@@ -76,17 +77,23 @@ def run(cmd, **kwargs):
         return child.wait()
 
 
-def become_worker():
-    """Make this process (a pool worker measuring passes) stop cleanly on SIGTERM and when its
-    parent dies: the signal raises Interrupted, so the pass kills its child and removes its
-    temporary folder on the way out."""
-    from ..errors import Interrupted
+def become_worker(scratch=None):
+    """Make this process a pool worker measuring passes (the initializer of sweep's pool).
 
-    def stop(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up, not two
-        raise Interrupted(signum)
-
-    signal.signal(signal.SIGTERM, stop)
+    Ctrl-C reaches the whole process group, but only the parent acts on it: the worker
+    ignores SIGINT and SIGHUP, and the parent stops it (SIGTERM, then SIGKILL) without waiting
+    on it, so no worker prints a traceback or holds the pool's queues when it dies. A worker
+    dies at once on SIGTERM, and with its parent (PR_SET_PDEATHSIG): its pass's loop.py dies
+    with it, and its temporary folders are made in `scratch`, which the parent owns and
+    removes once its workers are gone."""
+    for signum in (signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # blocked while the parent started this worker
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    if scratch is not None:
+        os.environ["TMPDIR"] = tempfile.tempdir = scratch
     if sys.platform.startswith("linux"):
         import ctypes
 

@@ -9,10 +9,19 @@ def after_loop(live, step, new_input):
     not be taken is {"error": why}, and the other part still stands."""
     found = {}
     if live.snapshot is None:
-        found["attribution"] = {"error": "the loop ended before the peak's checkpoint"}
+        missed = "checkpoint" if live.snapshot_at is not None else "bytes, at no call or return"
+        found["attribution"] = {"error": f"the loop ended before the peak's {missed}"}
     else:
         found["attribution"] = attribution.attribute(live.snapshot)
         found["attribution"]["checkpoint"] = live.snapshot_at
+        if live.snapshot_where is not None:  # taken inside an iteration, by LiveProbe.watch
+            event, function, filename, line = live.snapshot_where
+            found["attribution"]["where"] = {
+                "event": event,
+                "function": function,
+                "file": attribution.shown(filename),
+                "line": line,
+            }
         live.snapshot = None  # free the snapshot's traces before the census runs
     found["census"] = census.take(step, new_input)
     return found

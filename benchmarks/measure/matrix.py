@@ -103,16 +103,19 @@ def run(
             for variant in variants:
                 with display.variant(variant.name) as on_progress:
                     record = runner.measure(variant, settings, on_progress)
-                display.done(record)
+                display.done(record)  # its figures on the terminal, whatever the disk does
                 data["variants"].append(record)
-                results.write_atomic(path, data)
+                results.save(path, data, record["name"])
     except Interrupted as stop:  # the variant being measured is lost; those before are kept
         data["interrupted"] = stop.name
         data["environment"]["finished"] = _now()
-        results.write_atomic(path, data)
         stop.note = f"the {len(data['variants'])} variant(s) measured before are in {path}"
+        try:
+            results.write_atomic(path, data)
+        except OSError as e:
+            stop.note += f" (not marked as interrupted: {e.strerror or e})"
         raise
     data["complete"] = True
     data["environment"]["finished"] = _now()
-    results.write_atomic(path, data)
+    results.save(path, data)
     return path, data

@@ -94,15 +94,18 @@ class LiveProbe:
     def __init__(self, iters, snapshot_at=None):
         self.bytes = array.array("q", bytes(8 * iters))
         self.counts = array.array("q", bytes(8 * iters))
-        # most alive: bytes, checkpoint number, kind, iteration; then the checkpoints so far
-        self._most = array.array("q", [-1, -1, 0, -1, 0])
+        # most alive: bytes, checkpoint number, kind, iteration; then the checkpoints so far;
+        # then tracemalloc's peak at the last checkpoint, the highest seen at an iteration's
+        # end and the iteration it was reached in
+        self._most = array.array("q", [-1, -1, 0, -1, 0, 0, 0, -1])
         self.snapshot_at = snapshot_at
         self.snapshot = None
+        self.snapshot_where = None  # (event, function) of a snapshot taken by `watch`
         self.iter = -1
 
     def checkpoint(self, kind):
         """Bytes alive now; takes the snapshot when this is the checkpoint asked for."""
-        current = tracemalloc.get_traced_memory()[0]
+        current, peak = tracemalloc.get_traced_memory()
         most, n = self._most, self._most[4]
         if current > most[0]:  # one store a line: unpacking four would make a tracked tuple
             most[0] = current
@@ -110,6 +113,7 @@ class LiveProbe:
             most[2] = kind
             most[3] = self.iter
         most[4] = n + 1
+        most[5] = peak
         if n == self.snapshot_at and tracemalloc.is_tracing():
             self.snapshot = tracemalloc.take_snapshot()
         return current
@@ -119,7 +123,35 @@ class LiveProbe:
         self.iter = i
         self.bytes[i] = self.checkpoint(self.END)
         self.counts[i] = gc.get_count()[0]
+        most = self._most
+        if most[5] > most[6]:  # the traced peak rose during this iteration
+            most[6] = most[5]
+            most[7] = i
         return self.snapshot is not None
+
+    def watch(self, target):
+        """A trace function (`sys.settrace`) that takes the snapshot at the first bytecode, call
+        or return at which tracemalloc's current bytes reach `target`.
+
+        A peak inside an iteration lies inside an op: numpy's output made while its input is
+        alive, before the bytecode that drops the input runs. No checkpoint is there, but a
+        bytecode event is. Only the explanation pass sets it: the frame objects it is handed
+        would move the collections of a measured pass.
+        """
+
+        def trace(frame, event, arg):
+            if self.snapshot is not None:
+                return None  # stop tracing this frame
+            if tracemalloc.get_traced_memory()[0] >= target:
+                self.snapshot = tracemalloc.take_snapshot()
+                sys.settrace(None)
+                code = frame.f_code
+                self.snapshot_where = (event, code.co_qualname, code.co_filename, frame.f_lineno)
+                return None
+            frame.f_trace_opcodes = True
+            return trace
+
+        return trace
 
     def summary(self, done):
         """The JSON-ready readings of `done` iterations (traced passes only)."""
@@ -133,6 +165,7 @@ class LiveProbe:
                 "iter": most[3],
                 "mib": most[0] / MIB,
             },
+            "peak_iter": most[7],  # the iteration tracemalloc's peak was reached in
         }
 
 

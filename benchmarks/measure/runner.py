@@ -91,6 +91,8 @@ def _tail(path, limit=2000):
 
 def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None):
     """Run one child process and sample it until it ends; never raises for the child's faults.
+    `explain_at` makes it the explanation pass: a checkpoint or ("within", iteration, bytes)
+    (`_snapshot_at`).
 
     The child dies with this process (children.running), and is killed if anything, a signal
     included, stops the watching; its temporary folder goes with it."""
@@ -101,7 +103,9 @@ def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None)
         with open(progress_path, "wb") as f:
             f.write(struct.pack("q", -1))
         cmd = loop_command(variant, settings, traced)
-        if explain_at is not None:
+        if isinstance(explain_at, tuple):
+            cmd += ["--explain-within", *map(str, explain_at[1:])]
+        elif explain_at is not None:
             cmd += ["--explain", str(explain_at)]
         cmd += ["--progress-file", progress_path, "--report-file", report_path]
         with open(progress_path, "r+b") as f, open(stderr_path, "wb") as err:
@@ -216,7 +220,7 @@ def _record(variant, settings):
         settings.size,
         settings.depth,
         variant.live_array_floor_mib(
-            settings.size, settings.depth, retains_grad(variant, settings), settings.iters
+            settings.size, settings.depth, settings.iters, retains_grad(variant, settings)
         ),
     )
     record["interpreter"] = interpreters.record_facts(settings.python)
@@ -246,6 +250,7 @@ def _untraced_pass(record, variant, settings, on_progress):
         baseline_rss_mib=report["baseline_rss_mib"],
         seconds=report["seconds"],
         seconds_per_iter=report["seconds_per_iter"],
+        input_draw_s=report.get("input_draw_s"),
         gc=report["gc"],
         extra=report["extra"],
         engine_version=report.get("engine_version"),
@@ -289,11 +294,18 @@ def _add_live(record, traced):
 def explain(variant, settings, record, traced):
     """The explanation pass and the GC model for a measured variant: {"attribution", "census",
     "model"}, or {"error": why} when the pass failed (the measured figures still stand)."""
-    most = traced["live"]["most_alive"]
-    third = run_pass(variant, settings, traced=True, explain_at=most["checkpoint"])
+    where = _snapshot_at(settings, traced)
+    third = run_pass(variant, settings, traced=True, explain_at=where)
+    missed = third.status == "ok" and third.report["explain"]["attribution"].get("error")
+    if isinstance(where, tuple) and missed:
+        # No call or return saw the peak: the checkpoint where the most was alive.
+        checkpoint = traced["live"]["most_alive"]["checkpoint"]
+        third = run_pass(variant, settings, traced=True, explain_at=checkpoint)
     if third.status != "ok":
         return {"error": f"explanation pass: {third.error}"}
     found = third.report["explain"]
+    if isinstance(where, tuple) and missed:  # said beside the snapshot: it holds less
+        found["attribution"]["peak_unseen_in_iter"] = where[1]
     threshold = (traced.get("gc") or {}).get("threshold") or [700, 10, 10]
     inputs = gcmodel.Inputs.from_census(
         found["census"],
@@ -303,6 +315,21 @@ def explain(variant, settings, record, traced):
     )
     found["model"] = gcmodel.predict(inputs)
     return found
+
+
+def _snapshot_at(settings, traced):
+    """Where the explanation pass takes its snapshot: the checkpoint where the traced pass saw
+    the most alive (an iteration's end, a collection's start or stop: the strong graph's peak
+    is the start of its largest collection), or, when the traced peak lies further above it
+    than half an array (inside an op, as numpy's and the weak graph's do), ("within", the
+    iteration the peak was reached in, the bytes that put every array of the peak alive)."""
+    live = traced["live"]
+    most, peak_iter = live["most_alive"], live.get("peak_iter")
+    peak = round(traced["tracemalloc_peak_mib"] * MIB)
+    half_array = settings.size * 8 // 2
+    if peak_iter is None or peak_iter < 0 or peak - most["mib"] * MIB <= half_array:
+        return most["checkpoint"]
+    return ("within", peak_iter, peak - half_array)
 
 
 UNTRACED, TRACED = "untraced", "traced"

@@ -61,7 +61,7 @@ def render(
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
-    path, data, notices, pool = _choose_results(results, paths.results_dir(reports_dir))
+    path, data, notices, pool, lead = _choose_results(results, paths.results_dir(reports_dir))
     runs, warnings = mprof.load_all(repo_root, reports_dir)
     bench, bench_warnings = pytest_bench.newest(
         repo_root, benchmark_json, paths.speed_dir(reports_dir)
@@ -82,9 +82,11 @@ def render(
             "notices": notices,
             "warnings": warnings,
             "headline": page.headline(data),
+            "shown_from": page.shown_from(path, data, pool, lead),
             "increments": page.increments(data),
             "workload": page.workload(data),
             "rows": page.variant_rows(data),
+            "time_note": page.time_note(data),
             "figures": _draw_results(data, outputs),
             "why": _why(data, path, reports_dir, outputs),
             "mprof_runs": _draw_mprof(runs, reports_dir, outputs),
@@ -97,7 +99,7 @@ def render(
             "growth_flag": results_files.DEFAULT_MAX_GROWTH_PCT,
             "history_figures": history.FIGURES,
             "table_figures": [f for f in results_files.FIGURES if f.column],
-            "across": _draw_across(across_tables, reports_dir, outputs),
+            "across": _draw_across(across_tables, reports_dir, outputs, len(pool) > 1),
             "across_pool": pool,
             "across_settings": across.differing_settings(across_tables),
             "across_figures": across.FIGURES,
@@ -108,10 +110,15 @@ def render(
             "shown": lambda p: _relative(p, repo_root),
         }
     )
-    outputs["index.html"] = html.encode("utf-8")
+    outputs["index.html"] = _utf8(html)
     # Every file or none: a half-written page, or new plots beside an old page, would mislead.
     try:
         results_files.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
+    except results_files.NotRemoved as e:
+        raise HarnessError(
+            f"the report in {reports_dir} is new, but {e.filename}, from an earlier one, could"
+            f" not be removed ({e.strerror}): remove it by hand"
+        ) from None
     except OSError as e:
         raise HarnessError(
             f"cannot write the report into {reports_dir} ({e}); nothing was changed there"
@@ -120,20 +127,27 @@ def render(
 
 
 def _choose_results(results, results_dir):
-    """(path, data, notices, pool): the results file to show, and the files pooled with it
-    for the "Across environments" section; ResultsError when there is none."""
+    """(path, data, notices, pool, lead): the results file to show, the files pooled with it
+    for the "Across environments" section, and why it leads them (`_lead`); ResultsError when
+    there is none."""
     if isinstance(results, str | Path):
         results = [results]
     pool_notices = []
     if results is None:
         path, data, skipped = results_files.newest_valid(results_dir)
         pool = [(path, data), *_same_batch(results_dir, path, data)]
+        if skipped:
+            pool_notices.append(
+                f"The newest results could not be read, so this report shows the newest valid"
+                f" file, {path.name}{' and those measured with it' if len(pool) > 1 else ''}."
+                f" Skipped: {'; '.join(skipped)}"
+            )
     elif len(results) == 1 and not Path(results[0]).is_dir():
-        path, data, skipped = Path(results[0]), results_files.load(results[0]), []
+        path, data = Path(results[0]), results_files.load(results[0])
         pool = [(path, data)]
     else:
-        path, data, pool, pool_notices = _pooled(results)
-        skipped = []
+        pool, pool_notices = _pooled(results)
+    path, data, lead = _lead(pool)
     notices = pool_notices
     if data.get("complete") is False:  # the engine rewrites the file after every variant
         how = (
@@ -145,17 +159,24 @@ def _choose_results(results, results_dir):
             f"{path.name} is from a run that {how}: it holds"
             f" {len(data['variants'])} variant(s) so far."
         )
-    if skipped:
-        notices.append(
-            f"The newest results could not be read, so this report shows {path.name},"
-            f" the newest valid file. Skipped: {'; '.join(skipped)}"
-        )
-    return path, data, notices, pool
+    return path, data, notices, pool, lead
+
+
+def _lead(pool):
+    """(path, data, why) of the file the report's sections show, of the files in `pool`: the
+    newest measured with the interpreter running the harness ("own"), else the newest."""
+
+    def newest(source):
+        return str(source[1]["environment"].get("started")), source[0].name
+
+    own = [s for s in pool if environments.is_own(environments.of(s[1]))]
+    path, data = max(own or pool, key=newest)
+    return path, data, "own" if own else "newest"
 
 
 def _pooled(given):
-    """(path, data, pool, notices) for several files or folders: every file that loads, the
-    newest of them to show; each file that does not load named in a notice and passed over."""
+    """(pool, notices) for several files or folders: every file that loads; each file that
+    does not load named in a notice and passed over."""
     files = []
     for item in map(Path, given):
         files += paths.json_files(item) if item.is_dir() else [item]
@@ -170,13 +191,7 @@ def _pooled(given):
             f"no valid results file in {', '.join(map(str, given))}"
             + (f" ({'; '.join(notices)})" if notices else "")
         )
-    path, data = max(pool, key=lambda s: (str(s[1]["environment"].get("started")), s[0].name))
-    if len(pool) > 1:
-        notices.append(
-            f"{len(pool)} results files pooled: the Across environments section shows them all;"
-            f" the other sections show the newest, {path.name}."
-        )
-    return path, data, pool, notices
+    return pool, notices
 
 
 def _same_batch(results_dir, shown, data):
@@ -231,7 +246,7 @@ def _why(data, path, reports_dir, outputs):
                 line["rss_mib"],
                 line.get("start_unix") or 0.0,
             )
-            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = text.encode()
+            outputs[str(mprof_subdir / mprof.dat_name(v["name"]))] = _utf8(text)
     return {
         "plot": png and {"png": png, "narrow": plots.why_the_peak(data, narrow=True)},
         "plot_file": WHY_PLOT,
@@ -267,17 +282,26 @@ def _previous(results_dir, shown, data):
     return environments.newest_of_same(older, environments.of(data))
 
 
-def _draw_across(tables, reports_dir, outputs):
-    """Each workload's table with its plot; one PNG per table beside the page, into `outputs`."""
+def _draw_across(tables, reports_dir, outputs, shown):
+    """Each workload's table with its plot; one PNG per table beside the page, into `outputs`,
+    when the section `shown` draws them (it shows only text for a single file)."""
     for stale in reports_dir.glob("across_environments*.png"):
         outputs[stale.name] = None  # tables of an earlier pool would describe other files
     drawn = []
     for n, table in enumerate(tables, start=1):
         filename = f"across_environments{'' if n == 1 else f'_{n}'}.png"
-        png = outputs[filename] = across_plot.peaks(table)
-        narrow = png and across_plot.peaks(table, narrow=True)
+        png = narrow = None
+        if shown:
+            png = outputs[filename] = across_plot.peaks(table)
+            narrow = png and across_plot.peaks(table, narrow=True)
         drawn.append({"table": table, "file": filename, "png": png, "narrow": narrow})
     return drawn
+
+
+def _utf8(text):
+    # `load` refuses text that is not valid Unicode, but a file's name is not its content: a
+    # name with a byte that is not UTF-8 reaches the page as a lone surrogate, shown escaped.
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _relative(path, root):

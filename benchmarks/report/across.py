@@ -85,12 +85,15 @@ def tables(sources):
     for workload, group in by_workload.items():
         table = Table(page.workload(group[0][1]), dict(workload))
         names = list(dict.fromkeys(v["name"] for _, data in group for v in data["variants"]))
+        runs = _runs_per_label(group)
         for name in names:
             for path, data in group:
                 variant = results_files.by_name(data).get(name)
                 if variant is None:
                     continue
                 label = environments.label(environments.of(data, variant))
+                if runs[label] > 1:  # two runs in one environment: each its own label, colour
+                    label += f" · run {path.stem}"
                 if label not in table.environments:
                     table.environments.append(label)
                 table.rows.append(
@@ -108,6 +111,16 @@ def tables(sources):
                 )
         made.append(table)
     return made
+
+
+def _runs_per_label(group):
+    """How many of the files in `group` measured each environment label."""
+    files = {}
+    for path, data in group:
+        for variant in data["variants"]:
+            label = environments.label(environments.of(data, variant))
+            files.setdefault(label, set()).add(path)
+    return {label: len(paths) for label, paths in files.items()}
 
 
 def differing_settings(made):

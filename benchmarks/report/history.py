@@ -1,11 +1,13 @@
 """Each variant against the previous run: percent change per figure, and a flag on exactly the
-figures and the threshold that make `python -m benchmarks compare` fail (`results.regressed`).
+variants that make `python -m benchmarks compare` fail: a grown peak (`results.regressed`), or
+one the previous run measured that this run lost. Its verdict on each variant is compare's own.
 
 Wall time is shown, never flagged: it is too noisy on shared machines to gate on.
 """
 
 from dataclasses import dataclass, field
 
+from .. import compare as gate
 from .. import results
 
 FIGURES = tuple(f for f in results.FIGURES if f.compared)
@@ -33,6 +35,8 @@ class VariantHistory:
     name: str
     presence: str  # "both", "new" (only now) or "gone" (only before)
     changes: list = field(default_factory=list)
+    lost: list = field(default_factory=list)  # why compare cannot vouch for it now
+    not_compared: str | None = None  # why it has no figures to compare (never flagged)
 
     @property
     def comparable(self):
@@ -40,12 +44,16 @@ class VariantHistory:
 
     @property
     def flagged(self):
-        return any(c.grew_too_much for c in self.changes)
+        return bool(self.lost) or any(c.grew_too_much for c in self.changes)
 
 
 def compare(previous, current):
     """VariantHistory per variant in `current` (in its order), then those only in `previous`."""
     before, now = results.by_name(previous), results.by_name(current)
+    verdict = gate.compare(previous, current)
+    lost = {}
+    for name, reason in verdict.lost:
+        lost.setdefault(name, []).append(reason)
     rows = []
     for name in [*now, *(n for n in before if n not in now)]:
         old, new = before.get(name), now.get(name)
@@ -55,7 +63,11 @@ def compare(previous, current):
             if presence == "both"
             else []
         )
-        rows.append(VariantHistory(name, presence, changes))
+        rows.append(
+            VariantHistory(
+                name, presence, changes, lost.get(name, []), verdict.not_compared.get(name)
+            )
+        )
     return rows
 
 

@@ -9,10 +9,17 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_FORMATS = {
-    "MEM": "MEM <MiB> <unix time>",
-    "FUNC": "FUNC <name> <MiB> <start> <MiB> <end> [<level>]",
-    "CHLD": "CHLD <child #> <MiB> <unix time>",
+from .. import paths
+from ..shapes import ShapeError, matching, number
+
+# The records this parser reads, field by field (shapes.py's words), as a results table does:
+# a line is a kind, then its fields; fields past those listed (FUNC's stack level) are ignored.
+WORD = matching(r"\S+", "a word")
+MIB, TIME = number(0), number(0)  # MiB; seconds since 1970
+RECORDS = {
+    "MEM": {"mib": MIB, "time": TIME},
+    "FUNC": {"name": WORD, "start_mib": MIB, "start": TIME, "end_mib": MIB, "end": TIME},
+    "CHLD": {"child": WORD, "mib": MIB, "time": TIME},
 }
 
 
@@ -48,8 +55,9 @@ class MprofRun:
 
 
 def dat_name(variant):
-    """The mprof-format file written for a variant's untraced timeline."""
-    return f"mprofile_{variant}.dat"
+    """The mprof-format file written for a variant's untraced timeline (ValueError for a name
+    that is not canonical: see paths.file_name)."""
+    return paths.file_name(variant, "mprofile_", ".dat")
 
 
 def resample(t_s, mem_mib, interval_s):
@@ -81,31 +89,28 @@ def parse(path):
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise MalformedDat(f"{path.name}: cannot read it ({e})") from None
-    for number, line in enumerate(text.splitlines(), 1):
+    for at, line in enumerate(text.splitlines(), 1):
         kind, _, rest = line.partition(" ")
-        values = rest.split()
         if not line.strip():
             continue
         if kind == "CMDLINE":
             command = rest.strip()
             continue
-        if kind not in _FORMATS:
-            raise MalformedDat(f"{path.name}, line {number}: not an mprof record: {line[:80]!r}")
+        if kind not in RECORDS:
+            raise MalformedDat(f"{path.name}, line {at}: not an mprof record: {line[:80]!r}")
         try:
-            if kind == "MEM":
-                mib, t = float(values[0]), float(values[1])
-                if not (math.isfinite(mib) and math.isfinite(t)):
-                    raise ValueError  # nan/inf parse as floats but would poison the peak
-                mem.append((t, mib))
-            elif kind == "FUNC":
-                name, m0, t0, m1, t1 = values[0], *map(float, values[1:5])
-                funcs.append((name, t0, t1, m0, m1))
-            else:
-                children.setdefault(values[0], []).append((float(values[2]), float(values[1])))
-        except (ValueError, IndexError):
+            values = _fields(kind, rest.split())
+        except (ValueError, ShapeError):
+            expected = " ".join([kind, *(f"<{name}>" for name in RECORDS[kind])])
             raise MalformedDat(
-                f"{path.name}, line {number}: expected {_FORMATS[kind]!r}, found {line[:80]!r}"
+                f"{path.name}, line {at}: expected {expected!r}, found {line[:80]!r}"
             ) from None
+        if kind == "MEM":
+            mem.append((values["time"], values["mib"]))
+        elif kind == "FUNC":
+            funcs.append(tuple(values[k] for k in ("name", "start", "end", "start_mib", "end_mib")))
+        else:
+            children.setdefault(values["child"], []).append((values["time"], values["mib"]))
     if not mem:
         raise MalformedDat(f"{path.name}: no MEM samples (was the profiled run too short?)")
     start = min(t for t, _ in mem)
@@ -120,6 +125,18 @@ def parse(path):
             k: ([t - start for t, _ in v], [m for _, m in v]) for k, v in sorted(children.items())
         },
     )
+
+
+def _fields(kind, words):
+    """{field: value} of one record's words, each checked against its shape in RECORDS."""
+    fields = RECORDS[kind]
+    if len(words) < len(fields):
+        raise ValueError(f"{len(words)} fields, expected {len(fields)}")
+    values = {}
+    for (name, shape), word in zip(fields.items(), words, strict=False):
+        values[name] = word if shape is WORD else float(word)
+        shape.check(values[name], name)
+    return values
 
 
 def find(*folders):

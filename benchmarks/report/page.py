@@ -4,10 +4,12 @@ benchmarks/templates/index.html.j2 with autoescape, so text from files can never
 
 import base64
 import datetime as dt
+import statistics
 
 import jinja2
 from markupsafe import Markup
 
+from .. import environments
 from .. import results as results_files
 from ..workloads.variants import ARRAY_MIB
 from . import palette
@@ -69,8 +71,8 @@ def describe(value, none="—"):
 
 
 def ratio(value, digits=3):
-    """A time ratio: 1.037×."""
-    return f"{value:.{digits}f}×"
+    """A time ratio: 1.037×; a dash for one the file does not hold."""
+    return "—" if value is None else f"{value:.{digits}f}×"
 
 
 _env.filters.update(
@@ -126,8 +128,59 @@ def headline(results):
     return Markup(
         "Recording the graph with strong references took <b>{ratio:.2f}×</b> the memory of"
         " recording it with weak references: <b>{s} MiB</b> vs <b>{w} MiB</b> peak RSS"
-        " (strong-backprop vs weak-backprop). {ref}"
-    ).format(ratio=s / w, s=mib(s), w=mib(w), ref=ref)
+        " (strong-backprop vs weak-backprop, <b>{where}</b>). {ref}"
+    ).format(ratio=s / w, s=mib(s), w=mib(w), where=_interpreter(results, strong), ref=ref)
+
+
+def _interpreter(results, variant):
+    """The interpreter and numpy that measured `variant`: `CPython 3.13.0, numpy 2.5.5`."""
+    return environments.interpreter(environments.of(results, variant))
+
+
+_NOT_MEASURED = {"skipped": "skipped", "error": "failed", "exceeded_limit": "stopped at the limit"}
+
+
+def shown_from(path, results, pool, lead):
+    """The first screen's word on what the report shows: the file, the interpreter and numpy
+    that measured it, how many of its variants have figures, and, when files are pooled, why
+    this one leads and where the others are."""
+    variants = results.get("variants") or []
+    statuses = [v.get("status") for v in variants]
+    measured = f"{statuses.count('ok')} of its {len(variants)} variants measured"
+    for status, word in _NOT_MEASURED.items():
+        left = [v for v in variants if v.get("status") == status]
+        if left:
+            impls = dict.fromkeys(str(v.get("impl") or v["name"]) for v in left)
+            measured += f", {len(left)} {word} ({', '.join(impls)})"
+    identity = environments.of(results)
+    said = Markup(
+        "This report shows <b>{file}</b>, measured with <b>{where}</b>: {measured}."
+    ).format(file=path.name, where=environments.interpreter(identity), measured=measured)
+    others = [(p, d) for p, d in pool if p != path]
+    if not others:
+        if environments.is_own(identity):
+            return said
+        return said + Markup(
+            " It is the newest results file; the interpreter running this report is {own}"
+            " (<code>report --results FILE</code> shows another file)."
+        ).format(own=environments.interpreter(environments.own()))
+    labels = dict.fromkeys(environments.label(environments.of(d)) for _, d in others)
+    why = (
+        "it was measured with the interpreter running this report"
+        if lead == "own"
+        else "it is the newest, and none was measured with the interpreter running this report"
+    )
+    one = len(others) == 1
+    return said + Markup(
+        " It leads the {n} pooled results files because {why}; {others} ({labels}) {verb} in"
+        ' <a href="#across">Across environments</a>.'
+    ).format(
+        n=len(pool),
+        why=why,
+        others="the other file" if one else f"the other {len(others)} files",
+        labels="; ".join(labels),
+        verb="is" if one else "are",
+    )
 
 
 def _absent_reason(variant):
@@ -171,6 +224,26 @@ def workload(results):
         f"Workload: {describe(st.get('iters'))} iterations of y = {expr} on a fresh array of"
         f" {size_text} float64{array}; RSS sampled every {duration(st.get('interval_s'))}; {gc}."
     )
+
+
+def time_note(results):
+    """What the time per iteration holds, with this file's own time to draw one input; None
+    when no variant recorded that time (files written before it was)."""
+    variants = [v for v in results.get("variants", []) if v.get("status") == "ok"]
+    draws = [v["input_draw_s"] for v in variants if isinstance(v.get("input_draw_s"), float)]
+    if not draws:
+        return None
+    size = (results.get("settings") or {}).get("size")
+    draw = results_files.text(results_files.FIGURE["input_draw_s"], statistics.median(draws))
+    return Markup(
+        "Time / iteration is the untraced loop's, as <code>benchmarks/loop.py</code> runs it:"
+        " each iteration draws a fresh input of {size} elements, which alone took <b>{draw}</b>"
+        " here (the least of five draws after the loop, median over the variants), and writes"
+        " its arrays into pages glibc has just mapped or given back. The pytest-benchmark suite"
+        " and the speed ratios draw their inputs beforehand and settle the allocator, so they"
+        ' time the step alone, a fraction of this (<code>docs/measurement.md</code>, "Time per'
+        ' iteration").'
+    ).format(size=f"{size:,}" if isinstance(size, int) else describe(size), draw=draw)
 
 
 def variant_rows(results):

@@ -7,6 +7,7 @@ would shrink its text below reading size).
 """
 
 import io
+import warnings
 
 import matplotlib as mpl
 import numpy as np
@@ -55,7 +56,11 @@ def downsample(x, y, max_points=MAX_POINTS):
 
 def _png(fig):
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    with warnings.catch_warnings():
+        # A character the font lacks (in a name or command read from a file) draws as a box;
+        # saying so on the terminal would tell the reader nothing they can act on.
+        warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font", UserWarning)
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
 
 

@@ -134,15 +134,25 @@ def sentence(s, axis, name, what):
 
 
 def newest(sweeps_dir, sweep=None):
-    """(path, data, notices) of the sweep to show: `sweep` (a path) or the newest readable one
-    in `sweeps_dir`; (None, None, notices) without one."""
+    """([(path, data)], notices): `sweep` (a path) alone, or the newest readable sweep in
+    `sweeps_dir` of each set of axes, newest first: a size sweep run after the main job's
+    threshold sweep does not hide it. A file that cannot be read, newer than a sweep shown, is
+    named in a notice."""
     if sweep is not None:
-        return sweep, sweep_files.load(sweep), []
-    path, data, skipped = paths.newest_valid(
-        reversed(paths.json_files(sweeps_dir)), sweep_files.load, results_files.ResultsError
-    )
-    notices = [f"A newer sweep file could not be read: {text}" for text in skipped]
-    return path, data, notices
+        return [(sweep, sweep_files.load(sweep))], []
+    shown, notices, unreadable = {}, [], []
+    for path in reversed(paths.json_files(sweeps_dir)):
+        try:
+            data = sweep_files.load(path)
+        except results_files.ResultsError as e:
+            unreadable.append(str(e))
+            continue
+        notices += [f"A newer sweep file could not be read: {text}" for text in unreadable]
+        unreadable = []
+        shown.setdefault(tuple(a["name"] for a in data["axes"]), (path, data))
+    if not shown:
+        notices += [f"A sweep file could not be read: {text}" for text in unreadable]
+    return list(shown.values()), notices
 
 
 def recorded_model(params, record):
@@ -151,33 +161,40 @@ def recorded_model(params, record):
 
 
 def section(reports_dir, outputs, sweep=None, predict=recorded_model):
-    """What the template's Scaling section reads: the sweep shown, its plots (also put into
-    `outputs` as scaling_*.png, to be written beside the page), the sentences and one row per
-    point and variant. `path` is None without a sweep file."""
+    """What the template's Scaling section reads: `sweeps`, one entry per sweep shown (`newest`)
+    with its plots (also put into `outputs` as scaling_*.png, to be written beside the page),
+    sentences and one row per point and variant; and `notices`."""
     reports_dir = Path(reports_dir)
     for stale in reports_dir.glob("scaling_*.png"):
         outputs[stale.name] = None  # plots of another sweep would mislead
-    path, data, notices = newest(paths.sweeps_dir(reports_dir), sweep)
-    if data is None:
-        return {"path": None, "notices": notices}
+    found, notices = newest(paths.sweeps_dir(reports_dir), sweep)
+    return {"sweeps": [_one(p, d, outputs, predict) for p, d in found], "notices": notices}
+
+
+def _one(path, data, outputs, predict):
+    notices = []
     if not data.get("complete"):
         notices.append(
             f"{Path(path).name} is from a sweep that has not finished (or was interrupted): it"
             f" holds {len(data['points'])} of {len(sweep_files.entries(data))} points so far."
             f" `python -m benchmarks sweep --resume {path}` measures the rest."
         )
+    names = [a["name"] for a in data["axes"]]
     figures, sentences = [], []
     for axis in data["axes"]:
         name = axis["name"]
         if len(axis["values"]) < 2:
             continue
         along = series(data, name, predict)
-        _figure(figures, outputs, f"scaling_{name}.png", along, name, ("traced", "kernel"),
-                PEAK_CAPTION.format(axis=name))  # fmt: skip
+        # One file name per sweep and axis: scaling_size.png for a sweep of size alone. Axis
+        # names come from the file: each goes through the check that keeps it a file name.
+        stem = "scaling_" + "-".join(paths.file_name(n) for n in names)
+        stem += "" if names == [name] else f"_{paths.file_name(name)}"
+        _figure(figures, outputs, f"{stem}.png", along, name, ("traced", "kernel"), _peak_caption)
         sentences += [sentence(s, name, "traced", "the traced peak") for s in along]
         if name == "size":
-            _figure(figures, outputs, "scaling_size_time.png", along, name,
-                    ("seconds_per_iter",), _time_caption(data))  # fmt: skip
+            _figure(figures, outputs, f"{stem}_time.png", along, name, ("seconds_per_iter",),
+                    lambda axis, drawn, along: _time_caption(data))  # fmt: skip
             sentences += [
                 sentence(s, name, "seconds_per_iter", "time per iteration") for s in along
             ]
@@ -187,17 +204,27 @@ def section(reports_dir, outputs, sweep=None, predict=recorded_model):
         "notices": notices,
         "figures": figures,
         "sentences": [s for s in sentences if s],
-        "axes": [a["name"] for a in data["axes"]],
+        "axes": names,
         "rows": [_row(point, data) for point in data["points"]],
     }
 
 
-PEAK_CAPTION = (
-    "Each variant's tracemalloc peak (exact: what the loop itself allocated at once) and kernel"
-    " peak RSS (the whole process, imports included) at every value of {axis}. Dotted black: the"
-    " live-array floor, the arrays the loop must hold at once. An axis is logarithmic where its"
-    " values span a factor of ten or more."
-)
+def _peak_caption(axis, drawn, along):
+    """The peak plot's caption, of what it draws alone: a traced-only sweep has no kernel peak,
+    and a point without an explanation pass no model's prediction."""
+    what = {
+        "traced": "tracemalloc peak (exact: what the loop itself allocated at once)",
+        "kernel": "kernel peak RSS (the whole process, imports included)",
+    }
+    said = f"Each variant's {' and '.join(what[f] for f in drawn)} at every value of {axis}."
+    if "kernel" not in drawn:
+        said += " This sweep took the traced pass only: no kernel peak, RSS or time."
+    if "traced" in drawn and any(s.predicted is not None for s in along):
+        said += " Dashed: the GC model's prediction of the tracemalloc peak."
+    return (
+        f"{said} Dotted black: the live-array floor, the arrays the loop must hold at once. An"
+        " axis is logarithmic where its values span a factor of ten or more."
+    )
 
 
 def _time_caption(data):
@@ -211,13 +238,15 @@ def _time_caption(data):
 
 
 def _figure(figures, outputs, filename, along, axis, fields, caption):
+    drawn = scaling_plots.drawn(along, fields)
     png = scaling_plots.against(along, axis, fields)
     if png is None:
         return
     outputs[filename] = png
     narrow = scaling_plots.against(along, axis, fields, narrow=True)
-    figures.append({"file": filename, "png": png, "narrow": narrow, "caption": caption,
-                    "title": f"{', '.join(fields)} against {axis}"})  # fmt: skip
+    figures.append({"file": filename, "png": png, "narrow": narrow,
+                    "caption": caption(axis, drawn, along),
+                    "title": f"{', '.join(drawn)} against {axis}"})  # fmt: skip
 
 
 def _taken(point):

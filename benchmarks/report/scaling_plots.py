@@ -95,10 +95,15 @@ def _handles(series, fields):
     return handles
 
 
+def drawn(series, fields):
+    """The figures of `fields` that `against` draws: those with a value somewhere."""
+    return [f for f in fields if any(v is not None for s in series for v in getattr(s, f))]
+
+
 def against(series, axis_name, fields, narrow=False):
     """PNG bytes: one panel per figure in `fields` that has a value, against `axis_name`;
     None when no panel has one."""
-    fields = [f for f in fields if any(v is not None for s in series for v in getattr(s, f))]
+    fields = drawn(series, fields)
     if not fields:
         return None
     with mpl.rc_context(_STYLE):

@@ -6,7 +6,7 @@ import itertools
 import statistics
 
 from .. import results as results_files
-from . import mprof
+from . import mprof, rss
 
 MIB = 2**20
 MPROF_INTERVAL_S = 0.1  # memory_profiler's default sampling period
@@ -91,18 +91,50 @@ def attribution_rows(results):
         found = (_explained(v) or {}).get("attribution")
         if not isinstance(found, dict):
             continue
-        most = (v.get("live") or {}).get("most_alive") or {}
         rows.append(
             {
                 "name": v["name"],
                 "error": found.get("error"),
                 "total_mib": found.get("total_mib"),
                 "peak_mib": v.get("tracemalloc_peak_mib"),
-                "where": most,
+                "where": _snapshot_where(v, found),
+                "unseen": _unseen(v, found),
                 "lines": (found.get("lines") or [])[:TOP_LINES],
             }
         )
     return rows
+
+
+_EVENTS = {"opcode": "a bytecode of", "line": "a line of", "call": "the call of"}
+
+
+def _snapshot_where(variant, found):
+    """Where the explanation pass took its snapshot, in words: inside the peak's iteration (by
+    its trace function) or at the checkpoint where the traced pass saw the most alive."""
+    live = variant.get("live") or {}
+    where = found.get("where")
+    if isinstance(where, dict):
+        event = _EVENTS.get(where.get("event"), "the return from")
+        return (
+            f"at {event} {where.get('function')} ({where.get('file')}:{where.get('line')}) in"
+            f" iteration {live.get('peak_iter')}, where the traced peak lies"
+        )
+    most = live.get("most_alive") or {}
+    return f"at the {most.get('kind')} of iteration {most.get('iter')}"
+
+
+def _unseen(variant, found):
+    """Why a snapshot holds less than the peak, when no bytecode of the peak's iteration saw
+    the peak: the difference was alive only inside one C call."""
+    iteration, total = found.get("peak_unseen_in_iter"), found.get("total_mib")
+    peak = variant.get("tracemalloc_peak_mib")
+    if iteration is None or total is None or peak is None:
+        return None
+    return (
+        f"No bytecode, call or return of iteration {iteration} saw the peak: the other"
+        f" {peak - total:.2f} MiB were alive only inside one C call (numpy's temporaries), where"
+        " no snapshot can be taken."
+    )
 
 
 def sampler_rows(results):
@@ -128,28 +160,38 @@ def sampler_rows(results):
 
 
 def _events(variant):
+    """The collections with live bytes both before and after them (schema 2)."""
     events = (variant.get("gc") or {}).get("events") or []
-    return [e for e in events if isinstance(e, dict) and e.get("live_before_mib") is not None]
+    return [
+        e
+        for e in events
+        if e.get("live_before_mib") is not None and e.get("live_after_mib") is not None
+    ]
 
 
 def sentences(results):
-    """Two or three sentences on RSS against live memory and on the two designs, each built from
-    this file's figures; none when the file has no live figures."""
+    """A few sentences on RSS against live memory and on the two designs, each built from this
+    file's figures; none when the file has no live figures."""
     variants = results_files.by_name(results)
     said = []
     strong, weak = variants.get("strong-backprop") or {}, variants.get("weak-backprop") or {}
     events, iter_mib = _events(strong), (strong.get("live") or {}).get("iter_mib") or []
-    if events and iter_mib and strong.get("peak_increment_mib") is not None:
+    course = rss.course_of(strong)
+    if events and iter_mib and course is not None:
         first = events[0]
         rise = statistics.median([b - a for a, b in itertools.pairwise(iter_mib) if b > a] or [0.0])
         said.append(
             f"strong-backprop's live memory rises {rise:.2f} MiB an iteration and falls at each "
             f"of its {len(events)} collections (from {first['live_before_mib']:.1f} MiB before "
             f"the first to {first['live_after_mib']:.1f} MiB after it, {first['collected']} "
-            f"objects collected), while its RSS climbs to {strong['peak_rss_mib']:.1f} MiB and "
-            f"stays there: the allocator keeps the freed arrays for the next ones, so RSS shows "
-            f"the high-water mark of the live memory, not a leak."
+            f"objects collected)."
         )
+        said.append(rss.sentence("strong-backprop", course))
+        array_mib = (strong.get("size") or 0) * 8 / MIB
+        glibc = "glibc" in str((results.get("environment") or {}).get("os"))
+        reason = rss.reason(course, array_mib, glibc)
+        if reason:
+            said.append(reason)
     weak_live = (weak.get("live") or {}).get("iter_mib") or []
     weak_census = ((_explained(weak) or {}).get("census")) or {}
     if weak_live and weak_census:
@@ -171,6 +213,9 @@ def _book_sentence(variants):
     peaks = (ours.get("tracemalloc_peak_mib"), book.get("tracemalloc_peak_mib"))
     if not (mine and theirs) or None in peaks:
         return []
+    counts = ("arrays_per_iter", "garbage_objects_per_iter")
+    if any(census.get(k) is None for census in (mine, theirs) for k in counts):
+        return []  # a census without the counts the sentence states
     gaps = (_measured_gap(ours), _measured_gap(book))
     gap_text = (
         f" ({gaps[1]:.1f} iterations between collections against {gaps[0]:.1f})"

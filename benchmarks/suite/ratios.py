@@ -107,7 +107,8 @@ def comparisons(sizes=DEFAULT_SIZES, user=()):
         what = f"3 squares of a 0-d array, recorded, {graph} graph"
         rows.append(Comparison(f"forward-{graph}", FORWARD, what, ours, torch, target, DEPTH))
     n = sizes.loop_elements
-    numpy = _loop(V.NUMPY, n, "numpy: np.square three times")
+    square = V.NUMPY.engine.square.__name__  # the ufunc the numpy loop calls
+    numpy = _loop(V.NUMPY, n, f"numpy: np.{square} x3")
     for graph in V.OURS:
         ours = _loop(V.parse(f"{graph}-no_grad"), n, f"{graph} graph under no_grad: square x3")
         what = f"one classic-loop iteration, {n:,} elements, {graph} graph"

@@ -8,6 +8,7 @@ figures. The second times each ratio's two sides in interleaved rounds of one fr
 so its ratios hold on a busy host too.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -58,6 +59,7 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None, user=()):
     try:
         code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=_env(peers, user))
         if partial.exists():
+            _drop_raw_timings(partial)
             os.replace(partial, final)
             done = True
     finally:
@@ -65,6 +67,16 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None, user=()):
         if not done:
             final.unlink(missing_ok=True)  # nothing was timed: no file, not an empty one
     return (final if done else None), code
+
+
+def _drop_raw_timings(path):
+    """Remove every round's time (`stats.data`) from the file pytest-benchmark wrote: it keeps
+    them all, tens of MB for the suite, while the report reads only the summary statistics,
+    `extra_info` and the run's facts (`report/pytest_bench.py`)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for benchmark in data.get("benchmarks") or []:
+        (benchmark.get("stats") or {}).pop("data", None)
+    path.write_text(json.dumps(data, indent=4), encoding="utf-8")
 
 
 def _env(peers, user=()):

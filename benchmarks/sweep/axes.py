@@ -1,12 +1,15 @@
 """What a sweep can vary: one entry per axis, saying how a value is read from the command line
 and how it becomes the Settings of a point. A new axis is one more entry in AXES."""
 
+import argparse
 import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..errors import HarnessError
+from ..measure import argtypes
+from ..shapes import TEXT, Shape, whole
 
 
 class AxisError(HarnessError):
@@ -16,28 +19,26 @@ class AxisError(HarnessError):
 @dataclass(frozen=True)
 class Axis:
     name: str  # as typed: gc_threshold=100,700
-    parse: Callable[[str], object]  # one value from text; ValueError saying what is allowed
+    # One value from text: the argparse type of `option` (argtypes), so an axis value is
+    # refused where the flag's is, with the flag's message.
+    parse: Callable[[str], object]
     apply: Callable[[object, object], object]  # (Settings, value) -> the point's Settings
     doc: str
     option: str  # the single-value option of `run` this axis varies
+    shape: Shape  # a value's shape in a sweep file (sweep/files.py)
 
     def describe(self):
         return f"{self.name} ({self.doc})"
 
 
-def _count(text):
-    # Sizes read best in powers of ten: 1e5 is 100000.
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError:
-        value = None
-    if value is None or not value.is_integer() or value < 1:
-        raise ValueError("a whole number >= 1, such as 20000 or 2e4")
-    return int(value)
-
-
 def _setting(field):
     return lambda settings, value: replace(settings, **{field: value})
+
+
+def _count(name, doc, option):
+    """An axis of whole numbers with its flag's bounds (`--size`: argtypes.size)."""
+    kind = getattr(argtypes, name)
+    return Axis(name, kind, _setting(name), doc, option, whole(kind.low, kind.high))
 
 
 def _python_spec(text):
@@ -48,7 +49,8 @@ def _python_spec(text):
     try:
         return interpreters.parse(text).text
     except interpreters.InterpreterError:
-        raise ValueError(interpreters.SPEC_FORMS) from None
+        expected = interpreters.SPEC_FORMS
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}") from None
 
 
 @functools.cache
@@ -67,11 +69,11 @@ def _python(settings, spec):
 AXES = {
     a.name: a
     for a in (
-        Axis("gc_threshold", _count, _setting("gc_threshold"), "gc threshold0", "--gc-threshold"),
-        Axis("size", _count, _setting("size"), "elements per array", "--size"),
-        Axis("iters", _count, _setting("iters"), "iterations", "--iters"),
-        Axis("depth", _count, _setting("depth"), "squares per iteration", "--depth"),
-        Axis("python", _python_spec, _python, "the interpreter, as run --python", "--python"),
+        _count("gc_threshold", "gc threshold0", "--gc-threshold"),
+        _count("size", "elements per array", "--size"),
+        _count("iters", "iterations", "--iters"),
+        _count("depth", "squares per iteration", "--depth"),
+        Axis("python", _python_spec, _python, "the interpreter, as run --python", "--python", TEXT),
     )
 }
 EXAMPLE = "gc_threshold=350,700,1400 size=1e4,1e5"
@@ -93,8 +95,8 @@ def parse(text):
     for word in values.split(","):
         try:
             value = axis.parse(word.strip())
-        except ValueError as e:
-            raise AxisError(f"axis {axis.name}: {word.strip()!r} is not {e}") from None
+        except argparse.ArgumentTypeError as e:
+            raise AxisError(f"axis {axis.name} (as {axis.option}): {e}") from None
         if value in parsed:
             raise AxisError(f"axis {axis.name}: {word.strip()} is given twice")
         parsed.append(value)

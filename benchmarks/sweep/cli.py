@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from .. import paths, results
-from ..errors import HarnessError
+from ..errors import HarnessError, Interrupted
 from ..measure import runner
 from ..measure.argtypes import positive_int
 from ..workloads import variants as V
@@ -37,12 +37,14 @@ def add_options(p):
         "--jobs",
         type=positive_int,
         default=1,
-        help="traced passes side by side (tracemalloc is exact whatever runs beside it)",
+        metavar="N",
+        help="traced passes side by side (tracemalloc is exact whatever runs beside it; default 1)",
     )
     p.add_argument(
         "--jobs-rss",
         type=positive_int,
         default=1,
+        metavar="N",
         help="untraced passes side by side (default 1: neighbours disturb RSS and time)",
     )
     p.add_argument(
@@ -55,7 +57,11 @@ def add_options(p):
         metavar="FILE",
         help="measure only what FILE, an interrupted sweep, misses (its grid and settings stand)",
     )
-    p.add_argument("--sweeps-dir", default=paths.SWEEPS_DIR)
+    p.add_argument(
+        "--sweeps-dir",
+        default=paths.SWEEPS_DIR,
+        help=f"where the sweep file goes (default {paths.SWEEPS_DIR})",
+    )
 
 
 def run(args, workload):
@@ -71,6 +77,7 @@ def run(args, workload):
             )
         path = Path(args.resume)
         data = files.load(path)
+        data.pop("interrupted", None)  # what stopped it last time is over
         data["environment"].setdefault("resumed", []).append(
             {"command": _command(), "started": engine.now()}
         )
@@ -93,12 +100,12 @@ def run(args, workload):
         passes = (runner.TRACED,) if args.traced_only else tuple(runner.PASSES)
         data = engine.start(axes, variants, settings, passes, _command())
         path = None  # taken once the executor is up: a refused scheduler leaves no file
-    _, lost = sweep(data, path, args.jobs, args.jobs_rss, args.scheduler, folder=args.sweeps_dir)
-    return 1 if lost else 0
+    _, failed = sweep(data, path, args.jobs, args.jobs_rss, args.scheduler, folder=args.sweeps_dir)
+    return 1 if failed else 0
 
 
 def default_sweep(settings, sweeps_dir):
-    """The main job's sweep: (path, passes lost)."""
+    """The main job's sweep: (path, whether it failed)."""
     variants = [V.parse(name) for name in DEFAULT_VARIANTS]
     command = f"{_command()} (its default sweep)"
     data = engine.start(DEFAULT_AXES, variants, settings, (runner.TRACED,), command)
@@ -107,30 +114,54 @@ def default_sweep(settings, sweeps_dir):
 
 def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None, folder=None):
     """Measure what `data` misses into `path`, or into a new file in `folder` when `path` is
-    None: (path, passes that did not come back)."""
+    None: (path, whether it failed: a pass did not come back, or no point holds a figure).
+    Interrupted, its note says how `--resume` measures the rest."""
     stream = stream or sys.stderr
     todo = engine.missing(data)
     points = len(A.grid(data["axes"])) * len(data["variants"])
-    with executors.make(max(jobs, jobs_rss), scheduler) as (executor, where):
-        # The file exists from the start, as a run's does.
-        if path is None:
-            path = results.reserve(folder, data, "--sweeps-dir")
-        else:
-            results.write_atomic(path, data)
-        print(
-            f"sweep: {points} point(s) x variant(s), {len(todo)} pass(es) to measure into {path}",
-            file=stream,
-            flush=True,
-        )
-        lost = engine.run(data, path, executor, where, jobs, jobs_rss, stream)
+    try:
+        with executors.make(max(jobs, jobs_rss), scheduler) as (executor, where):
+            # The file exists from the start, as a run's does.
+            if path is None:
+                path = results.reserve(folder, data, "--sweeps-dir")
+            else:
+                results.write_atomic(path, data)
+            print(
+                f"sweep: {points} point(s) x variant(s), {len(todo)} pass(es) to measure into"
+                f" {path}",
+                file=stream,
+                flush=True,
+            )
+            lost = engine.run(data, path, executor, where, jobs, jobs_rss, stream)
+    except Interrupted as stop:
+        if path is not None:  # the passes measured before are in the file, each as it landed
+            stop.note = (
+                f"the passes measured so far are in {path}: {engine.resume(path)} measures the rest"
+            )
+            try:
+                results.mark_stopped(path, stop.name)
+            except (OSError, ValueError) as e:
+                stop.note += f" (not marked as interrupted: {getattr(e, 'strerror', None) or e})"
+        raise
     if lost:
         print(
             f"error: {len(lost)} pass(es) did not come back ({'; '.join(lost)});"
-            f" `python -m benchmarks sweep --resume {path}` measures them",
+            f" {engine.resume(path)} measures them",
             file=sys.stderr,
         )
     print(f"sweep: {path}")
-    return path, lost
+    return path, bool(lost) or _nothing_measured(data)
+
+
+def _nothing_measured(data):
+    """True, with the reason on stderr, when no point of the sweep holds a measured record:
+    a sweep whose every pass failed must not pass."""
+    statuses = [p["record"]["status"] for p in data["points"]]
+    if "ok" in statuses:
+        return False
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+    print(f"error: no point of the sweep was measured ({counts or 'none'})", file=sys.stderr)
+    return True
 
 
 def _given(args):

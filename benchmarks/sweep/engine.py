@@ -75,10 +75,11 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
     def landed(task, record, side_by_side, worker):
         nonlocal count
         count += 1
+        # The figures on the terminal first: they stay there whatever the disk does.
+        print(f"[{count}/{len(todo)}] {task.label()}: {_summary(record)}", file=stream, flush=True)
         _land(points, task, record, {"side_by_side": side_by_side, "worker": worker})
         data["points"] = [points[k] for k, _, _ in files.entries(data) if k in points]
-        results.write_atomic(path, data)
-        print(f"[{count}/{len(todo)}] {task.label()}: {_summary(record)}", file=stream, flush=True)
+        results.save(path, data, task.label(), resume)
 
     for pass_name, limit in ((runner.TRACED, jobs), (runner.UNTRACED, jobs_rss)):
         tasks = [t for t in todo if t.pass_name == pass_name]
@@ -106,8 +107,13 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
             landed(task, record, side_by_side, worker)
     data["complete"] = not missing(data)
     data["environment"]["finished"] = now()
-    results.write_atomic(path, data)
+    results.save(path, data, resume=resume)
     return lost
+
+
+def resume(path):
+    """The command that measures what the sweep in `path` misses."""
+    return f"`python -m benchmarks sweep --resume {path}`"
 
 
 def _window(tasks, limit, submit):

@@ -5,7 +5,10 @@ still starts its own fresh `loop.py` process wherever it lands."""
 import contextlib
 import multiprocessing
 import re
+import shutil
 import sys
+import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from ..errors import HarnessError
@@ -14,6 +17,7 @@ from ..measure import children, runner
 LOCAL = "local"
 SCHEDULER = re.compile(r"^[a-z][a-z0-9+]*://\S+$")  # tcp://HOST:PORT, tls://..., inproc://...
 CONNECT_TIMEOUT_S = 30
+STOP_GRACE_S = 2  # a worker that SIGTERM has not ended by then gets SIGKILL
 
 
 def measure_pass(variant, settings, pass_name):
@@ -37,21 +41,8 @@ def make(workers, scheduler=None):
     """(executor, description): a pool of `workers` processes, or the Dask cluster at
     `scheduler`. Pending passes are cancelled on the way out, interrupted or not."""
     if scheduler is None:
-        # spawn: a forked copy of a parent with threads (progress bars, pytest) can deadlock.
-        pool = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=children.become_worker,
-        )
-        try:
+        with _local_pool(workers) as pool:
             yield pool, f"a local pool of {workers} process{'es' if workers > 1 else ''}"
-        except BaseException:
-            # Interrupted (or failed): a running pass may have minutes to go. SIGTERM makes each
-            # worker stop its loop.py child and remove its temporary folder, then exit.
-            _terminate_workers(pool)
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
         return
     client = _connect(scheduler)
     try:
@@ -65,13 +56,58 @@ def make(workers, scheduler=None):
         client.close()
 
 
-def _terminate_workers(pool):
-    if hasattr(pool, "terminate_workers"):  # Python 3.14
-        pool.terminate_workers()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+class _Pool(ProcessPoolExecutor):
+    def submit(self, *args, **kwargs):
+        # A worker may start here: it must not see a Ctrl-C before it ignores one. Blocked, a
+        # signal waits, here as in the worker (which unblocks it once it ignores it).
+        with children.stop_signals_blocked():
+            return super().submit(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _local_pool(workers):
+    """A process pool whose workers (children.become_worker) make their temporary folders in
+    one folder of ours. Left by an error or a signal, it stops the workers itself rather than
+    wait on them: a worker stopped while it held a queue's lock would keep a waiting
+    `shutdown` forever. Then that folder goes, whatever the workers left in it."""
+    scratch = tempfile.mkdtemp(prefix="agbench-pool-")
+    try:
+        # spawn: a forked copy of a parent with threads (progress bars, pytest) can deadlock.
+        pool = _Pool(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=children.become_worker,
+            initargs=(scratch,),
+        )
+        try:
+            yield pool
+        except BaseException:
+            _stop_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _stop_workers(pool, grace_s=STOP_GRACE_S):
+    """SIGTERM to every worker, and SIGKILL to any still there after `grace_s`; reaped."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
+    # A worker killed while it sent a result leaves half a message, which the pool's own
+    # thread would wait for forever (and the interpreter for that thread at exit): with every
+    # writer of that pipe closed, it reads the pipe's end instead, and stops.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def _connect(scheduler):

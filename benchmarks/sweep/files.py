@@ -1,11 +1,23 @@
 """Sweep files: one per sweep under reports/sweeps/, plain JSON written whole after every pass, so
 an interrupted sweep keeps what it measured and `--resume` can measure the rest."""
 
-import json
 from pathlib import Path
 
 from .. import paths, results
 from ..measure import runner
+from ..shapes import (
+    ANY,
+    FLAG,
+    NAME,
+    TEXT,
+    ShapeError,
+    list_of,
+    map_of,
+    nullable,
+    one_of,
+    record,
+    whole,
+)
 from . import axes as A
 
 SCHEMA = 1
@@ -46,30 +58,73 @@ def entries(data):
     ]
 
 
+# What `load` accepts (shapes.py's words); `_check_grid` and `_check_point` add what one field
+# says of another: each axis's values have the axis's shape, each point lies on the grid.
+POINT = record(
+    {
+        "params": map_of(ANY),  # an axis name -> its value at this point
+        "variant": NAME,
+        # How each pass was taken: how many ran side by side, and where (a Dask worker)
+        "passes": map_of(
+            record({"side_by_side": whole(1), "worker": nullable(TEXT)}, required=("side_by_side",))
+        ),
+        "record": results.VARIANT,
+    },
+    required=("params", "variant", "passes", "record"),
+)
+SWEEP = record(
+    {
+        "sweep_schema": one_of(SCHEMA),
+        "results_schema": one_of(results.SCHEMA),
+        "complete": FLAG,
+        "interrupted": nullable(TEXT),  # as a results file's
+        "environment": record(
+            {
+                **results.ENVIRONMENT.fields,
+                "resumed": list_of(record({"command": TEXT, "started": TEXT})),
+            }
+        ),
+        # A results file's settings, null for each one an axis varies
+        "settings": record({k: nullable(shape) for k, shape in results.SETTINGS.fields.items()}),
+        "axes": list_of(
+            record({"name": one_of(*A.AXES), "values": list_of(ANY)}, required=("name", "values")),
+            key="name",
+        ),
+        "variants": list_of(NAME, unique=True),
+        "passes": list_of(one_of(*runner.PASSES), unique=True),
+        "executor": nullable(record({"where": TEXT, "jobs": whole(1), "jobs_rss": whole(1)})),
+        "points": list_of(POINT),
+    },
+    required=("sweep_schema", "results_schema", "axes", "variants", "passes", "points"),
+)
+
+
 def load(path):
     """The sweep in `path`, checked whole; SweepError naming the file and the fault otherwise."""
     path = Path(path)
     data = _read(path)
-    for field, kind in (("axes", list), ("variants", list), ("passes", list), ("points", list)):
-        if not isinstance(data.get(field), kind):
-            raise SweepError(f"{path}: no '{field}' list; not a sweep file of this harness")
-    for section in ("environment", "settings"):
-        if not isinstance(data.setdefault(section, {}), dict):
-            raise SweepError(f"{path}: '{section}' is not an object")
-    _check_grid(path, data)
-    grid = {k for k, _, _ in entries(data)}
+    try:
+        SWEEP.check(data, "")
+        _check_grid(data)
+    except ShapeError as e:
+        raise SweepError(f"{path}: {e}") from None
+    grid, seen = {k for k, _, _ in entries(data)}, {}
     for i, point in enumerate(data["points"]):
         _check_point(path, data, grid, i, point)
+        taken = key(point["params"], point["variant"])
+        if taken in seen:
+            raise SweepError(
+                f"{path}: point #{i + 1} ({A.label(point['params'])} {point['variant']}) repeats"
+                f" point #{seen[taken] + 1}: each point of the grid may appear once"
+            )
+        seen[taken] = i
+    for section in ("environment", "settings"):
+        data.setdefault(section, {})
     return data
 
 
 def _read(path):
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SweepError(f"{path}: no such sweep file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SweepError(f"{path}: cannot read it as JSON ({e})") from None
+    data = results.read_json(path, SweepError, "sweep")
     if not isinstance(data, dict) or "sweep_schema" not in data:
         raise SweepError(f"{path}: no 'sweep_schema' field; not a sweep file of this harness")
     if data["sweep_schema"] != SCHEMA:
@@ -84,41 +139,30 @@ def _read(path):
     return data
 
 
-def _check_grid(path, data):
-    names = []
-    for axis in data["axes"]:
-        name = axis.get("name") if isinstance(axis, dict) else None
-        values = axis.get("values") if isinstance(axis, dict) else None
-        if name not in A.AXES or name in names:
-            raise SweepError(
-                f"{path}: axis {name!r} is unknown or repeated; allowed: {list(A.AXES)}"
-            )
-        if not isinstance(values, list) or not values:
-            raise SweepError(f"{path}: axis {name!r} has no values")
-        names.append(name)
-    if not names:
-        raise SweepError(f"{path}: the sweep has no axis")
-    if not all(isinstance(v, str) for v in data["variants"]):
-        raise SweepError(f"{path}: 'variants' must list variant names")
-    if not data["passes"] or not set(data["passes"]) <= set(runner.PASSES):
-        raise SweepError(f"{path}: 'passes' must list some of {', '.join(runner.PASSES)}")
+def _check_grid(data):
+    """ShapeError unless every axis has values of its own shape (`Axis.shape`), and some pass."""
+    if not data["axes"]:
+        raise ShapeError("axes is [], expected at least one axis")
+    for i, axis in enumerate(data["axes"]):
+        values = list_of(A.AXES[axis["name"]].shape, unique=True)
+        values.check(axis["values"], f"axes[{i}].values")
+        if not axis["values"]:
+            raise ShapeError(f"axes[{i}].values is [], expected at least one value")
+    if not data["passes"]:
+        raise ShapeError(f"passes is [], expected some of {', '.join(runner.PASSES)}")
 
 
 def _check_point(path, data, grid, i, point):
     where = f"{path}: point #{i + 1}"
-    if not isinstance(point, dict) or not isinstance(point.get("params"), dict):
-        raise SweepError(f"{where} has no params")
-    name, record, taken = point.get("variant"), point.get("record"), point.get("passes")
-    if key(point["params"], name) not in grid:
+    name, taken, params = point["variant"], point["passes"], point["params"]
+    # Values of the axes' shapes first: a list there would not even hash.
+    shaped = all(n in A.AXES and A.AXES[n].shape.accepts(v) for n, v in params.items())
+    if not shaped or key(params, name) not in grid:
         raise SweepError(f"{where} ({A.label(point['params'])} {name}) is not in the sweep's grid")
-    if not isinstance(taken, dict) or not taken or not set(taken) <= set(data["passes"]):
+    if not taken or not set(taken) <= set(data["passes"]):
         raise SweepError(f"{where} says no pass it took, or one the sweep does not take")
-    if not isinstance(record, dict) or record.get("name") != name:
+    if point["record"]["name"] != name:
         raise SweepError(f"{where} has no record of {name}")
-    try:
-        results.check_variant(path, record)
-    except results.ResultsError as e:
-        raise SweepError(f"{e} (point #{i + 1})") from None
 
 
 def newest_valid(sweeps_dir=paths.SWEEPS_DIR):

@@ -50,25 +50,30 @@ class Variant:
         """Why the benchmark suite leaves this variant out (`missing`, or --no-peers), or None."""
         return left_out(self.engine)
 
-    def live_array_floor_mib(self, size, depth, retain_grad=False, iters=2):
+    def live_array_floor_mib(self, size, depth, iters, retain_grad=False):
         """The least memory the loop can live in: the arrays it must hold at once.
 
-        Recording: the previous y keeps its chain (depth + 1 arrays) while the new chain is
-        built. no_grad and numpy: old y, x, the op's input and output. backward adds the old
-        leaf's grad, the incoming grad and the grad being made; with retain_grad both chains
-        keep a grad per array. (numpy reuses the temporary in `2 * x * gy` in place.)
+        An iteration holds its input x and what it makes; from the second iteration on, the
+        previous y is alive too until `y` is rebound, with whatever it keeps.
+        Recording: the chain (depth + 1 arrays); the previous y keeps its whole chain.
+        no_grad and numpy: x, the op's input and output; the previous y is one array.
+        backward adds the incoming grad and the grad being made, and the previous y keeps its
+        leaf's grad; with retain_grad every array of both chains keeps its grad. (numpy makes
+        `2 * x * gy` in the temporary `2 * x` made, for arrays of 256 KiB and more: smaller
+        ones cost a gradient pass one array more than this.)
         """
         arrays = self.engine.floor_arrays(self.mode, depth, iters, retain_grad)
         if arrays is None:
             chain = depth + 1
             if self.mode == "no_grad":
-                arrays = 4 if depth > 1 else 3
+                now, kept = (3 if depth > 1 else 2), 1
             elif self.mode == "backprop":
-                arrays = 2 * chain
+                now, kept = chain, chain
             elif retain_grad:
-                arrays = 4 * chain
+                now, kept = 2 * chain, 2 * chain
             else:
-                arrays = 2 * chain + 3
+                now, kept = chain + 2, chain + 1
+            arrays = now + (kept if iters > 1 else 0)
         return arrays * size * ARRAY_MIB
 
 
