@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import loop, results
+from benchmarks import engines, loop, results
 from benchmarks.measure import matrix, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.workloads import variants as V
@@ -102,7 +102,7 @@ def test_mem_limit_kills_the_child_and_records_how_far_it_got():
 
 
 def test_missing_peer_is_skipped_with_the_reason(monkeypatch):
-    monkeypatch.setattr(V.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(engines.importlib.util, "find_spec", lambda name: None)
     r = runner.measure(V.parse("torch-backprop"), Settings(**SMALL))
     assert r["status"] == "skipped" and "torch is not installed" in r["error"]
 
