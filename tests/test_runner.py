@@ -132,7 +132,7 @@ def test_bad_run_flags_exit_2_with_a_message(argv, message, capsys):
         (["--iters", "-3"], "--iters: expected a whole number from 1 to 1000000000, got -3"),
         (["--impl", "numpy", "--mode", "backward"], "--impl numpy records no graph"),
         (["--impl", "autograd", "--mode", "no_grad"], "--impl autograd supports --mode backward"),
-        (["--impl", "bogus"], "invalid choice: 'bogus'"),
+        (["--impl", "bogus"], "--impl 'bogus': expected one of numpy, strong, weak"),
     ],
 )
 def test_bad_loop_flags_exit_2_with_a_message(argv, message):
