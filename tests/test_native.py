@@ -6,6 +6,7 @@ run the pass skip where memray is not installed; the summary and the drawing nee
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -219,6 +220,23 @@ def test_frames_are_as_wide_as_their_bytes():
     assert widths == [flamegraph.WIDTH, flamegraph.WIDTH, flamegraph.WIDTH * 0.75]
 
 
-def test_a_summary_that_is_not_one_is_refused_by_name():
-    with pytest.raises(ValueError, match="stack 0: frame 5 is not in 'frames'"):
-        flamegraph.svg({"frames": [], "stacks": [{"frames": [5], "bytes": 1}]})
+@pytest.mark.parametrize(
+    "summary, message",
+    [
+        ({"frames": [], "stacks": [{"frames": [5], "bytes": 1}]}, "stack 0: frame 5 is not in"),
+        ({"frames": [], "stacks": [{"frames": [], "bytes": -1}]}, "stack 0: needs 'frames'"),
+        ({"frames": [{"file": "x.py"}], "stacks": []}, "frame 0: needs a 'function'"),
+        ({"stacks": []}, "needs 'frames' and 'stacks', two lists"),
+        ([], "needs 'frames' and 'stacks', two lists"),
+    ],
+)
+def test_a_summary_that_is_not_one_is_refused_by_name(summary, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        flamegraph.svg(summary)
+
+
+def test_an_empty_peak_draws_an_empty_graph():
+    drawn = flamegraph.svg(peak_stacks.summarise([]))
+    assert (
+        ET.fromstring(drawn).find("{http://www.w3.org/2000/svg}title").text.endswith(": 0.00 MiB")
+    )

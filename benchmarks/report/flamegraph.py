@@ -45,16 +45,23 @@ def label(frame):
 def _tree(summary):
     """The stacks as a tree, each node holding its stacks' bytes; a clear error for a summary
     that is not one."""
-    try:
-        frames = summary["frames"]
-        stacks = summary["stacks"]
-    except (KeyError, TypeError):
-        raise ValueError("a peak stack summary needs 'frames' and 'stacks'") from None
+    frames = summary.get("frames") if isinstance(summary, dict) else None
+    stacks = summary.get("stacks") if isinstance(summary, dict) else None
+    if not isinstance(frames, list) or not isinstance(stacks, list):
+        raise ValueError("a peak stack summary needs 'frames' and 'stacks', two lists")
+    for n, frame in enumerate(frames):
+        if not isinstance(frame, dict) or "function" not in frame:
+            raise ValueError(f"frame {n}: needs a 'function', got {frame!r}")
     root = _Frame({"function": "all", "kind": "other"})
     for n, stack in enumerate(stacks):
-        size, ids = stack.get("bytes"), stack.get("frames")
-        if not isinstance(size, int) or size < 0 or not isinstance(ids, list):
-            raise ValueError(f"stack {n}: needs 'frames' (a list) and 'bytes' (an integer >= 0)")
+        stack = stack if isinstance(stack, dict) else {}
+        size, ids, count = stack.get("bytes"), stack.get("frames"), stack.get("allocations", 0)
+        whole = all(isinstance(x, int) and x >= 0 for x in (size, count))
+        if not whole or not isinstance(ids, list):
+            raise ValueError(
+                f"stack {n}: needs 'frames' (a list) and 'bytes' and 'allocations' "
+                "(whole numbers from 0)"
+            )
         node = root
         for key in [None, *ids]:
             if key is not None:
@@ -62,7 +69,7 @@ def _tree(summary):
                     raise ValueError(f"stack {n}: frame {key!r} is not in 'frames'")
                 node = node.children.setdefault(key, _Frame(frames[key]))
             node.bytes += size
-            node.allocations += stack.get("allocations", 0)
+            node.allocations += count
     return root
 
 
