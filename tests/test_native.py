@@ -185,10 +185,22 @@ def test_native_names_lose_their_parameters_and_template_arguments(symbol, short
         ("_PyObject_VectorcallTstate", "./Include/internal/pycore_call.h"),
         ("__libc_start_call_main", "../sysdeps/nptl/libc_start_call_main.h"),
         ("_PyEval_EvalFrameDefault", "<unknown>"),  # an interpreter without debug information
+        ("_start", "<unknown>"),
     ],
 )
 def test_the_interpreters_own_frames_are_left_out(symbol, filename):
     assert peak_stacks.native_frame(symbol, filename, 1) is None
+
+
+@pytest.mark.parametrize(
+    "symbol, filename",
+    [
+        ("default_malloc", "../numpy/_core/src/multiarray/alloc.c"),  # a library built here
+        ("_start_workers", "<unknown>"),
+    ],
+)
+def test_a_librarys_frames_stay(symbol, filename):
+    assert peak_stacks.native_frame(symbol, filename, 1) == (symbol, None, None, "native")
 
 
 def test_python_frames_are_named_from_the_project_or_their_library():

@@ -20,7 +20,10 @@ LONGEST_NAME = 160
 # allocating library (the call machinery, the eval loop, process start-up): they name no
 # decision of the code measured. With debug information memray gives their CPython source file;
 # without it only the symbol, hence both lists.
-_INTERPRETER_FILE = re.compile(r"^(\./)?(Include|Objects|Python|Modules|Parser|Programs)/|^\.\./")
+_INTERPRETER_FILE = re.compile(
+    r"^(\./)?(Include|Objects|Python|Modules|Parser|Programs)/"  # CPython's sources
+    r"|^\.\./(sysdeps|csu)/"  # glibc's: the process's start
+)
 _INTERPRETER_SYMBOLS = (
     "_PyEval_",
     "PyEval_",
@@ -35,7 +38,6 @@ _INTERPRETER_SYMBOLS = (
     "trace_call_function",
     "do_call_core",
     "__libc_start",
-    "_start",
 )
 
 
@@ -63,7 +65,11 @@ _IMPORT_SYSTEM = "<frozen importlib."
 
 def native_frame(symbol, filename, line):
     """A native frame as the summary names it, or None for the interpreter's own frames."""
-    if _INTERPRETER_FILE.match(filename or "") or symbol.startswith(_INTERPRETER_SYMBOLS):
+    if (
+        _INTERPRETER_FILE.match(filename or "")
+        or symbol.startswith(_INTERPRETER_SYMBOLS)
+        or symbol == "_start"
+    ):
         return None
     return (short_symbol(symbol), None, None, "native")
 
