@@ -6,6 +6,7 @@ profiles and what the engine measures are the same loop.
 
 import argparse
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -73,6 +74,12 @@ def make_parser():
     p.add_argument(
         "--tracemalloc", action="store_true", help="also report the exact allocation peak"
     )
+    p.add_argument(
+        "--native",
+        metavar="CAPTURE_FILE",
+        help="run the loop under memray, which sees every allocator (C++ too), write its "
+        "capture to CAPTURE_FILE and report its peak (pip install -e '.[native]')",
+    )
     # Used by the measurement engine, not by people.
     p.add_argument("--progress-file", help=argparse.SUPPRESS)
     p.add_argument("--report-file", help=argparse.SUPPRESS)
@@ -116,6 +123,20 @@ def parse_args(argv=None):
     args.explaining = args.explain is not None or bool(args.explain_within)
     if args.explaining:
         args.tracemalloc = True
+    if args.native:
+        if args.tracemalloc:
+            parser.error(
+                "--native runs without tracemalloc (memray would count its tables): "
+                "drop --tracemalloc and --explain, or run them as another pass"
+            )
+        if os.path.exists(args.native):
+            parser.error(f"--native {args.native}: the file exists; give a new capture file")
+        if not os.path.isdir(os.path.dirname(args.native) or "."):
+            parser.error(f"--native {args.native}: no such folder")
+        if importlib.util.find_spec("memray") is None:
+            parser.error(
+                "--native needs memray, which is not installed: pip install -e '.[native]'"
+            )
     return args
 
 
@@ -158,6 +179,11 @@ class EngineFailed(Exception):
 
 def run(args):
     """Run the loop as `args` say; return the child-side figures."""
+    native = None
+    if args.native:
+        from benchmarks.measure.native import NativePass  # memray: only this pass imports it
+
+        native = NativePass(args.native)
     settings, step = build(args.variant, args.depth, args.retain_grad)
     rng = np.random.default_rng(args.seed)
     progress = Progress(args.progress_file)
@@ -175,6 +201,8 @@ def run(args):
         recorder = GcRecorder(progress, live)
         if args.tracemalloc:
             tracemalloc.start()
+        if native:
+            native.start()
         # Last before the loop: its gen0 count starts at zero whatever the lines above did
         # (a text-mode read allocated one container more or less, depending on earlier calls,
         # and moved the strong graph's peak by 7 MiB; docs/measurement.md).
@@ -203,6 +231,8 @@ def run(args):
         seconds = time.perf_counter() - start
         traced_peak = tracemalloc.get_traced_memory()[1] / MIB if args.tracemalloc else None
         tracemalloc.stop()
+        if native:
+            native.stop()
         gc.callbacks.remove(recorder)
         del y
         input_s = _draw_seconds(args.size)
@@ -227,6 +257,7 @@ def run(args):
         "explain": explained,
         "engine_version": args.variant.engine.version(),
         "extra": args.variant.engine.facts(),
+        **(native.figures() if native else {"native_peak_mib": None, "native": None}),
     }
 
 
@@ -252,6 +283,8 @@ def main(argv=None):
     )
     if figures["tracemalloc_peak_mib"] is not None:
         line += f", tracemalloc peak {figures['tracemalloc_peak_mib']:.2f} MiB"
+    if figures["native_peak_mib"] is not None:
+        line += f", native peak {figures['native_peak_mib']:.2f} MiB"
     print(line, flush=True)
     if args.report_file:
         with open(args.report_file, "w") as f:

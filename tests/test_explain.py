@@ -5,6 +5,7 @@ explanation in a results file and in the report. Small: 20,000-element arrays.""
 import gc
 import json
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,6 +151,15 @@ def test_the_attribution_of_a_strong_graph_points_into_autograd_core(gc_off):
     assert top["file"] == "autograd_core/_ops.py" and top["function"] == "Square.forward"
     assert top["blocks"] >= 20 * DEPTH  # every iteration's squares, still alive
     assert top["mib"] == pytest.approx(20 * DEPTH * SIZE * 8 / 2**20, rel=0.01)
+
+
+def test_a_library_inside_the_project_is_named_from_its_site_packages():
+    # A virtual environment in the project's folder: its files are the library's, not ours.
+    root = Path(attribution.__file__).parents[2]
+    inside = root / ".venv" / "lib" / "python3.11" / "site-packages" / "torch" / "_tensor.py"
+    assert attribution.shown(str(inside)) == "torch/_tensor.py"
+    assert not attribution.in_project(str(inside))
+    assert attribution.in_project(str(root / "autograd_core" / "_ops.py"))
 
 
 def test_the_runner_explains_a_variant_in_a_third_process(tmp_path):
