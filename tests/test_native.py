@@ -48,7 +48,7 @@ def strong(tmp_path_factory):
 @needs_memray
 def test_the_weak_graphs_native_peak_sits_on_the_live_array_floor(tmp_path):
     figures = native_pass("weak-backprop", tmp_path, iters=5)
-    floor = V.parse("weak-backprop").live_array_floor_mib(SIZE, 3)
+    floor = V.parse("weak-backprop").live_array_floor_mib(SIZE, 3, iters=5)
     # On top of the 8 arrays: the graph's Python objects and the frame objects memray's profile
     # hook keeps (7.5 KiB here), far less than an array: one array more would fail.
     print(f"\nweak-backprop: native peak {figures['native_peak_mib']:.4f}, floor {floor:.4f} MiB")
