@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import paths
 from .errors import HarnessError, Interrupted, stop_on_signals
+from .files import folders, store
+from .gates import cli as gates_cli
 from .measure import argtypes
 
 
@@ -92,14 +93,14 @@ def _add_run_options(p):
     )
     p.add_argument(
         "--results-dir",
-        default=paths.RESULTS_DIR,
-        help=f"where the results files go (default {paths.RESULTS_DIR})",
+        default=folders.RESULTS_DIR,
+        help=f"where the results files go (default {folders.RESULTS_DIR})",
     )
 
 
 def _add_reports_dir(p, what):
     p.add_argument(
-        "--reports-dir", default=paths.REPORTS_DIR, help=f"{what} (default {paths.REPORTS_DIR})"
+        "--reports-dir", default=folders.REPORTS_DIR, help=f"{what} (default {folders.REPORTS_DIR})"
     )
 
 
@@ -182,9 +183,8 @@ def _add_sweep_options(p):
 
 
 def _add_compare_options(p):
-    from . import compare
 
-    compare.add_arguments(p)
+    gates_cli.add_arguments(p)
 
 
 def _interpreters(specs):
@@ -362,7 +362,7 @@ def _tell(step, who, path, code, failed):
 
 def _check_writable(folder):
     try:
-        paths.check_writable(folder)
+        store.check_writable(folder)
     except OSError as e:
         raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
 
@@ -386,9 +386,8 @@ def _cmd_report(args):
 
 
 def _cmd_compare(args):
-    from . import compare
 
-    return compare.run(args)
+    return gates_cli.run(args)
 
 
 def _cmd_sweep(args):
@@ -404,7 +403,7 @@ def _default_sweep(args):
 
     _, settings = _workload(args)
     try:
-        _, failed = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
+        _, failed = cli.default_sweep(settings, folders.sweeps_dir(args.reports_dir))
     except HarnessError as e:  # the report still shows the run, and the newest earlier sweep
         print(f"error: the default sweep: {e}", file=sys.stderr)
         return 1

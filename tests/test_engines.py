@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import engines, results
+from benchmarks import engines
+from benchmarks.files import results
 from benchmarks.measure import interpreters, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.report import palette

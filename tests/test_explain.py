@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from report_samples import XSS, make_results, write
 
-from benchmarks import results
 from benchmarks.engines import book
+from benchmarks.files import mprof, results, store
 from benchmarks.measure import attribution, census, gcmodel, runner
 from benchmarks.measure.settings import Settings
-from benchmarks.report import mprof, render, rss, why
+from benchmarks.report import render, rss, why
 from benchmarks.suite.memprobe import measure_memory
 from benchmarks.workloads import variants as V
 from benchmarks.workloads.classic import build
@@ -175,7 +175,7 @@ def test_the_runner_explains_a_variant_in_a_third_process(tmp_path):
     collections = [e for e in record["gc"]["events"] if e["generation"] == 0]
     assert collections and all(e["freed_mib"] > 0 for e in collections)
     assert len(record["live"]["iter_mib"]) == settings.iters
-    path = results.write_atomic(tmp_path / "20261123T120000Z.json", {
+    path = store.write_atomic(tmp_path / "20261123T120000Z.json", {
         "schema": results.SCHEMA, "settings": settings.as_json(), "variants": [record]
     })  # fmt: skip
     assert results.load(path)["variants"][0]["explain"]["census"] == found["census"]

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import engines, loop, results
+from benchmarks import engines, loop
+from benchmarks.files import results
 from benchmarks.measure import matrix, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.workloads import variants as V

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import psutil
 
-from .. import paths, results
 from ..errors import Interrupted
+from ..files import folders, results, store
 from . import interpreters, runner
 from .probes import KERNEL_PEAK, MIB
 from .progress import make_display
@@ -37,7 +37,7 @@ def _git_commit():
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
-            cwd=paths.PROJECT_ROOT,
+            cwd=folders.PROJECT_ROOT,
             capture_output=True,
             text=True,
             timeout=5,
@@ -96,7 +96,7 @@ def run(
         "engines": engines or {"user": {}, "failed": {}},
         "variants": [],
     }
-    path = results.reserve(results_dir, data)
+    path = store.reserve(results_dir, data)
     display = make_display(len(variants), settings)
     try:
         with display:
@@ -105,17 +105,17 @@ def run(
                     record = runner.measure(variant, settings, on_progress)
                 display.done(record)  # its figures on the terminal, whatever the disk does
                 data["variants"].append(record)
-                results.save(path, data, record["name"])
+                store.save(path, data, record["name"])
     except Interrupted as stop:  # the variant being measured is lost; those before are kept
         data["interrupted"] = stop.name
         data["environment"]["finished"] = _now()
         stop.note = f"the {len(data['variants'])} variant(s) measured before are in {path}"
         try:
-            results.write_atomic(path, data)
+            store.write_atomic(path, data)
         except OSError as e:
             stop.note += f" (not marked as interrupted: {e.strerror or e})"
         raise
     data["complete"] = True
     data["environment"]["finished"] = _now()
-    results.save(path, data)
+    store.save(path, data)
     return path, data

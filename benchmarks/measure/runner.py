@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from .. import paths, results
+from .. import figures as F
+from ..files import folders, results
 from . import children, gcmodel, interpreters, probes
 from .probes import MIB
 
-LOOP = str(paths.PROJECT_ROOT / "benchmarks" / "loop.py")
-REPEATED = tuple(f.name for f in results.FIGURES if f.repeated)
+LOOP = str(folders.PROJECT_ROOT / "benchmarks" / "loop.py")
+REPEATED = tuple(f.name for f in F.FIGURES if f.repeated)
 CHECK_S = 0.005  # how often the memory limit and the timeout are checked, whatever the interval
 # Fewer RSS samples than this while the loop ran and the sampled peak means nothing: it may
 # even fall below the RSS after imports. The kernel's peak, exact, is reported all the same.

@@ -4,7 +4,7 @@ one per reference, each ratio beside its target and whether it holds."""
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import ratio_files
+from ..files import ratios as ratio_files
 
 
 @dataclass

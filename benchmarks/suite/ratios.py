@@ -17,7 +17,8 @@ import sys
 from dataclasses import dataclass, replace
 
 from .. import engines as E
-from .. import ratio_files, results
+from ..files import ratios as ratio_files
+from ..files import store
 from ..measure import argtypes
 from ..workloads import classic, graphs
 from ..workloads import variants as V
@@ -296,14 +297,14 @@ def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.std
 
     def save(done):
         data["comparisons"] += done
-        results.write_atomic(out, data)
+        store.write_atomic(out, data)
         for record in done:
             print(f"ratios: {line(record)}", file=stream, flush=True)
 
     records = measure(comparisons(sizes, user), plan, on_batch=save)
     data.update(complete=True)
     data["environment"]["finished"] = matrix._now()
-    results.write_atomic(out, data)
+    store.write_atomic(out, data)
     return records
 
 

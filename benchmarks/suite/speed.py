@@ -13,8 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from .. import paths, ratio_files, results
 from ..errors import HarnessError
+from ..files import folders, store
+from ..files import ratios as ratio_files
 from ..measure import children
 from ..workloads.variants import ENGINES_ENV, NO_PEERS_ENV
 
@@ -28,7 +29,7 @@ def command(json_path, select=None):
         sys.executable,
         "-m",
         "pytest",
-        str(paths.PROJECT_ROOT / "benchmarks"),
+        str(folders.PROJECT_ROOT / "benchmarks"),
         "--benchmark-only",
         f"--benchmark-json={json_path}",  # with "=": a separate argument can be read as a path
         "--benchmark-quiet",  # the report shows the table; the terminal shows progress
@@ -41,7 +42,7 @@ def command(json_path, select=None):
     return cmd
 
 
-def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None, user=()):
+def run(reports_dir=folders.REPORTS_DIR, peers=True, select=None, user=()):
     """Run the suite; (the JSON file written, or None, pytest's exit code).
 
     pytest-benchmark writes its file at the end of the session, even when some benchmarks
@@ -49,15 +50,17 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None, user=()):
     `select` is a pytest `-k` expression, to run part of the suite.
     """
     # Absolute: the child pytest runs in the project root, whatever the caller's folder.
-    folder = paths.speed_dir(Path(reports_dir).resolve())
+    folder = folders.speed_dir(Path(reports_dir).resolve())
     try:  # the name is taken now, so two speed steps at once never share a file
-        final = paths.timestamped(folder, content=RESERVED)
+        final = store.timestamped(folder, content=RESERVED)
     except OSError as e:
         raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
     partial = final.with_name(final.stem + ".partial.json")
     done = False
     try:
-        code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=_env(peers, user))
+        code = children.run(
+            command(partial, select), cwd=folders.PROJECT_ROOT, env=_env(peers, user)
+        )
         if partial.exists():
             _drop_raw_timings(partial)
             os.replace(partial, final)
@@ -102,21 +105,23 @@ def ratios_command(json_path, rounds=None, quick=False, user=()):
     return cmd
 
 
-def run_ratios(reports_dir=paths.REPORTS_DIR, peers=True, rounds=None, quick=False, user=()):
+def run_ratios(reports_dir=folders.REPORTS_DIR, peers=True, rounds=None, quick=False, user=()):
     """Measure the ratios in a fresh process; (the ratios file, or None, its exit code).
 
-    The file's name is reserved first (`results.reserve`: two speed steps at once never share
+    The file's name is reserved first (`store.reserve`: two speed steps at once never share
     one, and an unwritable folder is found before timing). The child rewrites it whole after
     every batch, so an interrupted run leaves the batches it finished, marked incomplete; a
     child that timed nothing leaves no file.
     """
-    folder = paths.ratios_dir(Path(reports_dir).resolve())
-    path = results.reserve(folder, ratio_files.reserved(), option="--reports-dir")
+    folder = folders.ratios_dir(Path(reports_dir).resolve())
+    path = store.reserve(folder, ratio_files.reserved(), option="--reports-dir")
     reserved = path.read_bytes()
     done = False
     try:
         code = children.run(
-            ratios_command(path, rounds, quick, user), cwd=paths.PROJECT_ROOT, env=_env(peers, user)
+            ratios_command(path, rounds, quick, user),
+            cwd=folders.PROJECT_ROOT,
+            env=_env(peers, user),
         )
         done = path.exists() and path.read_bytes() != reserved
     finally:
