@@ -14,14 +14,23 @@ from ._config import recording
 
 
 def as_array(x):
-    """`x` as an ndarray: numpy scalars and Python numbers become 0-d arrays."""
+    """`x` as an ndarray: numpy scalars and Python numbers become 0-d arrays. Bools are refused."""
     if isinstance(x, np.ndarray):
-        return x
-    if isinstance(x, np.generic):
-        return np.asarray(x)
-    if np.isscalar(x) and not isinstance(x, (str, bytes)):
-        return np.asarray(x)
+        return _not_bool(x)
+    if isinstance(x, np.generic) or (np.isscalar(x) and not isinstance(x, (str, bytes))):
+        return _not_bool(np.asarray(x))
     raise TypeError(f"expected an ndarray or a number, got {type(x).__name__}")
+
+
+def _not_bool(a):
+    # numpy adds bools as a logical or (True + True is True): a gradient summed in bool is
+    # wrong, so bool data is refused where it enters rather than promoted behind the user's back.
+    if a.dtype.kind == "b":
+        raise TypeError(
+            "Variable data must be numbers, got an array of dtype bool (numpy adds bools as "
+            "logical or, so gradients would be wrong); cast it first, e.g. x.astype(float)"
+        )
+    return a
 
 
 def as_variable(x):
@@ -37,10 +46,12 @@ class Variable:
     __array_priority__ = 200
 
     def __init__(self, data, name=None):
-        if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(
-                f"Variable data must be a numpy.ndarray or None, got {type(data).__name__}"
-            )
+        if data is not None:
+            if not isinstance(data, np.ndarray):
+                raise TypeError(
+                    f"Variable data must be a numpy.ndarray or None, got {type(data).__name__}"
+                )
+            _not_bool(data)
         self.data = data
         self.name = name
         self.grad = None
@@ -237,7 +248,8 @@ _ndarray, _generic, _asarray = np.ndarray, np.generic, np.asarray
 def _output(y):
     """A Function's output Variable, without the checks Variable() makes on user input."""
     if type(y) is not np.ndarray:
-        y = as_array(y)  # numpy turns 0-d results into numpy scalars; a bad type raises
+        # numpy turns 0-d results into numpy scalars; a bad type raises
+        y = _asarray(y) if isinstance(y, _generic) else as_array(y)
     v = _new_variable(Variable)
     v.data = y
     v.name = v.grad = v.creator = None

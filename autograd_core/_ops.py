@@ -138,9 +138,13 @@ class Pow(Function):
         return x**self.c
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x, c = self.inputs[0].data, self.c
+        # c * x**(c-1), except where c is 0: x**c is the constant 1 there, with gradient 0,
+        # where x**-1 would make it 0 * inf = NaN at x = 0 (and numpy cannot raise integers
+        # to -1). x**0 in place of x**-1 gives that 0.
+        power = np.where(c == 0, 0, c - 1) if np.ndim(c) else (0 if c == 0 else c - 1)
         # An ndarray exponent may broadcast x up: sum the gradient back to x's shape.
-        return _sum_to(self.c * x ** (self.c - 1) * gy, x.shape)
+        return _sum_to(c * x**power * gy, x.shape)
 
 
 class _ConstPow(Function):
@@ -155,9 +159,17 @@ class _ConstPow(Function):
         return self.c**x
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x, c = self.inputs[0].data, self.c
+        if np.any(c == 0):
+            # For x > 0, 0**x is the constant 0: its gradient is 0, where y * log(0) is
+            # 0 * -inf = NaN. (At x <= 0, where 0**x jumps to 1 and inf, y * log(0) is -inf.)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = c**x
+                dy = np.where((c == 0) & (y == 0), 0.0, y * np.log(c))
+        else:
+            dy = c**x * np.log(c)
         # An ndarray base may broadcast x up: sum the gradient back to x's shape.
-        return _sum_to(self.c**x * np.log(self.c) * gy, x.shape)
+        return _sum_to(dy * gy, x.shape)
 
 
 # These forwards keep no state (Pow's and _ConstPow's keep c): staticmethods that the no_grad

@@ -619,7 +619,7 @@ def test_decorating_an_async_generator_is_refused():
     async def batches():
         yield 1
 
-    with pytest.raises(TypeError, match="async generator function .*batches"):
+    with pytest.raises(TypeError, match=r"async generator function .*batches"):
         no_grad(batches)
     with pytest.raises(TypeError, match="async generator"):
         using_config("graph", "strong")(batches)

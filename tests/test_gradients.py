@@ -292,3 +292,77 @@ def test_chain_path_gives_the_general_paths_gradients_bit_for_bit(graph, retain_
             continue
         assert type(c) is np.ndarray and c.dtype == g.dtype and c.shape == g.shape
         assert c.tobytes() == g.tobytes()
+
+
+# --- Edge values: where a formula's factors are 0 and inf, or numpy refuses a power ----------
+
+
+def test_integer_data_to_the_power_0_has_gradient_0():
+    # c * x**(c-1) would raise x to -1, which numpy refuses for integers.
+    x = Variable(np.array([1, 2, 3]))
+    y = x**0
+    np.testing.assert_array_equal(y.data, [1, 1, 1])
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0, 0, 0])
+
+
+@pytest.mark.parametrize("c", [0, 0.0, np.array(0.0), np.array([0.0, 0.0])])
+def test_x_to_the_power_0_at_0_has_gradient_0(c):
+    x = Variable(np.array([0.0, 1.5]))
+    (x**c).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])  # x**0 is the constant 1, even at 0
+
+
+def test_an_exponent_array_holding_0_gives_0_there_and_the_usual_gradient_elsewhere():
+    x = Variable(np.array([0.0, 3.0, 2.0]))
+    (x ** np.array([0.0, 2.0, 0.5])).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 6.0, 0.5 * 2.0**-0.5])
+
+
+@pytest.mark.parametrize("base", [0.0, 0, np.array(0.0)])
+def test_0_to_the_power_x_has_gradient_0_where_x_is_positive(base):
+    # 0**x is the constant 0 for x > 0: its gradient is 0, not 0 * log(0) (NaN).
+    x = Variable(np.array([1.0, 0.5, 3.0]))
+    y = base**x
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 0.0])
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_a_base_array_holding_0_gives_0_there_and_the_usual_gradient_elsewhere():
+    x = Variable(np.array([1.0, 2.0]))
+    (np.array([0.0, 3.0]) ** x).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 3.0**2.0 * np.log(3.0)])
+
+
+def test_0_to_the_power_x_keeps_its_gradient_where_x_is_not_positive():
+    # At x = 0, 0**x jumps from inf to 1 to 0: no derivative; the formula's -inf stays.
+    x = Variable(np.array([0.0, -1.0]))
+    with np.errstate(divide="ignore"):  # 0**-1 is inf
+        y = 0.0**x
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [-np.inf, -np.inf])
+
+
+POWERS = [3, 2, 1, -1, -2, 0.5, 1.5, -0.5, np.array([2.0, 0.5, 3.0])]
+
+
+@pytest.mark.parametrize("c", POWERS, ids=str)
+def test_other_exponents_keep_their_gradient_to_the_bit(c):
+    # The edge cases change nothing elsewhere: the gradient is c * x**(c-1) * 1, exactly.
+    a = np.array([0.7, 1.3, 2.9])
+    x = Variable(a.copy())
+    (x**c).backward()
+    expected = c * a ** (c - 1) * np.ones(3)
+    assert x.grad.tobytes() == expected.tobytes()
+    assert_grads_close([x.grad], numerical_grads(lambda v: v**c, a))
+
+
+@pytest.mark.parametrize("c", [2.0, 0.5, 3, np.array([2.0, 0.5, 3.0])], ids=str)
+def test_other_bases_keep_their_gradient_to_the_bit(c):
+    a = np.array([0.7, -1.3, 2.0])
+    x = Variable(a.copy())
+    (c**x).backward()
+    expected = c**a * np.log(c) * np.ones(3)
+    assert x.grad.tobytes() == expected.tobytes()
+    assert_grads_close([x.grad], numerical_grads(lambda v: c**v, a))

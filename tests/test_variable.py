@@ -245,3 +245,37 @@ def test_a_function_refuses_to_be_copied(graph, copier):
         y = square(Variable(np.array(3.0)))
     with pytest.raises(TypeError, match="Square Function cannot be pickled or copied"):
         copier(y.creator)
+
+
+# --- bool data (docs/semantics.md, "Recording") -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Variable(np.array([True, False])),
+        lambda: Variable(np.array(True)),
+        lambda: as_variable(np.array([True])),
+        lambda: as_variable(True),
+        lambda: as_array(np.bool_(False)),
+        lambda: square(np.array([True])),
+        lambda: autograd_core.add(Variable(np.array([1.0])), np.array([True])),
+        lambda: Variable(np.array([1.0])) * True,
+    ],
+    ids=["Variable", "0-d", "as_variable", "python bool", "as_array", "op", "operand", "operator"],
+)
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "no_grad"])
+def test_bool_data_is_refused_with_a_message_naming_the_dtype_and_the_cast(make, recorded):
+    # numpy adds bools as a logical or: add(x, x) would give a gradient of True, not 2.
+    with using_config("enable_backprop", recorded), pytest.raises(TypeError) as info:
+        make()
+    assert "dtype bool" in str(info.value) and "x.astype(float)" in str(info.value)
+
+
+def test_integer_and_cast_bool_data_are_accepted():
+    x = Variable(np.array([True, False]).astype(float))
+    autograd_core.add(x, x).backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    n = Variable(np.array([1, 2]))
+    autograd_core.mul(n, n).backward()
+    np.testing.assert_array_equal(n.grad, [2, 4])
