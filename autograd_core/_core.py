@@ -78,95 +78,61 @@ class Variable:
         # What the strong graph's Functions hold for their outputs: see _config.REF_MAKERS.
         return self
 
-    def backward(self, retain_grad=False, grad=None):
+    def backward(self, retain_grad=False, grad=None, retain_graph=True):
         """Backpropagate from this Variable, visiting Functions from the highest generation down.
 
         The pass starts from `grad` (ones of this Variable's shape if None) and carries only its
         own gradients through the graph: what earlier passes left in `.grad` is never fed
         back in. A leaf adds the gradient it receives to its `.grad`; so does every non-leaf
         reached, this one included, with `retain_grad=True`. With `retain_grad=False` their
-        `.grad` is set to None instead (docs/semantics.md, "Backward").
+        `.grad` is set to None instead. With `retain_graph=False` each Function forgets its
+        inputs and outputs once its backward has run, so what they held can go during the
+        pass, and a later pass through it raises (docs/semantics.md, "Backward").
         """
+        seed = _seed(self, grad)
         f = self.creator
         if f is None:
-            self.grad = _accumulated(self.grad, _seed(self, grad))
+            self.grad = _accumulated(self.grad, seed)
             return
         # This pass's gradient of every non-leaf that has received some and whose creator has
-        # not run yet: the creator takes it out when it runs. No local name holds a gradient
-        # longer than it is needed: at 100,000 elements, one array more at the peak shows.
-        grads = {self: _seed(self, grad)}
+        # not run yet: the creator takes it out when it runs. No name holds a gradient longer
+        # than it is needed: at 100,000 elements, one array more at the peak shows.
+        grads = {self: seed}
+        del seed
         # Functions found and not yet run, keyed by (-generation, insertion order): O(log V)
         # per Function, and ties keep insertion order so runs are deterministic.
-        heap = []
-        order = itertools.count()
-        seen = {f}
-        heappop, heappush = heapq.heappop, heapq.heappush
-        chain = _chain_path
+        heap, order, seen = [], itertools.count(), {f}
         while True:
-            meta = f._output_meta
-            if meta is None:  # one output: alive and with a grad whenever its creator is reached
-                y = f.outputs[0]()
-                if retain_grad:
-                    gy = grads.pop(y)
-                    y.grad = _accumulated(y.grad, gy)
-                    gxs = f.backward(gy)
-                    del gy
-                else:
-                    y.grad = None
-                    gxs = f.backward(grads.pop(y))
-            else:
-                gxs = f.backward(
-                    *[
-                        _output_grad(y(), m, grads, retain_grad)
-                        for y, m in zip(f.outputs, meta, strict=True)
-                    ]
-                )
+            inputs, gxs = _run(f, _output_grads(f, grads, retain_grad), retain_graph)
             # The chain path: f has one input x, and x's creator c has one output. If nothing
             # else is pending, c is the next Function to run (every Function that could still
             # add to x's gradient has a higher generation than c, so it has run) and cannot be
             # found again (whatever runs later has a lower generation than c). So f's gradient
             # goes straight to c, with no table, heap or `seen` set; the general path below
             # would make the same calls in the same order.
-            while chain and not heap:
-                inputs = f.inputs
-                if len(inputs) != 1 or type(gxs) is tuple:
-                    break
+            while _chain_path and not heap and len(inputs) == 1 and type(gxs) is not tuple:
                 x = inputs[0]
                 c = x.creator
-                if c is None or c._output_meta is not None:
-                    break
-                try:
-                    if gxs.shape != x.data.shape:
-                        break  # the general path raises the error
-                except AttributeError:  # None or a Python number: the general path's cases
-                    break
+                if c is None or c.outputs is None or c._output_meta is not None:
+                    break  # a leaf, a freed Function or several outputs: the general path's
+                if getattr(gxs, "shape", None) != x.data.shape:
+                    break  # None, a Python number or a wrong shape: the general path's cases
                 x.grad = _accumulated(x.grad, gxs) if retain_grad else None
+                # x is c's output: where the graph has let it go, so must these names.
+                del x, inputs
                 f = c
-                gxs = f.backward(gxs)
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
-            inputs = f.inputs
-            if len(gxs) != len(inputs):
-                raise ValueError(
-                    f"{type(f).__name__}.backward returned {len(gxs)} gradients "
-                    f"for {len(inputs)} inputs"
-                )
-            for i, (x, gx) in enumerate(zip(inputs, gxs, strict=False)):  # lengths checked
-                if gx is None:
-                    continue
-                gx = _checked_grad(f, i, x, gx)
-                creator = x.creator
-                if creator is None:
-                    x.grad = _accumulated(x.grad, gx)
-                    continue
-                # `+`, never `+=`: the old array may also be another Variable's grad.
-                grads[x] = grads[x] + gx if x in grads else gx
-                if creator not in seen:
-                    seen.add(creator)
-                    heappush(heap, (-creator.generation, next(order), creator))
+                inputs, gxs = _run(f, (gxs,), retain_graph)
+            _pass_on(f, inputs, gxs, grads, heap, seen, order)
+            # The gradients are in `grads` now: a name holding one here would keep it alive
+            # through the next Function's backward.
+            del inputs, gxs
             if not heap:
-                return
-            f = heappop(heap)[2]
+                break
+            f = heapq.heappop(heap)[2]
+        # Every non-leaf's creator has run and taken its gradient: what is left is the leaves'.
+        # They receive it only now, so a pass that raises leaves every leaf's .grad as it was.
+        for x, g in grads.items():
+            x.grad = _accumulated(x.grad, g)
 
     def __reduce__(self):
         # Pickling (and copy, deepcopy) gives a detached leaf: the graph is never copied. A
@@ -195,7 +161,10 @@ def _copy_array(a):
 def _seed(y, grad):
     """The gradient a pass starts from: ones of y's shape, or `grad` if it has that shape."""
     if grad is None:
-        return np.ones_like(y.data)
+        # Ones as a read-only view of one number: 8 bytes where `ones_like` makes a whole
+        # array, one array less at the peak of backward. `_accumulated` copies it before any
+        # `.grad` can hold it.
+        return np.broadcast_to(np.ones((), y.data.dtype), y.data.shape)
     grad = as_array(grad)
     if grad.shape != y.data.shape:
         raise ValueError(
@@ -205,21 +174,69 @@ def _seed(y, grad):
 
 
 def _accumulated(old, g):
-    """What `.grad` holds after receiving `g`: an ndarray, never a numpy scalar."""
+    """What `.grad` holds after receiving `g`: an ndarray that may be written to, never a numpy
+    scalar or a read-only view."""
     if old is not None:
         g = old + g  # `+`, never `+=`: the old array may also be another Variable's grad
+    elif type(g) is np.ndarray and not g.flags.writeable:
+        g = g.copy()  # the seed (see _seed), or a read-only array a Function returned
     return g if type(g) is np.ndarray else as_array(g)
 
 
-def _output_grad(y, meta, grads, retain_grad):
-    """A multi-output Function's gradient for output `y` (None if the weak graph freed it)."""
-    g = None if y is None else grads.pop(y, None)
-    if g is None:
-        # An output that got no gradient, or that the weak graph already freed, gets zeros.
-        shape, dtype = meta
-        return np.zeros(shape, dtype)
-    y.grad = _accumulated(y.grad, g) if retain_grad else None
-    return g
+def _run(f, gys, retain_graph):
+    """Run `f`'s backward on its outputs' gradients `gys`: f's inputs, and what it returned.
+    With `retain_graph` False, f then drops its inputs and outputs, and with them the arrays
+    they kept (in the strong graph also the reference cycles with its outputs)."""
+    inputs = f.inputs
+    gxs = f.backward(*gys)
+    if not retain_graph:
+        f.inputs = f.outputs = None
+    return inputs, gxs
+
+
+def _output_grads(f, grads, retain_grad):
+    """This pass's gradients of f's outputs, taken out of `grads`; each output's `.grad` gets
+    its gradient added (`retain_grad`) or set to None."""
+    if f.outputs is None:
+        raise RuntimeError(
+            f"backward reached a {type(f).__name__} whose saved inputs and outputs were freed "
+            "by an earlier backward(retain_graph=False); to run backward through a graph "
+            "again, pass retain_graph=True to the passes before the last"
+        )
+    gys = []
+    for i, ref in enumerate(f.outputs):
+        y = ref()
+        g = None if y is None else grads.pop(y, None)
+        if g is None:
+            # Only an output of several can get no gradient or be freed by the weak graph
+            # (a lone output is alive and has one whenever its creator is reached): zeros.
+            shape, dtype = f._output_meta[i]
+            g = np.zeros(shape, dtype)
+        else:
+            y.grad = _accumulated(y.grad, g) if retain_grad else None
+        gys.append(g)
+    return gys
+
+
+def _pass_on(f, inputs, gxs, grads, heap, seen, order):
+    """Add each of f's inputs' gradients from `gxs` to this pass's `grads`; the creator of an
+    input joins the heap the first time."""
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    if len(gxs) != len(inputs):
+        raise ValueError(
+            f"{type(f).__name__}.backward returned {len(gxs)} gradients for {len(inputs)} inputs"
+        )
+    for i, (x, gx) in enumerate(zip(inputs, gxs, strict=True)):
+        if gx is None:
+            continue
+        gx = _checked_grad(f, i, x, gx)
+        # `+`, never `+=`: the old array may also be another Variable's grad.
+        grads[x] = grads[x] + gx if x in grads else gx
+        creator = x.creator
+        if creator is not None and creator not in seen:
+            seen.add(creator)
+            heapq.heappush(heap, (-creator.generation, next(order), creator))
 
 
 def _checked_grad(f, i, x, gx):

@@ -507,3 +507,106 @@ def test_0d_results_are_arrays_with_or_without_ufunc_array_output(monkeypatch, a
         for y in (square(x), exp(x), neg(x), add(x, x), mul(x, x), sub(x, 1.0), x / 2.0):
             assert type(y.data) is np.ndarray and y.shape == ()
             assert (y.creator is not None) is recorded
+
+
+# --- retain_graph (docs/semantics.md, "Freeing the graph") --------------------------------
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_second_backward_through_a_freed_graph_raises(graph):
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        y = square(square(x))
+    y.backward(retain_graph=False)
+    assert x.grad == 108.0
+    with pytest.raises(RuntimeError, match=r"freed.*retain_graph=True") as info:
+        y.backward()
+    assert "Square" in str(info.value)
+    assert x.grad == 108.0  # the failed pass changed no gradient
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_pass_that_meets_a_freed_function_leaves_every_leaf_grad_as_it_was(graph):
+    # y2 reaches x directly (through add) before it reaches the square that y1's pass freed:
+    # x must not keep half of y2's gradient.
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        a = square(x)
+        y1 = neg(a)
+        y2 = add(exp(a), x)
+    y1.backward(retain_graph=False)
+    assert x.grad == -6.0
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y2.backward()
+    assert x.grad == -6.0
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_retain_graph_true_keeps_the_graph_for_another_pass(graph):
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        y = square(square(x))
+    y.backward(retain_graph=True)
+    y.backward(retain_graph=False)  # the last pass may free it
+    assert x.grad == 216.0
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_freed_pass_keeps_retained_grads_and_drops_what_each_function_saved(graph):
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        a = square(x)
+        y = square(a)
+    functions = [a.creator, y.creator]
+    y.backward(retain_grad=True, retain_graph=False)
+    assert (x.grad, a.grad, y.grad) == (108.0, 18.0, 1.0)
+    for f in functions:
+        assert f.inputs is None and f.outputs is None
+    assert a.creator is functions[0]  # the Variables keep their creator: a later pass raises
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_freed_graph_is_freed_by_reference_counting(gc_off, graph):
+    # Dropping each Function's inputs and outputs breaks the strong graph's cycles, so after
+    # a freeing pass neither graph needs the cyclic GC; intermediates go during the pass.
+    with using_config("graph", graph):
+        x = Variable(np.random.randn(1000))
+        a = square(x)
+        b = exp(a)
+        y = square(b)
+    probes = [weakref.ref(o) for o in (a, b, a.data, b.data, a.creator, b.creator, y.creator)]
+    del a, b
+    y.backward(retain_graph=False)
+    assert [p() for p in probes[:4]] == [None] * 4  # the intermediates, during the pass
+    del y
+    assert [p() for p in probes] == [None] * len(probes)
+    assert x.grad is not None
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_multi_output_function_is_freed_and_refuses_a_second_pass(graph):
+    x = Variable(np.array([1.0, 2.0, 3.0]))
+    f = Split()
+    with using_config("graph", graph):
+        y0, y1 = f(x)
+    y0.backward(retain_graph=False)
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+    assert f.inputs is None and f.outputs is None
+    with pytest.raises(RuntimeError, match="Split"):
+        y1.backward()
+
+
+def test_a_grad_is_never_the_read_only_seed():
+    # The pass starts from a read-only view of a single 1 (docs/semantics.md): whatever
+    # reaches a .grad unchanged (a leaf's own seed, add's pass-through, a retained grad) is
+    # an array of its own that may be written to.
+    x = Variable(np.array([1.0, 2.0]))
+    x.backward()
+    t = Variable(np.array([1.0, 2.0]))
+    y = add(t, x)
+    y.backward(retain_grad=True)
+    for v in (x, t, y):
+        assert v.grad.flags.writeable and v.grad.flags.owndata
+        v.grad += 1.0
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+    np.testing.assert_array_equal(t.grad, [2.0, 2.0])

@@ -264,34 +264,66 @@ def _replay(leaves, steps):
     return nodes, _run(ENGINE, leaves, steps)
 
 
-def _grads_after_backward(y, nodes, retain_grad, chain_path, monkeypatch):
+def _grads_after_backward(y, nodes, retain_grad, retain_graph, chain_path, monkeypatch):
     monkeypatch.setattr(_core, "_chain_path", chain_path)
     for v in nodes:
         v.cleargrad()
     y.cleargrad()
-    y.backward(retain_grad=retain_grad)
+    y.backward(retain_grad=retain_grad, retain_graph=retain_graph)
     return [None if v.grad is None else v.grad.copy() for v in [*nodes, y]]
 
 
-@pytest.mark.parametrize("retain_grad", [False, True])
-@pytest.mark.parametrize("graph", ["weak", "strong"])
-@given(dag=chainy_dags())
-def test_chain_path_gives_the_general_paths_gradients_bit_for_bit(graph, retain_grad, dag):
-    leaves, steps = dag
-    xs = [Variable(a.copy()) for a in leaves]
-    with using_config("graph", graph):
-        nodes, y = _replay(xs, steps)
-    # One graph, two passes: the same Functions run with and without the chain path.
-    with pytest.MonkeyPatch.context() as mp:
-        general = _grads_after_backward(y, nodes, retain_grad, False, mp)
-        chain = _grads_after_backward(y, nodes, retain_grad, True, mp)
-    assert _core._chain_path is True
-    for g, c in zip(general, chain, strict=True):
+def _assert_same_bits(expected, actual):
+    for g, c in zip(expected, actual, strict=True):
         if g is None:
             assert c is None
             continue
         assert type(c) is np.ndarray and c.dtype == g.dtype and c.shape == g.shape
         assert c.tobytes() == g.tobytes()
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@given(dag=chainy_dags(), retain_grad=st.booleans(), retain_graph=st.booleans())
+def test_chain_path_gives_the_general_paths_gradients_bit_for_bit(
+    graph, dag, retain_grad, retain_graph
+):
+    leaves, steps = dag
+    xs = [Variable(a.copy()) for a in leaves]
+
+    def recorded():
+        with using_config("graph", graph):
+            return _replay(xs, steps)
+
+    # Kept graph: one graph, two passes, so the same Functions run with and without the chain
+    # path. Freed graph: a graph for each pass.
+    nodes, y = recorded()
+    with pytest.MonkeyPatch.context() as mp:
+        general = _grads_after_backward(y, nodes, retain_grad, retain_graph, False, mp)
+        if not retain_graph:
+            nodes, y = recorded()
+        chain = _grads_after_backward(y, nodes, retain_grad, retain_graph, True, mp)
+    assert _core._chain_path is True
+    _assert_same_bits(general, chain)
+
+
+# --- Freeing the graph (retain_graph=False) changes no gradient ---------------------------
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@given(dag=dags(), retain_grad=st.booleans())
+def test_freed_runs_give_the_plain_runs_gradients_bit_for_bit(graph, dag, retain_grad):
+    # Freeing drops what a Function saved only after its backward has run: the same calls on
+    # the same arrays, so the same bits.
+    leaves, steps = dag
+
+    def grads(retain_graph):
+        xs = [Variable(a.copy()) for a in leaves]
+        with using_config("graph", graph):
+            nodes, y = _replay(xs, steps)
+        y.backward(retain_grad=retain_grad, retain_graph=retain_graph)
+        return [v.grad for v in [*nodes, y]]
+
+    _assert_same_bits(grads(True), grads(False))
 
 
 # --- Edge values: where a formula's factors are 0 and inf, or numpy refuses a power ----------
