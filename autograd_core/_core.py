@@ -103,7 +103,7 @@ class Variable:
         # per Function, and ties keep insertion order so runs are deterministic.
         heap, order, seen = [], itertools.count(), {f}
         while True:
-            inputs, gxs = _run(f, _output_grads(f, grads, retain_grad), retain_graph)
+            inputs, gxs = _run(f, *_output_grads(f, grads, retain_grad), retain_graph)
             # The chain path: f has one input x, and x's creator c has one output. If nothing
             # else is pending, c is the next Function to run (every Function that could still
             # add to x's gradient has a higher generation than c, so it has run) and cannot be
@@ -118,10 +118,13 @@ class Variable:
                 if getattr(gxs, "shape", None) != x.data.shape:
                     break  # None, a Python number or a wrong shape: the general path's cases
                 x.grad = _accumulated(x.grad, gxs) if retain_grad else None
-                # x is c's output: where the graph has let it go, so must these names.
+                # x is c's output. A freeing pass has let go of it in f; unless c's backward
+                # reads it, these names must let go too: an array less at the peak.
+                kept = [x] if c.needs_outputs else None
                 del x, inputs
                 f = c
-                inputs, gxs = _run(f, (gxs,), retain_graph)
+                inputs, gxs = _run(f, (gxs,), kept, retain_graph)
+                del kept
             _pass_on(f, inputs, gxs, grads, heap, seen, order)
             # The gradients are in `grads` now: a name holding one here would keep it alive
             # through the next Function's backward.
@@ -183,10 +186,11 @@ def _accumulated(old, g):
     return g if type(g) is np.ndarray else as_array(g)
 
 
-def _run(f, gys, retain_graph):
+def _run(f, gys, kept, retain_graph):
     """Run `f`'s backward on its outputs' gradients `gys`: f's inputs, and what it returned.
-    With `retain_graph` False, f then drops its inputs and outputs, and with them the arrays
-    they kept (in the strong graph also the reference cycles with its outputs)."""
+    `kept` holds f's outputs while it runs, if its backward reads them (None otherwise). With
+    `retain_graph` False, f then drops its inputs and outputs, and with them the arrays they
+    kept (in the strong graph also the reference cycles with its outputs)."""
     inputs = f.inputs
     gxs = f.backward(*gys)
     if not retain_graph:
@@ -195,17 +199,18 @@ def _run(f, gys, retain_graph):
 
 
 def _output_grads(f, grads, retain_grad):
-    """This pass's gradients of f's outputs, taken out of `grads`; each output's `.grad` gets
-    its gradient added (`retain_grad`) or set to None."""
+    """This pass's gradients of f's outputs, taken out of `grads`, and the outputs themselves
+    if f's backward reads them (else None: see Function.needs_outputs). Each output's `.grad`
+    gets its gradient added (`retain_grad`) or set to None."""
     if f.outputs is None:
         raise RuntimeError(
             f"backward reached a {type(f).__name__} whose saved inputs and outputs were freed "
             "by an earlier backward(retain_graph=False); to run backward through a graph "
             "again, pass retain_graph=True to the passes before the last"
         )
+    ys = [ref() for ref in f.outputs]
     gys = []
-    for i, ref in enumerate(f.outputs):
-        y = ref()
+    for i, y in enumerate(ys):
         g = None if y is None else grads.pop(y, None)
         if g is None:
             # Only an output of several can get no gradient or be freed by the weak graph
@@ -215,7 +220,7 @@ def _output_grads(f, grads, retain_grad):
         else:
             y.grad = _accumulated(y.grad, g) if retain_grad else None
         gys.append(g)
-    return gys
+    return gys, ys if f.needs_outputs else None
 
 
 def _pass_on(f, inputs, gxs, grads, heap, seen, order):
@@ -362,6 +367,11 @@ class Function:
     """
 
     __slots__ = ("__weakref__", "_output_meta", "generation", "inputs", "outputs")
+    # Whether backward reads the outputs (`self.outputs[0]()`). A pass that frees the graph
+    # (retain_graph=False) keeps them alive until this Function's backward has run only if it
+    # does; otherwise an output goes as soon as the Functions that consumed it have run. True
+    # unless a Function says otherwise, so one written in the book's style keeps working.
+    needs_outputs = True
     # A Function that is one numpy ufunc names it here, beside a forward that calls it: under
     # no_grad its op calls the ufunc directly (see `_unrecorded`).
     ufunc = None

@@ -25,6 +25,7 @@ def _sum_to(gx, shape):
 
 class Square(Function):
     __slots__ = ()
+    needs_outputs = False
 
     ufunc = np.square  # see Function.ufunc
 
@@ -55,8 +56,25 @@ class Exp(Function):
         return (y.data if y is not None else np.exp(self.inputs[0].data))[()] * gy
 
 
+class Tanh(Function):
+    __slots__ = ()
+
+    ufunc = np.tanh  # see Function.ufunc
+
+    @staticmethod
+    def forward(x):
+        return np.tanh(x, out=_ARRAY)
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        # As Exp's: the output, or the input's tanh again if the weak graph freed the output.
+        y = (y.data if y is not None else np.tanh(self.inputs[0].data))[()]
+        return gy * (1 - y * y)
+
+
 class Add(Function):
     __slots__ = ()
+    needs_outputs = False
 
     ufunc = np.add  # see Function.ufunc
 
@@ -71,6 +89,7 @@ class Add(Function):
 
 class Mul(Function):
     __slots__ = ()
+    needs_outputs = False
 
     ufunc = np.multiply  # see Function.ufunc
 
@@ -85,6 +104,7 @@ class Mul(Function):
 
 class Neg(Function):
     __slots__ = ()
+    needs_outputs = False
 
     ufunc = np.negative  # see Function.ufunc
 
@@ -98,6 +118,7 @@ class Neg(Function):
 
 class Sub(Function):
     __slots__ = ()
+    needs_outputs = False
 
     ufunc = np.subtract  # see Function.ufunc
 
@@ -112,6 +133,7 @@ class Sub(Function):
 
 class Div(Function):
     __slots__ = ()
+    needs_outputs = False
 
     ufunc = np.divide  # see Function.ufunc
 
@@ -130,6 +152,7 @@ class Pow(Function):
     """x ** c for a constant c: differentiated with respect to x only."""
 
     __slots__ = ("c",)
+    needs_outputs = False
 
     def __init__(self, c):
         self.c = c
@@ -151,6 +174,7 @@ class _ConstPow(Function):
     """c ** x for a constant base c (the reflected `**`)."""
 
     __slots__ = ("c",)
+    needs_outputs = False
 
     def __init__(self, c):
         self.c = c
@@ -174,7 +198,7 @@ class _ConstPow(Function):
 
 # These forwards keep no state (Pow's and _ConstPow's keep c): staticmethods that the no_grad
 # path calls without making a Function object.
-square, exp, neg = unary(Square), unary(Exp), unary(Neg)
+square, exp, tanh, neg = unary(Square), unary(Exp), unary(Tanh), unary(Neg)
 add, mul, sub, div = binary(Add), binary(Mul), binary(Sub), binary(Div)
 
 

@@ -8,16 +8,20 @@ import numpy as np
 import pytest
 
 from autograd_core import (
+    Config,
     Function,
     Variable,
     _ops,
     add,
+    checkpoint,
+    checkpoint_chain,
     exp,
     mul,
     neg,
     no_grad,
     square,
     sub,
+    tanh,
     using_config,
 )
 
@@ -610,3 +614,131 @@ def test_a_grad_is_never_the_read_only_seed():
         v.grad += 1.0
     np.testing.assert_array_equal(x.grad, [3.0, 3.0])
     np.testing.assert_array_equal(t.grad, [2.0, 2.0])
+
+
+# --- checkpoint (docs/semantics.md, "Checkpointing") ----------------------------------------
+
+
+def tanh_chain(x, n):
+    for _ in range(n):
+        x = tanh(x)
+    return x
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@pytest.mark.parametrize("retain_graph", [True, False])
+@pytest.mark.parametrize(("n", "every"), [(12, 4), (10, 3), (5, 1), (3, 8), (1, 1), (0, 2)])
+def test_a_checkpointed_chain_gives_the_plain_chains_values_and_gradients_bit_for_bit(
+    graph, retain_graph, n, every
+):
+    a = np.array([0.3, -1.2, 2.0])
+    plain, checkpointed = Variable(a.copy()), Variable(a.copy())
+    with using_config("graph", graph):
+        y = tanh_chain(plain, n)
+        z = checkpoint_chain(tanh, checkpointed, n, every)
+    assert z.data.tobytes() == y.data.tobytes()
+    y.backward(retain_graph=retain_graph)
+    z.backward(retain_graph=retain_graph)
+    assert checkpointed.grad.tobytes() == plain.grad.tobytes()
+
+
+def test_a_checkpoint_records_one_function_and_keeps_none_of_fns_intermediates(gc_off):
+    made = []
+
+    def fn(x):
+        a = square(x)
+        made.extend([weakref.ref(a), weakref.ref(a.data)])
+        return exp(a)
+
+    x = Variable(np.array([0.5, 1.0]))
+    y = checkpoint(fn, x)
+    assert type(y.creator).__name__ == "Checkpoint" and y.creator.inputs == [x]
+    assert [p() for p in made] == [None, None]  # nothing of fn's graph is kept
+    y.backward()
+    np.testing.assert_array_equal(x.grad, np.exp(x.data**2) * 2 * x.data)
+    assert len(made) == 4  # fn ran again during backward
+    assert [p() for p in made] == [None] * 4  # and its recomputed graph went afterwards
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_checkpoint_under_no_grad_calls_fn_and_records_nothing(gc_off, graph):
+    calls = []
+
+    def fn(x):
+        calls.append(Config.enable_backprop)
+        return square(square(x))
+
+    x = Variable(np.array([1.0, 2.0]))
+    with using_config("graph", graph), no_grad():
+        y = checkpoint(fn, x)
+        z = checkpoint_chain(square, x, 4, 2)
+    assert calls == [False]
+    assert y.creator is None and z.creator is None
+    np.testing.assert_array_equal(y.data, [1.0, 16.0])
+    np.testing.assert_array_equal(z.data, [1.0, 65536.0])
+    probe = weakref.ref(y)
+    del y
+    assert probe() is None  # no Function holds it: nothing was recorded
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_checkpointed_graph_runs_backward_again_or_raises_once_freed(graph):
+    x = scalar(0.5)
+    with using_config("graph", graph):
+        y = checkpoint(lambda v: square(square(v)), x)
+    y.backward()
+    y.backward(retain_graph=False)  # each pass recomputes the segment
+    assert x.grad == 2 * 4 * 0.5**3
+    with pytest.raises(RuntimeError, match=r"Checkpoint.*retain_graph=True"):
+        y.backward()
+
+
+def test_a_checkpoint_of_several_inputs_gives_each_its_gradient():
+    x0, x1, c = scalar(2.0), scalar(3.0), scalar(5.0)
+    y = checkpoint(lambda a, b, k: mul(add(a, b), k), x0, x1, 4.0)
+    y = add(y, mul(x0, c))  # x0 is used inside and outside the segment
+    y.backward()
+    assert (x0.grad, x1.grad) == (9.0, 4.0)
+
+
+def test_a_leaf_that_fn_takes_from_elsewhere_gets_its_gradient():
+    w = scalar(3.0)
+    x = scalar(2.0)
+    checkpoint(lambda v: mul(v, w), x).backward()
+    assert (x.grad, w.grad) == (3.0, 2.0)
+
+
+def test_checkpoints_nest():
+    x = scalar(0.5)
+    y = checkpoint(lambda v: checkpoint(lambda u: square(exp(u)), square(v)), x)
+    y.backward()
+    # y = exp(x**2)**2 = exp(2 x**2): dy/dx = 4 x exp(2 x**2)
+    assert x.grad == pytest.approx(4 * 0.5 * np.exp(2 * 0.25), rel=1e-15)
+
+
+@pytest.mark.parametrize("result", [lambda v: (v, v), lambda v: [v], lambda v: v.data])
+def test_checkpoint_refuses_fn_that_does_not_return_one_variable(result):
+    with pytest.raises(TypeError, match="must return one Variable"):
+        checkpoint(result, scalar(1.0))
+
+
+@pytest.mark.parametrize(
+    ("n", "every", "error", "message"),
+    [
+        (-1, 2, ValueError, "n must be at least 0, got -1"),
+        (4, 0, ValueError, "every must be at least 1, got 0"),
+        (4.0, 2, TypeError, "n must be a whole number, got 4.0"),
+        (4, None, TypeError, "every must be a whole number, got None"),
+        (True, 2, TypeError, "n must be a whole number, got True"),
+    ],
+)
+def test_checkpoint_chain_refuses_bad_counts_naming_them(n, every, error, message):
+    with pytest.raises(error, match=message):
+        checkpoint_chain(tanh, scalar(1.0), n, every)
+
+
+def test_tanh_recomputes_its_output_if_the_weak_graph_freed_it():
+    x = Variable(np.array([0.3, -2.0]))
+    f = tanh(x).creator  # the output is gone: only the Function is kept
+    assert f.outputs[0]() is None
+    np.testing.assert_array_equal(f.backward(np.ones(2)), 1 - np.tanh(x.data) ** 2)
