@@ -102,29 +102,40 @@ class Variable:
         # Functions found and not yet run, keyed by (-generation, insertion order): O(log V)
         # per Function, and ties keep insertion order so runs are deterministic.
         heap, order, seen = [], itertools.count(), {f}
+        chain = _chain_path
         while True:
-            inputs, gxs = _run(f, *_output_grads(f, grads, retain_grad), retain_graph)
+            gys, kept = _output_grads(f, grads, retain_grad)
+            inputs = f.inputs
+            gxs = f.backward(*gys)
+            del gys, kept
+            if not retain_graph:
+                f.inputs = f.outputs = None  # what f saved can go now; a later pass raises
             # The chain path: f has one input x, and x's creator c has one output. If nothing
             # else is pending, c is the next Function to run (every Function that could still
             # add to x's gradient has a higher generation than c, so it has run) and cannot be
             # found again (whatever runs later has a lower generation than c). So f's gradient
             # goes straight to c, with no table, heap or `seen` set; the general path below
             # would make the same calls in the same order.
-            while _chain_path and not heap and len(inputs) == 1 and type(gxs) is not tuple:
+            while chain and not heap and len(inputs) == 1 and type(gxs) is not tuple:
                 x = inputs[0]
                 c = x.creator
-                if c is None or c.outputs is None or c._output_meta is not None:
-                    break  # a leaf, a freed Function or several outputs: the general path's
-                if getattr(gxs, "shape", None) != x.data.shape:
-                    break  # None, a Python number or a wrong shape: the general path's cases
+                if c is None or c._output_meta is not None or c.outputs is None:
+                    break  # a leaf, several outputs or a freed Function: the general path's
+                try:
+                    if gxs.shape != x.data.shape:
+                        break  # the general path raises the error
+                except AttributeError:  # None or a Python number: the general path's cases
+                    break
                 x.grad = _accumulated(x.grad, gxs) if retain_grad else None
-                # x is c's output. A freeing pass has let go of it in f; unless c's backward
-                # reads it, these names must let go too: an array less at the peak.
-                kept = [x] if c.needs_outputs else None
-                del x, inputs
                 f = c
-                inputs, gxs = _run(f, (gxs,), kept, retain_graph)
-                del kept
+                inputs = f.inputs
+                if not (retain_graph or f.needs_outputs):
+                    # x is f's output, and the Function that consumed it has let go of it:
+                    # unless f's backward reads it, so must this name (an array less at the peak).
+                    del x
+                gxs = f.backward(gxs)
+                if not retain_graph:
+                    f.inputs = f.outputs = None
             _pass_on(f, inputs, gxs, grads, heap, seen, order)
             # The gradients are in `grads` now: a name holding one here would keep it alive
             # through the next Function's backward.
@@ -184,18 +195,6 @@ def _accumulated(old, g):
     elif type(g) is np.ndarray and not g.flags.writeable:
         g = g.copy()  # the seed (see _seed), or a read-only array a Function returned
     return g if type(g) is np.ndarray else as_array(g)
-
-
-def _run(f, gys, kept, retain_graph):
-    """Run `f`'s backward on its outputs' gradients `gys`: f's inputs, and what it returned.
-    `kept` holds f's outputs while it runs, if its backward reads them (None otherwise). With
-    `retain_graph` False, f then drops its inputs and outputs, and with them the arrays they
-    kept (in the strong graph also the reference cycles with its outputs)."""
-    inputs = f.inputs
-    gxs = f.backward(*gys)
-    if not retain_graph:
-        f.inputs = f.outputs = None
-    return inputs, gxs
 
 
 def _output_grads(f, grads, retain_grad):
