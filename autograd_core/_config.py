@@ -9,18 +9,27 @@ part of an op's cost.
 import contextvars
 import functools
 import inspect
-import operator
 import weakref
 
 import numpy as np
 
+
+class StrongRef:
+    """A plain reference to a Function's output, called like a `weakref.ref` to give it back.
+    The strong graph's Functions hold their outputs with it, so a Function and its output keep
+    each other alive: the Variable <-> Function reference cycle of the book's step 16."""
+
+    __slots__ = ("output",)
+
+    def __init__(self, output):
+        self.output = output
+
+    def __call__(self):
+        return self.output
+
+
 # How a Function holds its outputs, per graph kind: the one difference between the two graphs.
-# Either way, calling what it holds gives the output back. The weak graph holds a
-# `weakref.ref`. The strong graph holds the output's bound method `_self`, which returns the
-# output: made in C by attrgetter, with no Python call, and holding the output strongly, so a
-# Function and its output keep each other alive, the Variable <-> Function reference cycle of
-# the strong graph. (A holder class of our own costs a Python call per op.)
-REF_MAKERS = {"strong": operator.attrgetter("_self"), "weak": weakref.ref}
+REF_MAKERS = {"strong": StrongRef, "weak": weakref.ref}
 GRAPHS = tuple(REF_MAKERS)
 
 # A new thread starts from the defaults: its context starts empty, unless
@@ -34,7 +43,11 @@ _VARS = {
 # beside the settings, so a recorded op reads one context variable, not two and a dict.
 _recording = contextvars.ContextVar("recording", default=weakref.ref)
 
-recording = _recording.get
+
+def recording():
+    """What every op asks first: None under no_grad, else how a Function holds its outputs
+    (a REF_MAKERS value)."""
+    return _recording.get()
 
 
 def _get(name):

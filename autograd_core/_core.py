@@ -74,10 +74,6 @@ class Variable:
     def cleargrad(self):
         self.grad = None
 
-    def _self(self):
-        # What the strong graph's Functions hold for their outputs: see _config.REF_MAKERS.
-        return self
-
     def backward(self, retain_grad=False, grad=None, retain_graph=True):
         """Backpropagate from this Variable, visiting Functions from the highest generation down.
 
@@ -159,6 +155,58 @@ class Variable:
 
     def __deepcopy__(self, memo):
         return _leaf(copy.deepcopy(self.data, memo), self.name, copy.deepcopy(self.grad, memo))
+
+
+class Function:
+    """An operation that records itself as the creator of its outputs.
+
+    Subclasses write `forward(self, *arrays)` and `backward(self, *grads)`, each returning one
+    array or a tuple; in `backward`, `self.inputs` holds the input Variables.
+    """
+
+    __slots__ = ("__weakref__", "_output_meta", "generation", "inputs", "outputs")
+    # Whether backward reads the outputs (`self.outputs[0]()`). A pass that frees the graph
+    # (retain_graph=False) keeps them alive until this Function's backward has run only if it
+    # does; otherwise an output goes as soon as the Functions that consumed it have run. True
+    # unless a Function says otherwise, so one written in the book's style keeps working.
+    needs_outputs = True
+
+    def __call__(self, *inputs):
+        inputs = [as_variable(x) for x in inputs]
+        ys = self.forward(*[x.data for x in inputs])
+        outputs = [_output(y) for y in (ys if isinstance(ys, tuple) else (ys,))]
+        ref = recording()
+        if ref is None:
+            # Keeping nothing lets intermediates die as soon as the next op has consumed them.
+            self.inputs = self.outputs = self._output_meta = None
+            self.generation = 0
+        else:
+            self.generation = max([x.generation for x in inputs])
+            for y in outputs:
+                y.creator = self
+                y.generation = self.generation + 1
+            self.inputs = inputs
+            self.outputs = [ref(y) for y in outputs]
+            # A lone output is alive and has a grad whenever backward reaches its Function;
+            # only one of several can be missing or freed then, and gets zeros of this shape.
+            if len(outputs) == 1:
+                self._output_meta = None
+            else:
+                self._output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def __reduce_ex__(self, protocol):
+        # Copying a Function would copy (or, in the weak graph, alias) part of a graph.
+        raise TypeError(
+            f"a {type(self).__name__} Function cannot be pickled or copied; copy or pickle "
+            "its Variables instead (each comes back as a leaf, detached from the graph)"
+        )
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__} must implement backward()")
 
 
 def _leaf(data, name, grad):
@@ -262,169 +310,18 @@ def _checked_grad(f, i, x, gx):
 # Whether backward may take its chain path; the tests turn it off to compare the two paths.
 _chain_path = True
 
-_new_variable = Variable.__new__
-_ndarray, _generic, _asarray = np.ndarray, np.generic, np.asarray
-
 
 def _output(y):
-    """A Function's output Variable, without the checks Variable() makes on user input."""
-    if type(y) is not np.ndarray:
-        # numpy turns 0-d results into numpy scalars; a bad type raises
-        y = _asarray(y) if isinstance(y, _generic) else as_array(y)
-    v = _new_variable(Variable)
-    v.data = y
+    """A Function's result as a Variable: Variable() without its checks of user input, which
+    the engine's own results need not pass."""
+    v = Variable.__new__(Variable)
+    v.data = y if type(y) is np.ndarray else _as_array(y)
     v.name = v.grad = v.creator = None
     v.generation = 0
     return v
 
 
-def _data(x):
-    # What an op computes on: a Variable's array, or a number or array the caller passed.
-    return x.data if isinstance(x, Variable) else as_array(x)
-
-
-def unary(cls):
-    """`cls` as a function of one input, for a Function whose forward is a staticmethod.
-
-    Recording needs a Function object per call; under no_grad nothing is recorded, so the
-    function calls forward alone. No Function object, no input list: at 100,000 elements that
-    keeps a no_grad op within a few percent of the bare numpy expression.
-    """
-    forward = cls.forward
-    compute = _unrecorded(cls)
-    new_function = cls.__new__
-
-    def op(x):
-        ref = recording()
-        if ref is None:
-            y = compute(x.data if type(x) is Variable else _data(x))
-            # `_output`, inlined: one call fewer per op is about 1% of a no_grad op at 100,000
-            # elements (the unary ops are the classic loop's).
-            if type(y) is not _ndarray:
-                # A ufunc gives a numpy scalar for a 0-d input; asarray is all it needs.
-                y = _asarray(y) if isinstance(y, _generic) else as_array(y)
-            v = _new_variable(Variable)
-            v.data = y
-            v.name = v.grad = v.creator = None
-            v.generation = 0
-            return v
-        # Function.__call__ for one input and one output, inlined: a call less per op is a
-        # good part of a recorded op on a scalar.
-        if type(x) is not Variable:
-            x = as_variable(x)
-        y = forward(x.data)
-        if type(y) is not _ndarray:
-            # numpy turns 0-d results into numpy scalars; asarray is all these need.
-            y = _asarray(y) if isinstance(y, _generic) else as_array(y)
-        f = new_function(cls)
-        f.inputs = [x]
-        v = _new_variable(Variable)
-        v.data = y
-        v.name = v.grad = None
-        v.creator = f
-        f.generation = generation = x.generation
-        v.generation = generation + 1
-        f.outputs = [ref(v)]
-        f._output_meta = None
-        return v
-
-    return _named(op, cls)
-
-
-def binary(cls):
-    """`cls` as a function of two inputs: `unary`'s counterpart."""
-    compute = _unrecorded(cls)
-
-    def op(x0, x1):
-        if recording() is not None:
-            return cls()(x0, x1)
-        return _output(compute(_data(x0), _data(x1)))
-
-    return _named(op, cls)
-
-
-def _unrecorded(cls):
-    """What an op of `cls` calls under no_grad: the ufunc declared beside its forward, which
-    computes the same without forward's frame and `out=...` keyword (about 100 ns of an op, 0.6%
-    of a classic-loop iteration at 100,000 elements); else forward. A subclass that overrides
-    forward alone gets its forward."""
-    owner = next(k for k in cls.__mro__ if "forward" in vars(k))
-    return vars(owner).get("ufunc") or cls.forward
-
-
-def _named(op, cls):
-    op.__name__ = op.__qualname__ = cls.__name__.lower()
-    op.__doc__ = f"Apply {cls.__name__}: recorded in the graph unless under no_grad."
-    return op
-
-
-class Function:
-    """An operation that records itself as the creator of its outputs.
-
-    Subclasses write `forward(self, *arrays)` and `backward(self, *grads)`, each returning one
-    array or a tuple; in `backward`, `self.inputs` holds the input Variables.
-    """
-
-    __slots__ = ("__weakref__", "_output_meta", "generation", "inputs", "outputs")
-    # Whether backward reads the outputs (`self.outputs[0]()`). A pass that frees the graph
-    # (retain_graph=False) keeps them alive until this Function's backward has run only if it
-    # does; otherwise an output goes as soon as the Functions that consumed it have run. True
-    # unless a Function says otherwise, so one written in the book's style keeps working.
-    needs_outputs = True
-    # A Function that is one numpy ufunc names it here, beside a forward that calls it: under
-    # no_grad its op calls the ufunc directly (see `_unrecorded`).
-    ufunc = None
-
-    def __call__(self, *inputs):
-        # Each list comprehension is a function call on Python 3.11: one input is the common
-        # case and skips them.
-        if len(inputs) == 1:
-            x = inputs[0]
-            if type(x) is not Variable:
-                x = as_variable(x)
-            inputs = [x]
-            ys = self.forward(x.data)
-        else:
-            inputs = [x if type(x) is Variable else as_variable(x) for x in inputs]
-            ys = self.forward(*[x.data for x in inputs])
-        outputs = [_output(y) for y in ys] if type(ys) is tuple else [_output(ys)]
-        ref = recording()
-        if ref is None:
-            # Keeping nothing lets intermediates die as soon as the next op has consumed them.
-            self.inputs = self.outputs = self._output_meta = None
-            self.generation = 0
-            return outputs[0] if len(outputs) == 1 else outputs
-        generation = inputs[0].generation
-        for x in inputs:
-            if x.generation > generation:
-                generation = x.generation
-        self.generation = generation
-        self.inputs = inputs
-        if len(outputs) == 1:
-            y = outputs[0]
-            y.creator = self
-            y.generation = generation + 1
-            self.outputs = [ref(y)]
-            # A lone output is alive and has a grad whenever backward reaches this Function;
-            # only multi-output Functions can meet a missing or freed output.
-            self._output_meta = None
-            return y
-        for y in outputs:
-            y.creator = self
-            y.generation = generation + 1
-        self.outputs = [ref(y) for y in outputs]
-        self._output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
-        return outputs
-
-    def __reduce_ex__(self, protocol):
-        # Copying a Function would copy (or, in the weak graph, alias) part of a graph.
-        raise TypeError(
-            f"a {type(self).__name__} Function cannot be pickled or copied; copy or pickle "
-            "its Variables instead (each comes back as a leaf, detached from the graph)"
-        )
-
-    def forward(self, *xs):
-        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
-
-    def backward(self, *gys):
-        raise NotImplementedError(f"{type(self).__name__} must implement backward()")
+def _as_array(y):
+    # numpy's ufuncs give scalars for 0-d inputs: asarray is all they need (as_array, for any
+    # other type a Function returns, raises on what is not a number).
+    return np.asarray(y) if isinstance(y, np.generic) else as_array(y)

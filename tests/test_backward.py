@@ -508,7 +508,7 @@ def test_0d_results_are_arrays_with_or_without_ufunc_array_output(monkeypatch, a
         monkeypatch.setattr(_ops, "_ARRAY", None)
     x = scalar(0.5)
     with using_config("enable_backprop", recorded):
-        for y in (square(x), exp(x), neg(x), add(x, x), mul(x, x), sub(x, 1.0), x / 2.0):
+        for y in (square(x), exp(x), tanh(x), neg(x), add(x, x), mul(x, x), sub(x, 1.0), x / 2.0):
             assert type(y.data) is np.ndarray and y.shape == ()
             assert (y.creator is not None) is recorded
 
