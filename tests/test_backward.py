@@ -708,6 +708,25 @@ def test_a_leaf_that_fn_takes_from_elsewhere_gets_its_gradient():
     assert (x.grad, w.grad) == (3.0, 2.0)
 
 
+def test_a_non_leaf_that_fn_takes_from_elsewhere_gets_the_segments_share():
+    # w's square runs twice: inside the segment's pass with the segment's share of w's
+    # gradient, and in the outer pass with the rest. Their sum reaches p.
+    p, x = scalar(3.0), scalar(2.0)
+    w = square(p)
+    z = add(checkpoint(lambda v: mul(v, w), x), w)
+    z.backward()
+    assert (x.grad, p.grad) == (9.0, 2 * 3.0 * 2.0 + 2 * 3.0)
+
+
+def test_a_freeing_pass_that_frees_such_a_non_leaf_first_raises():
+    # Here the outer pass runs w's square (and frees it) before the segment's pass reaches it.
+    p, x = scalar(3.0), scalar(2.0)
+    w = square(p)
+    z = add(w, checkpoint(lambda v: mul(v, w), x))
+    with pytest.raises(RuntimeError, match=r"Square.*retain_graph=True"):
+        z.backward(retain_graph=False)
+
+
 def test_checkpoints_nest():
     x = scalar(0.5)
     y = checkpoint(lambda v: checkpoint(lambda u: square(exp(u)), square(v)), x)
