@@ -5,9 +5,10 @@ cycle per op, freed only by the cyclic GC); `"weak"` (the default) records step 
 held by weakref, freed by reference counting).
 """
 
+from ._checkpoint import checkpoint, checkpoint_chain
 from ._config import GRAPHS, Config, no_grad, using_config
 from ._core import Function, Variable, as_array, as_variable
-from ._ops import add, div, exp, mul, neg, pow, square, sub
+from ._ops import add, div, exp, mul, neg, pow, square, sub, tanh
 
 __all__ = [
     "GRAPHS",
@@ -17,6 +18,8 @@ __all__ = [
     "add",
     "as_array",
     "as_variable",
+    "checkpoint",
+    "checkpoint_chain",
     "div",
     "exp",
     "mul",
@@ -25,5 +28,6 @@ __all__ = [
     "pow",
     "square",
     "sub",
+    "tanh",
     "using_config",
 ]

@@ -8,18 +8,28 @@ part of an op's cost.
 
 import contextvars
 import functools
-import operator
+import inspect
 import weakref
 
 import numpy as np
 
+
+class StrongRef:
+    """A plain reference to a Function's output, called like a `weakref.ref` to give it back.
+    The strong graph's Functions hold their outputs with it, so a Function and its output keep
+    each other alive: the Variable <-> Function reference cycle of the book's step 16."""
+
+    __slots__ = ("output",)
+
+    def __init__(self, output):
+        self.output = output
+
+    def __call__(self):
+        return self.output
+
+
 # How a Function holds its outputs, per graph kind: the one difference between the two graphs.
-# Either way, calling what it holds gives the output back. The weak graph holds a
-# `weakref.ref`. The strong graph holds the output's bound method `_self`, which returns the
-# output: made in C by attrgetter, with no Python call, and holding the output strongly, so a
-# Function and its output keep each other alive, the Variable <-> Function reference cycle of
-# the strong graph. (A holder class of our own costs a Python call per op.)
-REF_MAKERS = {"strong": operator.attrgetter("_self"), "weak": weakref.ref}
+REF_MAKERS = {"strong": StrongRef, "weak": weakref.ref}
 GRAPHS = tuple(REF_MAKERS)
 
 # A new thread starts from the defaults: its context starts empty, unless
@@ -33,7 +43,11 @@ _VARS = {
 # beside the settings, so a recorded op reads one context variable, not two and a dict.
 _recording = contextvars.ContextVar("recording", default=weakref.ref)
 
-recording = _recording.get
+
+def recording():
+    """What every op asks first: None under no_grad, else how a Function holds its outputs
+    (a REF_MAKERS value)."""
+    return _recording.get()
 
 
 def _get(name):
@@ -100,40 +114,105 @@ class Config(metaclass=_ConfigMeta):
     __slots__ = ()
 
 
+# The values that entered `using_config` blocks replaced, innermost last, per thread and per
+# asyncio task: each exit restores what its own entry saved there, even when several threads or
+# tasks enter one object at once. One variable serves every block and object: a variable per
+# object would add a key to every context for each `with no_grad():` ever run. A tuple, never
+# changed in place, because a new task starts from a copy of its creator's context.
+_saved = contextvars.ContextVar("saved_settings", default=())
+
+
 class using_config:  # lower case: the book calls it as a function
     """Set one setting for the current thread or task inside a `with` block, or around every
-    call of a decorated function.
+    call of a decorated function (for a generator, around each step of its body; for an
+    `async def`, around its coroutine).
 
-    One object may be entered again, after or inside its own block: each entry keeps the value
-    it replaced, and its exit puts that value back. A decorated function enters a new object on
-    every call, so concurrent calls in several threads never share one.
+    One object may be used by several threads or tasks at once, and entered again inside its
+    own block: each exit puts back the value that its own entry replaced, in its own thread or
+    task.
     """
 
-    __slots__ = ("_olds", "name", "value")
+    __slots__ = ("name", "value")
 
     def __init__(self, name, value):
         self.value = _checked(name, value)
         self.name = name
-        self._olds = []
 
     def __enter__(self):
-        self._olds.append(_get(self.name))
+        _saved.set((*_saved.get(), (self, _get(self.name))))
         _set(self.name, self.value)
 
     def __exit__(self, *exc_info):
+        saved = _saved.get()
+        # This object's innermost entry: the last one, unless a generator suspended inside a
+        # block let blocks end out of order.
+        i = len(saved) - 1
+        while i >= 0 and saved[i][0] is not self:
+            i -= 1
+        if i < 0:
+            raise RuntimeError(
+                f"using_config({self.name!r}, {self.value!r}) is leaving a block it did not "
+                "enter in this thread or task (a generator resumed elsewhere?); the setting "
+                "stays as it is here"
+            )
+        _saved.set(saved[:i] + saved[i + 1 :])
         # The old value, not a token reset: a setting assigned inside the block for another
         # name stays as assigned, and only this one goes back.
-        _set(self.name, self._olds.pop())
+        _set(self.name, saved[i][1])
 
     def __call__(self, func):
-        name, value = self.name, self.value
+        if inspect.isasyncgenfunction(func):
+            raise TypeError(
+                f"using_config and no_grad cannot decorate the async generator function "
+                f"{func.__qualname__}: its caller runs between its steps, in the same task; "
+                "put the `with` block in its body, around the code between its yields"
+            )
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def generator(*args, **kwargs):
+                return (yield from _stepped(self, func(*args, **kwargs)))
+
+            return generator
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def coroutine(*args, **kwargs):
+                # The setting belongs to the task: while the coroutine waits, other tasks
+                # run in their own contexts, and its awaiter waits for it.
+                with self:
+                    return await func(*args, **kwargs)
+
+            return coroutine
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with using_config(name, value):
+            with self:
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+def _stepped(config, inner):
+    """Run the generator `inner` with `config` set around each step of its body, and unset
+    while its caller runs between steps: a `with` block around the whole generator would hold
+    the setting in the caller's loop too."""
+    resume, value = inner.send, None
+    while True:
+        try:
+            with config:
+                item = resume(value)
+        except StopIteration as stop:
+            return stop.value
+        try:
+            value = yield item
+            resume = inner.send
+        except GeneratorExit:
+            with config:
+                inner.close()
+            raise
+        except BaseException as exc:  # thrown in by the caller: on to the body, in its setting
+            resume, value = inner.throw, exc
 
 
 def no_grad(func=None):

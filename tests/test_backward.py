@@ -8,16 +8,20 @@ import numpy as np
 import pytest
 
 from autograd_core import (
+    Config,
     Function,
     Variable,
     _ops,
     add,
+    checkpoint,
+    checkpoint_chain,
     exp,
     mul,
     neg,
     no_grad,
     square,
     sub,
+    tanh,
     using_config,
 )
 
@@ -504,6 +508,256 @@ def test_0d_results_are_arrays_with_or_without_ufunc_array_output(monkeypatch, a
         monkeypatch.setattr(_ops, "_ARRAY", None)
     x = scalar(0.5)
     with using_config("enable_backprop", recorded):
-        for y in (square(x), exp(x), neg(x), add(x, x), mul(x, x), sub(x, 1.0), x / 2.0):
+        for y in (square(x), exp(x), tanh(x), neg(x), add(x, x), mul(x, x), sub(x, 1.0), x / 2.0):
             assert type(y.data) is np.ndarray and y.shape == ()
             assert (y.creator is not None) is recorded
+
+
+# --- retain_graph (docs/semantics.md, "Freeing the graph") --------------------------------
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_second_backward_through_a_freed_graph_raises(graph):
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        y = square(square(x))
+    y.backward(retain_graph=False)
+    assert x.grad == 108.0
+    with pytest.raises(RuntimeError, match=r"freed.*retain_graph=True") as info:
+        y.backward()
+    assert "Square" in str(info.value)
+    assert x.grad == 108.0  # the failed pass changed no gradient
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_pass_that_meets_a_freed_function_leaves_every_leaf_grad_as_it_was(graph):
+    # y2 reaches x directly (through add) before it reaches the square that y1's pass freed:
+    # x must not keep half of y2's gradient.
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        a = square(x)
+        y1 = neg(a)
+        y2 = add(exp(a), x)
+    y1.backward(retain_graph=False)
+    assert x.grad == -6.0
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y2.backward()
+    assert x.grad == -6.0
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_retain_graph_true_keeps_the_graph_for_another_pass(graph):
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        y = square(square(x))
+    y.backward(retain_graph=True)
+    y.backward(retain_graph=False)  # the last pass may free it
+    assert x.grad == 216.0
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_freed_pass_keeps_retained_grads_and_drops_what_each_function_saved(graph):
+    x = scalar(3.0)
+    with using_config("graph", graph):
+        a = square(x)
+        y = square(a)
+    functions = [a.creator, y.creator]
+    y.backward(retain_grad=True, retain_graph=False)
+    assert (x.grad, a.grad, y.grad) == (108.0, 18.0, 1.0)
+    for f in functions:
+        assert f.inputs is None and f.outputs is None
+    assert a.creator is functions[0]  # the Variables keep their creator: a later pass raises
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_freed_graph_is_freed_by_reference_counting(gc_off, graph):
+    # Dropping each Function's inputs and outputs breaks the strong graph's cycles, so after
+    # a freeing pass neither graph needs the cyclic GC; intermediates go during the pass.
+    with using_config("graph", graph):
+        x = Variable(np.random.randn(1000))
+        a = square(x)
+        b = exp(a)
+        y = square(b)
+    probes = [weakref.ref(o) for o in (a, b, a.data, b.data, a.creator, b.creator, y.creator)]
+    del a, b
+    y.backward(retain_graph=False)
+    assert [p() for p in probes[:4]] == [None] * 4  # the intermediates, during the pass
+    del y
+    assert [p() for p in probes] == [None] * len(probes)
+    assert x.grad is not None
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_multi_output_function_is_freed_and_refuses_a_second_pass(graph):
+    x = Variable(np.array([1.0, 2.0, 3.0]))
+    f = Split()
+    with using_config("graph", graph):
+        y0, y1 = f(x)
+    y0.backward(retain_graph=False)
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+    assert f.inputs is None and f.outputs is None
+    with pytest.raises(RuntimeError, match="Split"):
+        y1.backward()
+
+
+def test_a_grad_is_never_the_read_only_seed():
+    # The pass starts from a read-only view of a single 1 (docs/semantics.md): whatever
+    # reaches a .grad unchanged (a leaf's own seed, add's pass-through, a retained grad) is
+    # an array of its own that may be written to.
+    x = Variable(np.array([1.0, 2.0]))
+    x.backward()
+    t = Variable(np.array([1.0, 2.0]))
+    y = add(t, x)
+    y.backward(retain_grad=True)
+    for v in (x, t, y):
+        assert v.grad.flags.writeable and v.grad.flags.owndata
+        v.grad += 1.0
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+    np.testing.assert_array_equal(t.grad, [2.0, 2.0])
+
+
+# --- checkpoint (docs/semantics.md, "Checkpointing") ----------------------------------------
+
+
+def tanh_chain(x, n):
+    for _ in range(n):
+        x = tanh(x)
+    return x
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@pytest.mark.parametrize("retain_graph", [True, False])
+@pytest.mark.parametrize(("n", "every"), [(12, 4), (10, 3), (5, 1), (3, 8), (1, 1), (0, 2)])
+def test_a_checkpointed_chain_gives_the_plain_chains_values_and_gradients_bit_for_bit(
+    graph, retain_graph, n, every
+):
+    a = np.array([0.3, -1.2, 2.0])
+    plain, checkpointed = Variable(a.copy()), Variable(a.copy())
+    with using_config("graph", graph):
+        y = tanh_chain(plain, n)
+        z = checkpoint_chain(tanh, checkpointed, n, every)
+    assert z.data.tobytes() == y.data.tobytes()
+    y.backward(retain_graph=retain_graph)
+    z.backward(retain_graph=retain_graph)
+    assert checkpointed.grad.tobytes() == plain.grad.tobytes()
+
+
+def test_a_checkpoint_records_one_function_and_keeps_none_of_fns_intermediates(gc_off):
+    made = []
+
+    def fn(x):
+        a = square(x)
+        made.extend([weakref.ref(a), weakref.ref(a.data)])
+        return exp(a)
+
+    x = Variable(np.array([0.5, 1.0]))
+    y = checkpoint(fn, x)
+    assert type(y.creator).__name__ == "Checkpoint" and y.creator.inputs == [x]
+    assert [p() for p in made] == [None, None]  # nothing of fn's graph is kept
+    y.backward()
+    np.testing.assert_array_equal(x.grad, np.exp(x.data**2) * 2 * x.data)
+    assert len(made) == 4  # fn ran again during backward
+    assert [p() for p in made] == [None] * 4  # and its recomputed graph went afterwards
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_checkpoint_under_no_grad_calls_fn_and_records_nothing(gc_off, graph):
+    calls = []
+
+    def fn(x):
+        calls.append(Config.enable_backprop)
+        return square(square(x))
+
+    x = Variable(np.array([1.0, 2.0]))
+    with using_config("graph", graph), no_grad():
+        y = checkpoint(fn, x)
+        z = checkpoint_chain(square, x, 4, 2)
+    assert calls == [False]
+    assert y.creator is None and z.creator is None
+    np.testing.assert_array_equal(y.data, [1.0, 16.0])
+    np.testing.assert_array_equal(z.data, [1.0, 65536.0])
+    probe = weakref.ref(y)
+    del y
+    assert probe() is None  # no Function holds it: nothing was recorded
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+def test_a_checkpointed_graph_runs_backward_again_or_raises_once_freed(graph):
+    x = scalar(0.5)
+    with using_config("graph", graph):
+        y = checkpoint(lambda v: square(square(v)), x)
+    y.backward()
+    y.backward(retain_graph=False)  # each pass recomputes the segment
+    assert x.grad == 2 * 4 * 0.5**3
+    with pytest.raises(RuntimeError, match=r"Checkpoint.*retain_graph=True"):
+        y.backward()
+
+
+def test_a_checkpoint_of_several_inputs_gives_each_its_gradient():
+    x0, x1, c = scalar(2.0), scalar(3.0), scalar(5.0)
+    y = checkpoint(lambda a, b, k: mul(add(a, b), k), x0, x1, 4.0)
+    y = add(y, mul(x0, c))  # x0 is used inside and outside the segment
+    y.backward()
+    assert (x0.grad, x1.grad) == (9.0, 4.0)
+
+
+def test_a_leaf_that_fn_takes_from_elsewhere_gets_its_gradient():
+    w = scalar(3.0)
+    x = scalar(2.0)
+    checkpoint(lambda v: mul(v, w), x).backward()
+    assert (x.grad, w.grad) == (3.0, 2.0)
+
+
+def test_a_non_leaf_that_fn_takes_from_elsewhere_gets_the_segments_share():
+    # w's square runs twice: inside the segment's pass with the segment's share of w's
+    # gradient, and in the outer pass with the rest. Their sum reaches p.
+    p, x = scalar(3.0), scalar(2.0)
+    w = square(p)
+    z = add(checkpoint(lambda v: mul(v, w), x), w)
+    z.backward()
+    assert (x.grad, p.grad) == (9.0, 2 * 3.0 * 2.0 + 2 * 3.0)
+
+
+def test_a_freeing_pass_that_frees_such_a_non_leaf_first_raises():
+    # Here the outer pass runs w's square (and frees it) before the segment's pass reaches it.
+    p, x = scalar(3.0), scalar(2.0)
+    w = square(p)
+    z = add(w, checkpoint(lambda v: mul(v, w), x))
+    with pytest.raises(RuntimeError, match=r"Square.*retain_graph=True"):
+        z.backward(retain_graph=False)
+
+
+def test_checkpoints_nest():
+    x = scalar(0.5)
+    y = checkpoint(lambda v: checkpoint(lambda u: square(exp(u)), square(v)), x)
+    y.backward()
+    # y = exp(x**2)**2 = exp(2 x**2): dy/dx = 4 x exp(2 x**2)
+    assert x.grad == pytest.approx(4 * 0.5 * np.exp(2 * 0.25), rel=1e-15)
+
+
+@pytest.mark.parametrize("result", [lambda v: (v, v), lambda v: [v], lambda v: v.data])
+def test_checkpoint_refuses_fn_that_does_not_return_one_variable(result):
+    with pytest.raises(TypeError, match="must return one Variable"):
+        checkpoint(result, scalar(1.0))
+
+
+@pytest.mark.parametrize(
+    ("n", "every", "error", "message"),
+    [
+        (-1, 2, ValueError, "n must be at least 0, got -1"),
+        (4, 0, ValueError, "every must be at least 1, got 0"),
+        (4.0, 2, TypeError, "n must be a whole number, got 4.0"),
+        (4, None, TypeError, "every must be a whole number, got None"),
+        (True, 2, TypeError, "n must be a whole number, got True"),
+    ],
+)
+def test_checkpoint_chain_refuses_bad_counts_naming_them(n, every, error, message):
+    with pytest.raises(error, match=message):
+        checkpoint_chain(tanh, scalar(1.0), n, every)
+
+
+def test_tanh_recomputes_its_output_if_the_weak_graph_freed_it():
+    x = Variable(np.array([0.3, -2.0]))
+    f = tanh(x).creator  # the output is gone: only the Function is kept
+    assert f.outputs[0]() is None
+    np.testing.assert_array_equal(f.backward(np.ones(2)), 1 - np.tanh(x.data) ** 2)

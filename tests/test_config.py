@@ -1,5 +1,9 @@
-"""Config, using_config and no_grad: values, errors, restoring, and per-thread isolation."""
+"""Config, using_config and no_grad: values, errors, restoring, isolation per thread and task,
+and decorated functions, generators and coroutines."""
 
+import asyncio
+import contextvars
+import inspect
 import threading
 import weakref
 
@@ -397,3 +401,225 @@ def test_new_threads_start_at_the_defaults():
     run_in_threads(read)
     assert seen == {"config": (True, "weak"), "strong": False}
     assert (Config.enable_backprop, Config.graph) == (False, "strong")
+
+
+# --- one object shared by threads and tasks (each exit restores its own entry's value) ------
+
+
+def test_one_object_shared_by_two_threads_restores_each_threads_own_value():
+    # A enters with backprop off, B with it on; A leaves first, then B. Each must get back
+    # the value it had, whichever order the two entered and left the shared object in.
+    cm = no_grad()
+    barrier = threading.Barrier(2, timeout=10)
+    ended = {}
+
+    def a():
+        Config.enable_backprop = False
+        with cm:
+            barrier.wait()  # 1: A inside
+            barrier.wait()  # 2: both inside
+        barrier.wait()  # 3: A out, B still inside
+        ended["a"] = Config.enable_backprop
+
+    def b():
+        barrier.wait()  # 1
+        with cm:
+            barrier.wait()  # 2
+            barrier.wait()  # 3: leave only after A has left
+        ended["b"] = Config.enable_backprop
+
+    run_in_threads(a, b, barrier=barrier)
+    assert ended == {"a": False, "b": True}
+
+
+@pytest.mark.parametrize("first_out", ["a", "b"])
+def test_one_object_shared_by_two_asyncio_tasks_restores_each_tasks_own_value(first_out):
+    cm = no_grad()
+    ended = {}
+
+    async def task(name, start, inside, leave):
+        Config.enable_backprop = start
+        with cm:
+            inside.set()
+            await leave.wait()
+            assert Config.enable_backprop is False
+        ended[name] = Config.enable_backprop, square(leaf()).creator is not None
+
+    async def main():
+        inside = {n: asyncio.Event() for n in "ab"}
+        leave = {n: asyncio.Event() for n in "ab"}
+        tasks = [
+            asyncio.create_task(task("a", False, inside["a"], leave["a"])),
+        ]
+        await inside["a"].wait()  # a entered first
+        tasks.append(asyncio.create_task(task("b", True, inside["b"], leave["b"])))
+        await inside["b"].wait()
+        second_out = "b" if first_out == "a" else "a"
+        leave[first_out].set()
+        await tasks["ab".index(first_out)]
+        leave[second_out].set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    # Before the fix one saved list per object swapped them: a ended True, b False.
+    assert ended == {"a": (False, False), "b": (True, True)}
+
+
+def test_leaving_a_block_in_a_thread_that_did_not_enter_it_raises():
+    cm = using_config("graph", "strong")
+    cm.__enter__()
+    try:
+        seen = {}
+
+        def leave_elsewhere():
+            with pytest.raises(RuntimeError, match="did not enter in this thread or task"):
+                cm.__exit__(None, None, None)
+            seen["graph"] = Config.graph
+
+        run_in_threads(leave_elsewhere)
+        assert seen == {"graph": "weak"}  # the other thread's setting is left alone
+        assert Config.graph == "strong"
+    finally:
+        cm.__exit__(None, None, None)
+    assert Config.graph == "weak"
+
+
+def test_blocks_that_end_out_of_order_each_restore_their_own_value():
+    # Two generators suspended inside their blocks, closed in the order they were opened.
+    def inside(cm):
+        with cm:
+            yield
+
+    graph, backprop = inside(using_config("graph", "strong")), inside(no_grad())
+    next(graph)
+    next(backprop)
+    assert (Config.graph, Config.enable_backprop) == ("strong", False)
+    graph.close()
+    assert (Config.graph, Config.enable_backprop) == ("weak", False)
+    backprop.close()
+    assert (Config.graph, Config.enable_backprop) == ("weak", True)
+
+
+def test_blocks_add_no_context_variables():
+    # One context variable holds every block's saved value: running blocks must not grow the
+    # context (a variable per block or object would stay in it for good).
+    before = len(contextvars.copy_context())
+    for _ in range(100):
+        with no_grad(), using_config("graph", "strong"):
+            pass
+    assert len(contextvars.copy_context()) == before
+
+
+# --- decorated generators and coroutines -----------------------------------------------------
+
+
+@no_grad
+def _unrecorded_steps(n):
+    """Yields, at each step, whether its body records and what it was sent."""
+    sent = None
+    for _ in range(n):
+        sent = yield Config.enable_backprop, square(leaf()).creator, sent
+    return "done"
+
+
+def test_a_decorated_generator_holds_the_setting_in_its_body_only():
+    steps = []
+    for inside, creator, _ in _unrecorded_steps(3):
+        steps.append((inside, creator))
+        # Between steps the caller records as before.
+        assert Config.enable_backprop is True
+        assert square(leaf()).creator is not None
+    assert steps == [(False, None)] * 3
+    assert _unrecorded_steps.__name__ == "_unrecorded_steps"
+
+
+def test_a_decorated_generator_passes_send_return_and_throw_through():
+    gen = _unrecorded_steps(3)
+    assert next(gen)[2] is None
+    assert gen.send("x") == (False, None, "x")
+    with using_config("graph", "strong"):  # the caller changes a setting between steps
+        assert gen.send("y") == (False, None, "y")
+        assert Config.graph == "strong" and Config.enable_backprop is True
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done"
+
+    @no_grad
+    def catches():
+        while True:
+            try:
+                yield "waiting"
+            except KeyError:
+                yield Config.enable_backprop
+
+    gen = catches()
+    next(gen)
+    assert gen.throw(KeyError("k")) is False
+    assert Config.enable_backprop is True
+    with pytest.raises(ValueError, match="not caught"):
+        gen.throw(ValueError("not caught"))
+    assert Config.enable_backprop is True
+
+
+def test_closing_a_decorated_generator_runs_its_cleanup_in_the_setting():
+    seen = []
+
+    @using_config("graph", "strong")
+    def cleans_up():
+        try:
+            yield 1
+        finally:
+            seen.append(Config.graph)
+
+    gen = cleans_up()
+    next(gen)
+    gen.close()
+    assert seen == ["strong"]
+    assert Config.graph == "weak"
+
+
+def test_a_decorated_generator_method_binds_self():
+    class Steps:
+        @no_grad()
+        def each(self, n):
+            for i in range(n):
+                yield self, i, Config.enable_backprop
+
+    s = Steps()
+    assert list(s.each(2)) == [(s, 0, False), (s, 1, False)]
+
+
+def test_a_decorated_coroutine_holds_the_setting_for_its_task_only():
+    seen = {}
+
+    @no_grad
+    async def unrecorded(started, go_on):
+        started.set()
+        await go_on.wait()
+        seen["inside"] = Config.enable_backprop, square(leaf()).creator
+        return "result"
+
+    async def recorded(started, go_on):
+        await started.wait()  # the decorated coroutine is suspended inside its setting
+        seen["other task"] = Config.enable_backprop, square(leaf()).creator is not None
+        go_on.set()
+
+    async def main():
+        started, go_on = asyncio.Event(), asyncio.Event()
+        results = await asyncio.gather(unrecorded(started, go_on), recorded(started, go_on))
+        seen["after"] = Config.enable_backprop
+        return results
+
+    assert asyncio.run(main())[0] == "result"
+    assert seen == {"inside": (False, None), "other task": (True, True), "after": True}
+    assert inspect.iscoroutinefunction(unrecorded)
+
+
+def test_decorating_an_async_generator_is_refused():
+    async def batches():
+        yield 1
+
+    with pytest.raises(TypeError, match=r"async generator function .*batches"):
+        no_grad(batches)
+    with pytest.raises(TypeError, match="async generator"):
+        using_config("graph", "strong")(batches)

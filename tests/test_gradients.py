@@ -15,6 +15,7 @@ from autograd_core import (
     Variable,
     _core,
     add,
+    checkpoint,
     div,
     exp,
     mul,
@@ -22,6 +23,7 @@ from autograd_core import (
     pow,  # noqa: A004 - the engine names it after the book
     square,
     sub,
+    tanh,
     using_config,
 )
 
@@ -39,6 +41,7 @@ BINARY_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((3,), (2, 3)), ((3,), 
 OPS = {
     "square": (square, np.square, UNARY_SHAPES),
     "exp": (exp, np.exp, UNARY_SHAPES),
+    "tanh": (tanh, np.tanh, UNARY_SHAPES),
     "neg": (neg, np.negative, UNARY_SHAPES),
     "pow(x, 3)": (lambda x: pow(x, 3), lambda a: a**3, UNARY_SHAPES),
     "pow(x, 0.5)": (lambda x: pow(x, 0.5), lambda a: a**0.5, UNARY_SHAPES),
@@ -142,6 +145,7 @@ def test_ndarray_on_the_left_gives_a_variable(expr):
 ENGINE = {
     "square": square,
     "exp": exp,
+    "tanh": tanh,
     "neg": neg,
     "pow": pow,
     "add": add,
@@ -152,6 +156,7 @@ ENGINE = {
 NUMPY = {
     "square": np.square,
     "exp": np.exp,
+    "tanh": np.tanh,
     "neg": np.negative,
     "pow": np.power,
     "add": np.add,
@@ -159,7 +164,17 @@ NUMPY = {
     "sub": np.subtract,
     "div": np.divide,
 }
-ARITY = {"square": 1, "exp": 1, "neg": 1, "pow": 1, "add": 2, "mul": 2, "sub": 2, "div": 2}
+ARITY = {
+    "square": 1,
+    "exp": 1,
+    "tanh": 1,
+    "neg": 1,
+    "pow": 1,
+    "add": 2,
+    "mul": 2,
+    "sub": 2,
+    "div": 2,
+}
 EXPONENTS = [2, 3, -1, 0.5, 1.5]
 LIMIT = 50.0  # every node's values stay within +-LIMIT
 
@@ -218,13 +233,18 @@ def dags(draw):
     return _draw_dag(draw, 3, 8, lambda last: draw(st.integers(0, last)))
 
 
-def _run(table, leaves, steps):
-    """Replay the steps with `table`'s functions; the output adds up every unused node, so
-    each leaf reaches it."""
+def _run(table, leaves, steps, checkpointed=()):
+    """Replay the steps with `table`'s functions, each step whose index is in `checkpointed`
+    as a checkpoint of its own; the output adds up every unused node, so each leaf reaches it."""
     nodes = list(leaves)
     used = set()
-    for op, idx, c in steps:
-        nodes.append(_apply(table, op, [nodes[i] for i in idx], c))
+    for i, (op, idx, c) in enumerate(steps):
+        args = [nodes[j] for j in idx]
+        if i in checkpointed:
+            # Default arguments: the checkpoint calls this again during backward.
+            nodes.append(checkpoint(lambda *a, op=op, c=c: _apply(table, op, a, c), *args))
+        else:
+            nodes.append(_apply(table, op, args, c))
         used.update(idx)
     sinks = [n for i, n in enumerate(nodes) if i not in used]
     out = sinks[0]
@@ -264,31 +284,171 @@ def _replay(leaves, steps):
     return nodes, _run(ENGINE, leaves, steps)
 
 
-def _grads_after_backward(y, nodes, retain_grad, chain_path, monkeypatch):
+def _grads_after_backward(y, nodes, retain_grad, retain_graph, chain_path, monkeypatch):
     monkeypatch.setattr(_core, "_chain_path", chain_path)
     for v in nodes:
         v.cleargrad()
     y.cleargrad()
-    y.backward(retain_grad=retain_grad)
+    y.backward(retain_grad=retain_grad, retain_graph=retain_graph)
     return [None if v.grad is None else v.grad.copy() for v in [*nodes, y]]
 
 
-@pytest.mark.parametrize("retain_grad", [False, True])
-@pytest.mark.parametrize("graph", ["weak", "strong"])
-@given(dag=chainy_dags())
-def test_chain_path_gives_the_general_paths_gradients_bit_for_bit(graph, retain_grad, dag):
-    leaves, steps = dag
-    xs = [Variable(a.copy()) for a in leaves]
-    with using_config("graph", graph):
-        nodes, y = _replay(xs, steps)
-    # One graph, two passes: the same Functions run with and without the chain path.
-    with pytest.MonkeyPatch.context() as mp:
-        general = _grads_after_backward(y, nodes, retain_grad, False, mp)
-        chain = _grads_after_backward(y, nodes, retain_grad, True, mp)
-    assert _core._chain_path is True
-    for g, c in zip(general, chain, strict=True):
+def _assert_same_bits(expected, actual):
+    for g, c in zip(expected, actual, strict=True):
         if g is None:
             assert c is None
             continue
         assert type(c) is np.ndarray and c.dtype == g.dtype and c.shape == g.shape
         assert c.tobytes() == g.tobytes()
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@given(dag=chainy_dags(), retain_grad=st.booleans(), retain_graph=st.booleans())
+def test_chain_path_gives_the_general_paths_gradients_bit_for_bit(
+    graph, dag, retain_grad, retain_graph
+):
+    leaves, steps = dag
+    xs = [Variable(a.copy()) for a in leaves]
+
+    def recorded():
+        with using_config("graph", graph):
+            return _replay(xs, steps)
+
+    # Kept graph: one graph, two passes, so the same Functions run with and without the chain
+    # path. Freed graph: a graph for each pass.
+    nodes, y = recorded()
+    with pytest.MonkeyPatch.context() as mp:
+        general = _grads_after_backward(y, nodes, retain_grad, retain_graph, False, mp)
+        if not retain_graph:
+            nodes, y = recorded()
+        chain = _grads_after_backward(y, nodes, retain_grad, retain_graph, True, mp)
+    assert _core._chain_path is True
+    _assert_same_bits(general, chain)
+
+
+# --- Freeing the graph (retain_graph=False) changes no gradient ---------------------------
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@given(dag=dags(), retain_grad=st.booleans())
+def test_freed_runs_give_the_plain_runs_gradients_bit_for_bit(graph, dag, retain_grad):
+    # Freeing drops what a Function saved only after its backward has run: the same calls on
+    # the same arrays, so the same bits.
+    leaves, steps = dag
+
+    def grads(retain_graph):
+        xs = [Variable(a.copy()) for a in leaves]
+        with using_config("graph", graph):
+            nodes, y = _replay(xs, steps)
+        y.backward(retain_grad=retain_grad, retain_graph=retain_graph)
+        return [v.grad for v in [*nodes, y]]
+
+    _assert_same_bits(grads(True), grads(False))
+
+
+# --- Edge values: where a formula's factors are 0 and inf, or numpy refuses a power ----------
+
+
+def test_integer_data_to_the_power_0_has_gradient_0():
+    # c * x**(c-1) would raise x to -1, which numpy refuses for integers.
+    x = Variable(np.array([1, 2, 3]))
+    y = x**0
+    np.testing.assert_array_equal(y.data, [1, 1, 1])
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0, 0, 0])
+
+
+@pytest.mark.parametrize("c", [0, 0.0, np.array(0.0), np.array([0.0, 0.0])])
+def test_x_to_the_power_0_at_0_has_gradient_0(c):
+    x = Variable(np.array([0.0, 1.5]))
+    (x**c).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])  # x**0 is the constant 1, even at 0
+
+
+def test_an_exponent_array_holding_0_gives_0_there_and_the_usual_gradient_elsewhere():
+    x = Variable(np.array([0.0, 3.0, 2.0]))
+    (x ** np.array([0.0, 2.0, 0.5])).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 6.0, 0.5 * 2.0**-0.5])
+
+
+@pytest.mark.parametrize("base", [0.0, 0, np.array(0.0)])
+def test_0_to_the_power_x_has_gradient_0_where_x_is_positive(base):
+    # 0**x is the constant 0 for x > 0: its gradient is 0, not 0 * log(0) (NaN).
+    x = Variable(np.array([1.0, 0.5, 3.0]))
+    y = base**x
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 0.0])
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_a_base_array_holding_0_gives_0_there_and_the_usual_gradient_elsewhere():
+    x = Variable(np.array([1.0, 2.0]))
+    (np.array([0.0, 3.0]) ** x).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 3.0**2.0 * np.log(3.0)])
+
+
+def test_0_to_the_power_x_keeps_its_gradient_where_x_is_not_positive():
+    # At x = 0, 0**x jumps from inf to 1 to 0: no derivative; the formula's -inf stays.
+    x = Variable(np.array([0.0, -1.0]))
+    with np.errstate(divide="ignore"):  # 0**-1 is inf
+        y = 0.0**x
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [-np.inf, -np.inf])
+
+
+POWERS = [3, 2, 1, -1, -2, 0.5, 1.5, -0.5, np.array([2.0, 0.5, 3.0])]
+
+
+@pytest.mark.parametrize("c", POWERS, ids=str)
+def test_other_exponents_keep_their_gradient_to_the_bit(c):
+    # The edge cases change nothing elsewhere: the gradient is c * x**(c-1) * 1, exactly.
+    a = np.array([0.7, 1.3, 2.9])
+    x = Variable(a.copy())
+    (x**c).backward()
+    expected = c * a ** (c - 1) * np.ones(3)
+    assert x.grad.tobytes() == expected.tobytes()
+    assert_grads_close([x.grad], numerical_grads(lambda v: v**c, a))
+
+
+@pytest.mark.parametrize("c", [2.0, 0.5, 3, np.array([2.0, 0.5, 3.0])], ids=str)
+def test_other_bases_keep_their_gradient_to_the_bit(c):
+    a = np.array([0.7, -1.3, 2.0])
+    x = Variable(a.copy())
+    (c**x).backward()
+    expected = c**a * np.log(c) * np.ones(3)
+    assert x.grad.tobytes() == expected.tobytes()
+    assert_grads_close([x.grad], numerical_grads(lambda v: c**v, a))
+
+
+# --- Checkpointing changes no gradient beyond the rounding of reordered sums -----------------
+
+
+@pytest.mark.parametrize("graph", ["weak", "strong"])
+@given(dag=dags(), data=st.data())
+def test_checkpointed_runs_give_the_plain_runs_gradients(graph, dag, data):
+    # Some steps are checkpoints of their own; with `whole`, the whole graph is one more
+    # checkpoint around them (nested), and the leaves are used inside it and outside.
+    leaves, steps = dag
+    marked = data.draw(st.sets(st.integers(0, len(steps) - 1)), label="checkpointed steps")
+    whole = data.draw(st.booleans(), label="whole graph checkpointed")
+    retain_graph = data.draw(st.booleans(), label="retain_graph")
+
+    def grads(checkpointed):
+        xs = [Variable(a.copy()) for a in leaves]
+        with using_config("graph", graph):
+            y = _run(ENGINE, xs, steps, checkpointed)
+            if whole:
+                inner = checkpoint(lambda *v: _run(ENGINE, v, steps, checkpointed), *xs)
+                y = add(y, inner) if checkpointed else add(y, _run(ENGINE, xs, steps))
+        y.backward(retain_graph=retain_graph)
+        return y.data, [x.grad for x in xs]
+
+    value, plain = grads(())
+    checkpointed_value, checkpointed = grads(marked)
+    assert checkpointed_value.tobytes() == value.tobytes()  # the forward is the same calls
+    # A segment sums its own contributions to an input it uses several times, and the outer
+    # pass adds that sum: (a + b) + c becomes a + (b + c). So the gradients agree to the
+    # rounding of the largest terms, not always to the bit (chains do: test_backward.py).
+    scale = max(1.0, *(float(np.max(np.abs(g))) for g in plain))
+    for p, c in zip(plain, checkpointed, strict=True):
+        np.testing.assert_allclose(c, p, rtol=1e-12, atol=1e-12 * scale)

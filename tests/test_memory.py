@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 import pytest
 
-from autograd_core import Variable, no_grad, square, using_config
+from autograd_core import Variable, checkpoint_chain, no_grad, square, tanh, using_config
 
 SIZE = 100_000
 ARRAY = SIZE * 8  # bytes in one float64 array of the loop
@@ -134,3 +134,68 @@ def test_strong_graph_without_gc_grows_with_iterations(traced):
     assert 20 * 4 * ARRAY <= peak20 <= 20 * 4 * ARRAY + SLACK
     assert 40 * 4 * ARRAY <= peak40 <= 40 * 4 * ARRAY + SLACK
     assert 1.9 <= peak40 / peak20 <= 2.1
+
+
+# --- freeing the graph during backward (retain_graph=False) -------------------------------
+
+
+def backward_loop_peak(iterations, size, retain_graph):
+    """Peak bytes traced while running the classic loop with backward, the previous y alive
+    until the next iteration's backward has run, as the matrix's loop keeps it."""
+
+    def step(a):
+        y = square(square(square(Variable(a))))
+        y.backward(retain_graph=retain_graph)
+        return y
+
+    rng = np.random.default_rng(0)
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    y = None
+    for _ in range(iterations):
+        y = step(rng.standard_normal(size))
+    peak = tracemalloc.get_traced_memory()[1] - before
+    del y
+    return peak
+
+
+def test_freeing_the_weak_graph_during_backward_lowers_the_loops_peak_by_arrays(traced):
+    # Kept, the previous y holds its chain and x's grad (5 arrays) while the new chain is
+    # built and backpropagated; freed, it holds its own array alone: 4 arrays fewer at least.
+    size = 10_000
+    array = size * 8
+    kept = backward_loop_peak(4, size, retain_graph=True)
+    freed = backward_loop_peak(4, size, retain_graph=False)
+    print(
+        f"\nweak graph, backward, {size:,} elements: kept {kept / array:.2f} arrays, freed "
+        f"{freed / array:.2f} arrays"
+    )
+    assert freed <= kept - 4 * array
+
+
+# --- checkpointing -------------------------------------------------------------------------
+
+
+def test_checkpointing_a_chain_keeps_a_fraction_of_its_arrays(traced):
+    # 64 tanh: recorded plainly, backward starts with the input and 64 outputs alive; in
+    # checkpoints of 8, with the input, 7 segment outputs, the last segment's 8 and one
+    # recomputed segment's 8 at most.
+    size, n, every = 10_000, 64, 8
+    array = size * 8
+    a = np.random.default_rng(0).standard_normal(size)
+
+    def peak(chain):
+        x = Variable(a.copy())
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        chain(x).backward()
+        return tracemalloc.get_traced_memory()[1] - before
+
+    plain = peak(lambda x: checkpoint_chain(tanh, x, n, n))  # one segment: nothing recomputed
+    checkpointed = peak(lambda x: checkpoint_chain(tanh, x, n, every))
+    print(
+        f"\n{n} tanh, {size:,} elements: plain {plain / array:.2f} arrays, checkpointed every "
+        f"{every}: {checkpointed / array:.2f} arrays"
+    )
+    assert plain >= (n + 1) * array
+    assert checkpointed <= plain / 2

@@ -119,10 +119,10 @@ def test_square_records_its_creator():
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
-@pytest.mark.parametrize("name", ["square", "exp", "neg", "add", "mul", "sub", "div"])
+@pytest.mark.parametrize("name", ["square", "exp", "tanh", "neg", "add", "mul", "sub", "div"])
 def test_an_op_under_no_grad_computes_what_its_recorded_forward_does(name, shape):
-    # Under no_grad an op calls its Function's ufunc directly, not forward (docs/semantics.md,
-    # "Settings"): the same values and the same type, an ndarray even for 0-d inputs.
+    # Under no_grad an op calls its Function's forward without making the Function
+    # (docs/semantics.md, "Settings"): the same values and type, an ndarray even for 0-d.
     op = getattr(autograd_core, name)
     rng = np.random.default_rng(0)
     args = [Variable(rng.uniform(0.5, 2.0, shape)) for _ in range(op.__code__.co_argcount)]
@@ -135,14 +135,14 @@ def test_an_op_under_no_grad_computes_what_its_recorded_forward_does(name, shape
 
 
 def test_a_subclass_that_overrides_forward_keeps_it_under_no_grad():
-    class Halve(autograd_core._ops.Square):  # inherits Square's ufunc, but not its forward
+    class Halve(autograd_core._ops.Square):
         __slots__ = ()
 
         @staticmethod
         def forward(x):
             return x / 2
 
-    halve = autograd_core._core.unary(Halve)
+    halve = autograd_core._ops.unary(Halve)
     with no_grad():
         assert halve(Variable(np.array([4.0]))).data.tolist() == [2.0]
     assert halve(Variable(np.array([4.0]))).data.tolist() == [2.0]
@@ -165,9 +165,12 @@ def test_public_names():
         "sub",
         "div",
         "pow",
+        "tanh",
+        "checkpoint",
+        "checkpoint_chain",
         "GRAPHS",
     }
-    assert len(autograd_core.__all__) == 16
+    assert len(autograd_core.__all__) == 19
     assert set(autograd_core.__all__) == expected
     for name in expected:
         assert getattr(autograd_core, name) is not None
@@ -245,3 +248,37 @@ def test_a_function_refuses_to_be_copied(graph, copier):
         y = square(Variable(np.array(3.0)))
     with pytest.raises(TypeError, match="Square Function cannot be pickled or copied"):
         copier(y.creator)
+
+
+# --- bool data (docs/semantics.md, "Recording") -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Variable(np.array([True, False])),
+        lambda: Variable(np.array(True)),
+        lambda: as_variable(np.array([True])),
+        lambda: as_variable(True),
+        lambda: as_array(np.bool_(False)),
+        lambda: square(np.array([True])),
+        lambda: autograd_core.add(Variable(np.array([1.0])), np.array([True])),
+        lambda: Variable(np.array([1.0])) * True,
+    ],
+    ids=["Variable", "0-d", "as_variable", "python bool", "as_array", "op", "operand", "operator"],
+)
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "no_grad"])
+def test_bool_data_is_refused_with_a_message_naming_the_dtype_and_the_cast(make, recorded):
+    # numpy adds bools as a logical or: add(x, x) would give a gradient of True, not 2.
+    with using_config("enable_backprop", recorded), pytest.raises(TypeError) as info:
+        make()
+    assert "dtype bool" in str(info.value) and "x.astype(float)" in str(info.value)
+
+
+def test_integer_and_cast_bool_data_are_accepted():
+    x = Variable(np.array([True, False]).astype(float))
+    autograd_core.add(x, x).backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    n = Variable(np.array([1, 2]))
+    autograd_core.mul(n, n).backward()
+    np.testing.assert_array_equal(n.grad, [2, 4])
