@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import paths
 from .errors import HarnessError, Interrupted, stop_on_signals
+from .files import folders, store
+from .gates import cli as gates_cli
 from .measure import argtypes
 
 
@@ -61,10 +62,23 @@ def _add_workload_options(p):
         help=f"kill a child that runs longer than this (default {d.timeout_s:g})",
     )
     p.add_argument(
+        "--engine",
+        action="append",
+        metavar="FILE",
+        help="measure your own engine too: a file (my_engine.py) or package.module:NAME;"
+        " repeat it for several (docs/engines.md)",
+    )
+    p.add_argument(
         "--no-peers",
         action="store_true",
-        help="leave torch, dezero and autograd out of the default matrix (and of the speed step)",
+        help=f"leave the peers ({_peer_names()}) out of the default matrix (and of the speed step)",
     )
+
+
+def _peer_names():
+    from .workloads import variants as V
+
+    return ", ".join(e.name for e in V.peers())
 
 
 def _add_run_options(p):
@@ -79,19 +93,25 @@ def _add_run_options(p):
     )
     p.add_argument(
         "--results-dir",
-        default=paths.RESULTS_DIR,
-        help=f"where the results files go (default {paths.RESULTS_DIR})",
+        default=folders.RESULTS_DIR,
+        help=f"where the results files go (default {folders.RESULTS_DIR})",
     )
 
 
 def _add_reports_dir(p, what):
     p.add_argument(
-        "--reports-dir", default=paths.REPORTS_DIR, help=f"{what} (default {paths.REPORTS_DIR})"
+        "--reports-dir", default=folders.REPORTS_DIR, help=f"{what} (default {folders.REPORTS_DIR})"
     )
 
 
 def _add_speed_options(p):
-    p.add_argument("--no-peers", action="store_true", help="leave the peers out")
+    p.add_argument("--no-peers", action="store_true", help=f"leave the peers ({_peer_names()}) out")
+    p.add_argument(
+        "--engine",
+        action="append",
+        metavar="FILE",
+        help="time your own engine too, against the same references (docs/engines.md)",
+    )
     _add_reports_dir(p, "the speed files go into its speed/ and ratios/ folders")
     p.add_argument(
         "--ratios-only",
@@ -163,9 +183,8 @@ def _add_sweep_options(p):
 
 
 def _add_compare_options(p):
-    from . import compare
 
-    compare.add_arguments(p)
+    gates_cli.add_arguments(p)
 
 
 def _interpreters(specs):
@@ -186,17 +205,20 @@ def _interpreters(specs):
 
 
 def _workload(args):
-    """(variants, settings) the options choose."""
+    """(variants, settings) the options choose. A user's engine that cannot be loaded is said
+    on stderr and left out (`args.engine_failures`); the others are measured all the same."""
     from .measure.settings import Settings
     from .workloads import variants as V
 
     if args.no_gc and args.gc_threshold:
         args.parser.error("--no-gc and --gc-threshold contradict each other: choose one")
+    user = _user_engines(args)
+    mine = [v for e in user for v in V.of(e)]
     try:
         if args.only:
-            chosen = V.select(args.only)
+            chosen = V.select(args.only, (*V.ALL_VARIANTS, *mine))
         else:  # peers that are not installed are recorded as skipped, with the reason
-            chosen = list(V.DEFAULT_MATRIX if args.no_peers else V.ALL_VARIANTS)
+            chosen = [*(V.DEFAULT_MATRIX if args.no_peers else V.ALL_VARIANTS), *mine]
     except ValueError as e:
         args.parser.error(str(e))
     settings = Settings(
@@ -213,6 +235,24 @@ def _workload(args):
         timeout_s=args.timeout,
     )
     return chosen, settings
+
+
+def _user_engines(args):
+    """The engines --engine names that load; each one that does not is said and kept in
+    `args.engine_failures` ({spec: why}), so the command can fail after the others ran."""
+    from . import engines
+
+    if getattr(args, "engine_failures", None) is None:
+        args.engine_failures = {}
+    loaded = []
+    for spec in dict.fromkeys(args.engine or []):
+        try:
+            loaded.append(engines.load(spec))
+        except engines.EngineError as e:
+            if spec not in args.engine_failures:
+                print(f"error: {e}", file=sys.stderr)
+            args.engine_failures[spec] = str(e)
+    return loaded
 
 
 def _measure(args):
@@ -242,17 +282,29 @@ def _measure(args):
             args.results_dir,
             spec=interpreter and interpreter.spec,
             batch=batch,
+            engines=_engines_record(args, chosen),
         )
         print(f"results: {path}")
         written.append((path, data))
     return written, failures
 
 
-def _failed(failures):
-    """The exit status for --python specs that could not be used: 2, after the others ran."""
+def _engines_record(args, chosen):
+    """What a results file keeps of the users' engines: where each was declared, and those
+    that could not be loaded, with why (reports/README.md)."""
+    user = {v.engine.name: v.engine.source for v in chosen if v.engine.role == "user"}
+    return {"user": user, "failed": dict(getattr(args, "engine_failures", None) or {})}
+
+
+def _failed(failures, args=None):
+    """The exit status for --python specs or --engine files that could not be used: 2, after
+    the others ran."""
     if failures:
         print(f"error: no interpreter for --python {', '.join(failures)}", file=sys.stderr)
-    return 2 if failures else 0
+    engines = getattr(args, "engine_failures", None) or {}
+    if engines:
+        print(f"error: --engine {', '.join(engines)} could not be loaded", file=sys.stderr)
+    return 2 if failures or engines else 0
 
 
 def _all_failed(written):
@@ -283,7 +335,7 @@ def _render(results_path, reports_dir, benchmark_json=None, sweep=None, ratios=N
     print(f"report: {index}")
 
 
-def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False):
+def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False, user=()):
     """The speed step: the pytest-benchmark suite, then the side-by-side ratios;
     (its JSON file or None, the ratios file or None, 0 when both ran clean else 1)."""
     from .suite import speed
@@ -291,10 +343,10 @@ def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False)
     path, code = None, 0
     if not ratios_only:
         print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
-        path, code = speed.run(reports_dir, peers=peers)
+        path, code = speed.run(reports_dir, peers=peers, user=user)
         _tell("benchmark suite", "pytest", path, code, "some benchmarks failed")
     print("speed: ours against the peers, side by side in one process (about 30 s)", flush=True)
-    ratios, ratios_code = speed.run_ratios(reports_dir, peers=peers, rounds=rounds, quick=quick)
+    ratios, ratios_code = speed.run_ratios(reports_dir, peers, rounds, quick, user)
     _tell("ratio step", "its", ratios, ratios_code, "some comparisons failed")
     return path, ratios, 0 if code == ratios_code == 0 else 1
 
@@ -310,7 +362,7 @@ def _tell(step, who, path, code, failed):
 
 def _check_writable(folder):
     try:
-        paths.check_writable(folder)
+        store.check_writable(folder)
     except OSError as e:
         raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
 
@@ -318,12 +370,14 @@ def _check_writable(folder):
 def _cmd_run(args):
     written, failures = _measure(args)
     # A spec that named no interpreter: 2, after the others ran; a run that measured nothing: 1.
-    return _failed(failures) or (1 if _all_failed(written) else 0)
+    return _failed(failures, args) or (1 if _all_failed(written) else 0)
 
 
 def _cmd_speed(args):
     peers = not args.no_peers
-    return _time_suite(args.reports_dir, peers, args.ratios_only, args.rounds, args.quick)[2]
+    user = _user_engines(args)
+    code = _time_suite(args.reports_dir, peers, args.ratios_only, args.rounds, args.quick, user)[2]
+    return _failed([], args) or code
 
 
 def _cmd_report(args):
@@ -332,9 +386,8 @@ def _cmd_report(args):
 
 
 def _cmd_compare(args):
-    from . import compare
 
-    return compare.run(args)
+    return gates_cli.run(args)
 
 
 def _cmd_sweep(args):
@@ -350,7 +403,7 @@ def _default_sweep(args):
 
     _, settings = _workload(args)
     try:
-        _, failed = cli.default_sweep(settings, paths.sweeps_dir(args.reports_dir))
+        _, failed = cli.default_sweep(settings, folders.sweeps_dir(args.reports_dir))
     except HarnessError as e:  # the report still shows the run, and the newest earlier sweep
         print(f"error: the default sweep: {e}", file=sys.stderr)
         return 1
@@ -361,17 +414,19 @@ def _cmd_all(args):
     _check_writable(args.reports_dir)  # before minutes of measuring, not after
     written, failures = _measure(args)
     if not written:
-        return _failed(failures)
+        return _failed(failures, args)
     bench, ratios, speed_code, sweep_code = None, None, 0, 0
     if not (args.no_speed or args.only):
-        bench, ratios, speed_code = _time_suite(args.reports_dir, peers=not args.no_peers)
+        bench, ratios, speed_code = _time_suite(
+            args.reports_dir, not args.no_peers, user=_user_engines(args)
+        )
     if not (args.no_sweep or args.only or args.no_gc):
         sweep_code = _default_sweep(args)
     _render([str(path) for path, _ in written], args.reports_dir, bench, ratios=ratios)
     # The report shows whatever was measured; an unusable --python spec (2), a failed speed
     # step or sweep, or a run in which no variant was measured (1) still fails the command.
     failed = _all_failed(written) or speed_code != 0 or sweep_code != 0
-    return _failed(failures) or (1 if failed else 0)
+    return _failed(failures, args) or (1 if failed else 0)
 
 
 @dataclass(frozen=True)

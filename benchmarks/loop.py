@@ -6,6 +6,7 @@ profiles and what the engine measures are the same loop.
 
 import argparse
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -18,6 +19,8 @@ if not __package__:  # run as a file: make the repo root importable
 
 import numpy as np
 
+from benchmarks import engines
+from benchmarks.errors import HarnessError
 from benchmarks.measure import argtypes
 from benchmarks.measure.probes import (
     MIB,
@@ -29,7 +32,7 @@ from benchmarks.measure.probes import (
 )
 from benchmarks.measure.settings import WORKLOAD as DEFAULTS
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
 
 def make_parser():
@@ -38,11 +41,20 @@ def make_parser():
         description="1000 x y = square(square(square(Variable(randn(100000))))), measured.",
     )
     p.add_argument(
+        "--variant",
+        metavar="NAME",
+        help="the variant to run, by its canonical name (weak-backprop, torch-no_grad, numpy);"
+        " or choose it with --impl and --mode",
+    )
+    p.add_argument(
+        "--engine",
+        metavar="FILE",
+        help="an engine of your own: a file (my_engine.py) or package.module:NAME; its variants"
+        " are NAME-backprop, NAME-backward... (docs/engines.md)",
+    )
+    p.add_argument(
         "--impl",
-        default="weak",
-        choices=["numpy", *V.OURS, *V.BOOK, *V.PEERS],
-        help="whose loop: plain numpy, our strong or weak graph, the book's, or a peer "
-        "(default weak)",
+        help=f"whose loop: {', '.join(V.impls())}, or your engine's NAME (default weak)",
     )
     p.add_argument(
         "--mode",
@@ -61,6 +73,12 @@ def make_parser():
     )
     p.add_argument(
         "--tracemalloc", action="store_true", help="also report the exact allocation peak"
+    )
+    p.add_argument(
+        "--native",
+        metavar="CAPTURE_FILE",
+        help="run the loop under memray, which sees every allocator (C++ too), write its "
+        "capture to CAPTURE_FILE and report its peak (pip install -e '.[native]')",
     )
     # Used by the measurement engine, not by people.
     p.add_argument("--progress-file", help=argparse.SUPPRESS)
@@ -85,16 +103,19 @@ def make_parser():
 def parse_args(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
-    if args.impl == "numpy":
-        if args.mode not in (None, "no_grad"):
-            parser.error(f"--impl numpy records no graph: --mode {args.mode} is not allowed")
-        args.mode = "no_grad"
-    args.mode = args.mode or "backprop"
-    allowed = V.modes_of(args.impl)
-    if args.mode not in allowed:
-        parser.error(f"--impl {args.impl} supports --mode {', '.join(allowed)}, not {args.mode}")
+    try:
+        user = [engines.load(args.engine)] if args.engine else []
+        args.variant = _variant(args, user)
+    except (HarnessError, ValueError) as e:
+        parser.error(str(e))
+    args.impl, args.mode = args.variant.impl, args.variant.mode
+    missing = args.variant.missing()  # a peer that is not installed: say how to install it
+    if missing:
+        parser.exit(2, f"{parser.prog}: error: {missing}\n")
     if args.retain_grad and args.mode != "backward":
         parser.error(f"--retain-grad needs --mode backward (got --mode {args.mode})")
+    if args.retain_grad and not args.variant.engine.accepts("retain_grad"):
+        parser.error(f"--retain-grad: {args.variant.engine.name}'s backward takes no retain_grad")
     if args.no_gc and args.gc_threshold:
         parser.error("--no-gc and --gc-threshold contradict each other: choose one")
     if args.explain is not None and args.explain_within:
@@ -102,15 +123,67 @@ def parse_args(argv=None):
     args.explaining = args.explain is not None or bool(args.explain_within)
     if args.explaining:
         args.tracemalloc = True
-    args.variant = V.NUMPY if args.impl == "numpy" else V.Variant(args.impl, args.mode)
-    missing = args.variant.missing()  # a peer that is not installed: say how to install it
-    if missing:
-        parser.exit(2, f"{parser.prog}: error: {missing}\n")
+    if args.native:
+        if args.tracemalloc:
+            parser.error(
+                "--native runs without tracemalloc (memray would count its tables): "
+                "drop --tracemalloc and --explain, or run them as another pass"
+            )
+        if os.path.exists(args.native):
+            parser.error(f"--native {args.native}: the file exists; give a new capture file")
+        if not os.path.isdir(os.path.dirname(args.native) or "."):
+            parser.error(f"--native {args.native}: no such folder")
+        if importlib.util.find_spec("memray") is None:
+            parser.error(
+                "--native needs memray, which is not installed: pip install -e '.[native]'"
+            )
     return args
+
+
+def _variant(args, user):
+    """The variant the flags name: --variant, or --impl and --mode (the user's engine by
+    default when one is given)."""
+    if args.variant:
+        if args.impl or args.mode:
+            raise ValueError(
+                "--variant names the implementation and the mode: leave out --impl and --mode"
+            )
+        return V.parse(args.variant, user)
+    impl = args.impl or (user[0].prefix if user else "weak")
+    if impl == "numpy" and args.mode not in (None, "no_grad"):
+        raise ValueError(f"--impl numpy records no graph: --mode {args.mode} is not allowed")
+    mode = args.mode or ("no_grad" if impl == "numpy" else "backprop")
+    impls = V.impls() + [v.impl for e in user for v in V.of(e)]
+    cannot = {**V.CANNOT, **{e.name: e.cannot for e in user}}.get(impl, {}).get("classic")
+    if cannot:
+        raise ValueError(f"--impl {impl} cannot run this loop: {cannot}")
+    if impl not in impls:
+        raise ValueError(f"--impl {impl!r}: expected one of {', '.join(dict.fromkeys(impls))}")
+    allowed = [v.mode for v in V.known(user).values() if v.impl == impl]
+    if mode not in allowed:
+        raise ValueError(f"--impl {impl} supports --mode {', '.join(allowed)}, not {mode}")
+    return V.by_impl(impl, mode, user)
+
+
+class EngineFailed(Exception):
+    """An engine raised inside the loop; the message names it, its file and the iteration."""
+
+    def __init__(self, variant, i, error):
+        engine = variant.engine
+        where = f" ({engine.source})" if engine.role == "user" else ""
+        super().__init__(
+            f"{variant.name}: engine {engine.name}{where} raised at iteration {i}: "
+            f"{type(error).__name__}: {error}"
+        )
 
 
 def run(args):
     """Run the loop as `args` say; return the child-side figures."""
+    native = None
+    if args.native:
+        from benchmarks.measure.native import NativePass  # memray: only this pass imports it
+
+        native = NativePass(args.native)
     settings, step = build(args.variant, args.depth, args.retain_grad)
     rng = np.random.default_rng(args.seed)
     progress = Progress(args.progress_file)
@@ -128,6 +201,8 @@ def run(args):
         recorder = GcRecorder(progress, live)
         if args.tracemalloc:
             tracemalloc.start()
+        if native:
+            native.start()
         # Last before the loop: its gen0 count starts at zero whatever the lines above did
         # (a text-mode read allocated one container more or less, depending on earlier calls,
         # and moved the strong graph's peak by 7 MiB; docs/measurement.md).
@@ -144,7 +219,10 @@ def run(args):
             progress.set(i)
             if i == watch_iter:
                 sys.settrace(watch)
-            y = step(rng.standard_normal(args.size))
+            try:
+                y = step(rng.standard_normal(args.size))
+            except Exception as e:  # the engine's fault: say whose, and where in the loop
+                raise EngineFailed(args.variant, i, e) from e
             if i == watch_iter:
                 sys.settrace(None)
             done = i + 1
@@ -153,6 +231,8 @@ def run(args):
         seconds = time.perf_counter() - start
         traced_peak = tracemalloc.get_traced_memory()[1] / MIB if args.tracemalloc else None
         tracemalloc.stop()
+        if native:
+            native.stop()
         gc.callbacks.remove(recorder)
         del y
         input_s = _draw_seconds(args.size)
@@ -175,7 +255,9 @@ def run(args):
         "gc": recorder.summary(),
         "live": live.summary(done) if args.tracemalloc else None,
         "explain": explained,
-        "extra": getattr(step, "extra", {}),
+        "engine_version": args.variant.engine.version(),
+        "extra": args.variant.engine.facts(),
+        **(native.figures() if native else {"native_peak_mib": None, "native": None}),
     }
 
 
@@ -201,6 +283,8 @@ def main(argv=None):
     )
     if figures["tracemalloc_peak_mib"] is not None:
         line += f", tracemalloc peak {figures['tracemalloc_peak_mib']:.2f} MiB"
+    if figures["native_peak_mib"] is not None:
+        line += f", native peak {figures['native_peak_mib']:.2f} MiB"
     print(line, flush=True)
     if args.report_file:
         with open(args.report_file, "w") as f:

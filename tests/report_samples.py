@@ -15,7 +15,7 @@ import numpy as np
 
 from benchmarks.measure.runner import REPEATED
 from benchmarks.measure.settings import Settings
-from benchmarks.sweep import engine
+from benchmarks.sweep import schedule as engine
 from benchmarks.workloads import variants as V
 
 XSS = "<script>alert(1)</script>"

@@ -11,7 +11,7 @@ import math
 
 from hypothesis import strategies as st
 
-from benchmarks import shapes
+from benchmarks.files import shapes
 from benchmarks.workloads import variants as V
 
 MARK = '<i class="injected">'  # found verbatim in a page: a text went in unescaped

@@ -11,7 +11,7 @@ import pytest
 from report_samples import XSS, make_results, scaled, write
 
 from benchmarks import __main__ as cli
-from benchmarks import environments
+from benchmarks.files import environments
 from benchmarks.report import across, across_plot, render
 
 NAMES = ("numpy", "strong-backprop", "weak-backprop")

@@ -6,7 +6,9 @@ import random
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import compare, results
+from benchmarks import figures as F
+from benchmarks.files import results, store
+from benchmarks.gates import memory as compare
 from benchmarks.report import history
 
 
@@ -29,7 +31,7 @@ def results_file(folder, stamp, *variants):
         "settings": {"iters": 1000, "size": 100_000},
         "variants": list(variants),
     }
-    return str(results.write_atomic(folder / f"2026112{stamp}T120000Z.json", data))
+    return str(store.write_atomic(folder / f"2026112{stamp}T120000Z.json", data))
 
 
 def run(capsys, *argv):
@@ -188,14 +190,12 @@ def test_the_reports_flag_and_the_gate_agree(seed):
         return {
             "name": name,
             "status": rng.choice(statuses),
-            **{
-                f.name: rng.choice([None, 0.0, *[rng.uniform(1, 300)] * 6]) for f in results.FIGURES
-            },
+            **{f.name: rng.choice([None, 0.0, *[rng.uniform(1, 300)] * 6]) for f in F.FIGURES},
         }
 
     def moved(v):
         v = dict(v, status=rng.choice(statuses))
-        for f in results.FIGURES:
+        for f in F.FIGURES:
             if v[f.name] is not None:
                 v[f.name] *= 1 + rng.choice(
                     [-0.3, 0.0, 0.0999, 0.1, 0.1001, 0.3, rng.uniform(-1, 1)]

@@ -28,14 +28,15 @@ from report_samples import (
 )
 
 from benchmarks import __main__ as cli
-from benchmarks import paths, ratio_files, results, shapes
 from benchmarks.errors import HarnessError
+from benchmarks.files import folders, mprof, results, shapes, store
+from benchmarks.files import ratios as ratio_files
+from benchmarks.files import sweeps as sweep_files
 from benchmarks.measure import runner
 from benchmarks.measure.settings import Settings
-from benchmarks.report import mprof, pytest_bench, render, scaling, why
+from benchmarks.report import pytest_bench, render, scaling, why
 from benchmarks.suite import speed
 from benchmarks.sweep import axes as sweep_axes
-from benchmarks.sweep import files as sweep_files
 from benchmarks.workloads import variants as V
 
 INF = "__infinity__"  # written as 1e400: valid JSON syntax that Python reads as infinity
@@ -217,7 +218,7 @@ def test_a_variant_name_that_is_a_path_is_refused_and_never_names_a_file(tmp_pat
     with pytest.raises(ValueError, match="names no file"):
         mprof.dat_name("x/../../../../escaped")
     with pytest.raises(ValueError, match="names no file"):
-        paths.file_name("..", "scaling_", ".png")
+        folders.file_name("..", "scaling_", ".png")
 
 
 def test_every_name_the_harness_makes_is_canonical():
@@ -423,7 +424,7 @@ def gate_variant(name, status="ok", tracemalloc_peak=7.5, kernel_peak=39.0, erro
 
 def gate_file(folder, name, variants, complete=True):
     data = {"schema": 1, "complete": complete, "variants": variants}
-    return results.write_atomic(folder / name, data)
+    return store.write_atomic(folder / name, data)
 
 
 BEFORE = [gate_variant("numpy", tracemalloc_peak=3.05), gate_variant("weak-backprop")]
@@ -521,9 +522,9 @@ TINY = ["--iters", "50", "--size", "1000"]
 def test_names_chosen_at_once_are_all_different_and_all_taken(tmp_path):
     now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        chosen = list(pool.map(lambda _: paths.timestamped(tmp_path, now=now), range(16)))
+        chosen = list(pool.map(lambda _: store.timestamped(tmp_path, now=now), range(16)))
     assert len(set(chosen)) == 16
-    assert sorted(chosen) == paths.json_files(tmp_path)
+    assert sorted(chosen) == store.json_files(tmp_path)
     assert not list(tmp_path.glob(".*"))  # no temporary file left
 
 
@@ -533,7 +534,7 @@ def start_run(tmp_path, *argv):
     scratch.mkdir(exist_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "benchmarks", "run", *argv],
-        cwd=paths.PROJECT_ROOT,
+        cwd=folders.PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -549,7 +550,7 @@ def test_two_runs_into_one_folder_keep_both_results(tmp_path):
     ]
     printed = [run.communicate()[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0]
-    files = paths.json_files(out)
+    files = store.json_files(out)
     assert len(files) == 2 and {f"results: {f}\n" for f in files} == set(printed)
     names = sorted(results.load(f)["variants"][0]["name"] for f in files)
     assert names == ["numpy", "weak-no_grad"]
@@ -559,7 +560,7 @@ def test_a_reserved_file_reads_as_an_unfinished_run_and_the_report_skips_it(tmp_
     reports = tmp_path / "reports"
     write(reports / "results" / "20261122T120000Z.json", sample_results())
     data = {"schema": 1, "complete": False, "environment": {}, "settings": {}, "variants": []}
-    reserved = results.reserve(reports / "results", data)
+    reserved = store.reserve(reports / "results", data)
     assert results.load(reserved)["variants"] == []
     html = render(reports_dir=reports, repo_root=tmp_path).read_text()
     notice = re.search(r'class="box notice".*?</div>', html, re.S).group(0)
@@ -650,7 +651,7 @@ def measuring_second_variant(tmp_path):
     )  # fmt: skip
 
     def first_variant_kept():
-        files = paths.json_files(out)
+        files = store.json_files(out)
         try:
             return files and results.load(files[0])["variants"]
         except results.ResultsError:
@@ -677,7 +678,7 @@ def test_a_signal_to_the_run_alone_stops_its_child_and_keeps_what_was_measured(
     assert run.returncode == 128 + signum
     assert f"interrupted by {signal.Signals(signum).name}" in err
     assert gone(child)
-    (path,) = paths.json_files(out)
+    (path,) = store.json_files(out)
     data = results.load(path)
     assert data["complete"] is False and data["interrupted"] == signal.Signals(signum).name
     assert [v["name"] for v in data["variants"]] == ["numpy"] and str(path) in err
@@ -703,12 +704,12 @@ def test_ctrl_c_stops_a_sweep_with_two_workers_at_once_and_cleanly(tmp_path):
         [sys.executable, "-m", "benchmarks", "sweep", f"gc_threshold={thresholds}",
          "--only", "numpy", "--iters", "3", "--size", "1000", "--traced-only", "--jobs", "2",
          "--sweeps-dir", str(sweeps)],
-        cwd=paths.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=folders.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True,
     )  # fmt: skip
 
     def passes_landed():
-        files = paths.json_files(sweeps)
+        files = store.json_files(sweeps)
         return files and json.loads(files[0].read_text())["points"]
 
     try:
@@ -721,7 +722,7 @@ def test_ctrl_c_stops_a_sweep_with_two_workers_at_once_and_cleanly(tmp_path):
             os.killpg(sweep.pid, signal.SIGKILL)
             sweep.communicate()
     assert sweep.returncode == 128 + signal.SIGINT and "Traceback" not in err, err
-    (path,) = paths.json_files(sweeps)
+    (path,) = store.json_files(sweeps)
     assert f"`python -m benchmarks sweep --resume {path}` measures the rest" in err
     assert json.loads(path.read_text())["interrupted"] == "SIGINT"
     wait_for(lambda: all(gone(p) for p in everyone), "the workers and their passes to end", 10)
@@ -738,7 +739,7 @@ def disk_full_in(monkeypatch, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
-    real = results._stage
+    real = store._stage
 
     def arrange(folder, when):
         def stage(path, content):
@@ -747,7 +748,7 @@ def disk_full_in(monkeypatch, tmp_path):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
             return real(path, content)
 
-        monkeypatch.setattr(results, "_stage", stage)
+        monkeypatch.setattr(store, "_stage", stage)
         return elsewhere
 
     return arrange
@@ -771,7 +772,7 @@ def test_a_full_disk_while_run_saves_keeps_what_was_measured(
     )
     assert cli.main(["run", "--only", "numpy", second, *TINY, "--results-dir", str(out)]) == 1
     err = capsys.readouterr().err
-    (path,) = paths.json_files(out)
+    (path,) = store.json_files(out)
     lost = "numpy" if every_write else second
     assert f"error: cannot save {lost} into {path} (No space left on device)" in err
     assert "Traceback" not in err and f"\n  {lost}: " in err  # its figures, as it finished
@@ -791,7 +792,7 @@ def test_a_full_disk_while_a_sweep_saves_keeps_what_was_measured(tmp_path, capsy
     argv = ["sweep", "gc_threshold=100,200", "--only", "numpy", "--iters", "3", "--size", "1000"]
     assert cli.main([*argv, "--traced-only", "--sweeps-dir", str(folder)]) == 1
     err = capsys.readouterr().err
-    (path,) = paths.json_files(folder)
+    (path,) = store.json_files(folder)
     lost = "gc_threshold=200 numpy (traced)"
     assert f"error: cannot save {lost} into {path} (No space left on device)" in err
     assert "Traceback" not in err and f"] {lost}: tracemalloc peak" in err
@@ -903,7 +904,7 @@ def test_an_interrupted_run_and_a_missing_peak_say_so_on_the_page_and_in_the_gat
 def test_a_speed_file_still_being_timed_is_skipped_for_the_newest_finished_one(tmp_path):
     folder = tmp_path / "speed"
     done = write(folder / "20261122T120000Z.json", benchmark_json([("test_a", "g", 1e-4, {})]))
-    reserved = paths.timestamped(folder, content=speed.RESERVED)
+    reserved = store.timestamped(folder, content=speed.RESERVED)
     run, warnings = pytest_bench.newest(tmp_path, speed_dir=folder)
     assert run.path == done
     (warning,) = warnings

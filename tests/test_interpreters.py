@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import paths, results
+from benchmarks.files import folders, results, store
 from benchmarks.measure import interpreters, matrix, runner, venvs
 from benchmarks.measure.settings import Settings
 from benchmarks.workloads import variants as V
@@ -152,7 +152,7 @@ def test_a_half_made_environment_is_made_again(made, envs, monkeypatch):
 def test_one_missing_interpreter_does_not_stop_the_others(
     made, envs, monkeypatch, tmp_path, capsys
 ):
-    monkeypatch.setattr(paths, "ENVS_DIR", envs)
+    monkeypatch.setattr(folders, "ENVS_DIR", envs)
     argv = ["run", "--only", "weak-no_grad", "--iters", "5", "--size", "1000"]
     argv += ["--python", "3.99", "--python", sys.executable, "--results-dir", str(tmp_path)]
     code = cli.main(argv)
@@ -242,7 +242,7 @@ def test_a_sweep_takes_python_as_an_axis_through_the_same_environments(other, tm
     argv = ["sweep", f"python={other.spec}", "--only", "strong-backprop", "--traced-only"]
     argv += ["--iters", "120", "--size", "2000", "--gc-threshold", "50"]
     assert cli.main([*argv, "--sweeps-dir", str(folder)]) == 0
-    (path,) = paths.json_files(folder)
+    (path,) = store.json_files(folder)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["axes"] == [{"name": "python", "values": [other.spec]}]
     (point,) = data["points"]

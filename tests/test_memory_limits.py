@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.suite.memprobe import MIB, measure_memory
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
 SIZE = 20_000
 DEPTH = 3
@@ -46,7 +46,8 @@ def test_loop_stays_at_the_live_array_floor(name):
     assert floor <= peak <= floor + SLACK_MIB
 
 
-OURS = [v for v in V.DEFAULT_MATRIX if not v.is_book]  # numpy and our graphs in every mode
+# numpy and our graphs in every mode
+OURS = [v for v in V.DEFAULT_MATRIX if v.engine.role != "design"]
 # numpy reuses a temporary in place (`2 * x * gy` in a backward) only from 256 KiB up: below
 # that a gradient pass holds one array more than the floor, which counts the least it can hold.
 ELIDED = 40_000  # 312.5 KiB per array

@@ -4,11 +4,9 @@ no_grad ratios): it must call the very ufuncs our ops call, or the gap is not ov
 import numpy as np
 import pytest
 
-import autograd_core as ag
 from benchmarks.suite import ratios
-from benchmarks.workloads import classic
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
 DEPTH = 3
 
@@ -40,23 +38,6 @@ def ufuncs_of(name):
 @pytest.mark.parametrize("name", ["strong-no_grad", "weak-no_grad", "weak-backprop"])
 def test_the_numpy_loop_calls_the_ufuncs_our_loop_calls(name):
     assert ufuncs_of("numpy") == ufuncs_of(name) == ["square"] * DEPTH
-
-
-def test_the_reference_is_the_ufunc_the_op_declares():
-    assert classic.declared_ufunc(ag.square) is np.square
-    assert classic.declared_ufunc(ag.neg) is np.negative
-
-
-def test_an_op_without_a_ufunc_has_no_reference():
-    class Twice(ag.Function):
-        def forward(self, x):
-            return 2 * x
-
-        def backward(self, gy):
-            return 2 * gy
-
-    with pytest.raises(ValueError, match="declares no numpy ufunc"):
-        classic.declared_ufunc(lambda x: Twice()(x))
 
 
 def test_the_ratio_label_names_the_ufunc_the_numpy_loop_calls():

@@ -7,7 +7,7 @@ from report_samples import ratio_record, ratios_json, write
 from test_compare import results_file, variant
 
 from benchmarks import __main__ as cli
-from benchmarks import ratio_gate
+from benchmarks.gates import speed as ratio_gate
 
 
 def ratios_file(folder, stamp, *records, **kwargs):

@@ -108,3 +108,18 @@ def test_an_explicit_ratios_file_is_used_and_must_be_valid(reports, tmp_path):
     broken.write_text('{"kind": "ratios", "schema": 1}')
     with pytest.raises(HarnessError, match=r"broken\.json"):
         render(reports_dir=reports, repo_root=tmp_path, ratios=broken)
+
+
+def test_a_users_engine_stands_without_a_target(reports):
+    save(
+        reports,
+        "20261123T120000Z.json",
+        ratios_json(
+            ratio_record("backward-neg-weak-1000", 0.25),
+            ratio_record("backward-square-step17-1000", 2.5, target=None),
+        ),
+    )
+    _, section = page(reports)
+    theirs = rows(section)["backward-square-step17-1000"]
+    assert "2.500×" in theirs and "no target" in theirs and "≤" not in theirs
+    assert "1</b> target(s) met, <b>0</b> missed." in section

@@ -14,7 +14,8 @@ import pytest
 from report_samples import ratio_record, ratios_json, write
 
 from benchmarks import __main__ as cli
-from benchmarks import paths, ratio_files
+from benchmarks.files import folders
+from benchmarks.files import ratios as ratio_files
 from benchmarks.suite import interleave, ratios, speed
 from benchmarks.suite.interleave import Plan, Subject
 from benchmarks.workloads import variants as V
@@ -253,7 +254,7 @@ def test_the_real_subjects_run_and_each_row_is_a_number_or_a_reason():
 
 def test_the_speed_step_writes_a_ratios_file_in_a_fresh_process(tmp_path):
     path, code = speed.run_ratios(tmp_path, peers=False, rounds=1, quick=True)
-    assert code == 0 and path.parent == paths.ratios_dir(tmp_path.resolve())
+    assert code == 0 and path.parent == folders.ratios_dir(tmp_path.resolve())
     data = ratio_files.load(path)
     assert data["complete"] is True and data["settings"]["quick"] is True
     assert data["settings"]["max_rounds"] == 1
@@ -277,7 +278,7 @@ def test_a_speed_step_that_timed_nothing_leaves_no_ratios_file(tmp_path, monkeyp
         speed, "ratios_command", lambda *a, **k: [sys.executable, "-c", "raise SystemExit(3)"]
     )
     assert speed.run_ratios(tmp_path, peers=False) == (None, 3)
-    assert list(paths.ratios_dir(tmp_path.resolve()).iterdir()) == []
+    assert list(folders.ratios_dir(tmp_path.resolve()).iterdir()) == []
 
 
 def test_a_reserved_ratios_file_is_skipped_for_the_newest_timed_one(tmp_path):
@@ -294,11 +295,11 @@ def fake_steps(monkeypatch, tmp_path):
     the test through the list it returns."""
     calls, ratios_result = [], [0]
 
-    def run(reports_dir, peers=True, select=None):
+    def run(reports_dir, peers=True, select=None, user=()):
         calls.append(("suite", peers))
         return write(tmp_path / "bench.json", {"benchmarks": []}), 0
 
-    def run_ratios(reports_dir, peers=True, rounds=None, quick=False):
+    def run_ratios(reports_dir, peers=True, rounds=None, quick=False, user=()):
         calls.append(("ratios", peers, rounds, quick))
         code = ratios_result[0]
         path = None if code == 2 else write(tmp_path / "r.json", ratios_json())
@@ -352,7 +353,7 @@ def _spoiled(**change):
         (json.dumps(_spoiled(ratio=None)), "ratio is None, expected a finite number > 0 (as its"),
         (json.dumps(_spoiled(status="skipped")), "ratio is 2.0, expected null (as its status"),
         (json.dumps(_spoiled(status="lost")), "status is 'lost', expected one of ok"),
-        (json.dumps(_spoiled(target=None)), "target is None"),
+        (json.dumps(_spoiled(target=0)), "target is 0"),
         (json.dumps(_spoiled(ours_s=[1, "x"])), "ours_s[1] is 'x', expected a finite number > 0"),
         (json.dumps(_spoiled(ratio=float("nan"))), "not valid JSON"),
         (json.dumps({**ratios_json(), "complete": "yes"}), "complete is 'yes'"),
@@ -374,7 +375,7 @@ def test_exactly_at_the_target_holds():
 
 
 def test_the_schema_page_documents_every_field_of_a_comparison():
-    schema = (paths.PROJECT_ROOT / "reports" / "README.md").read_text(encoding="utf-8")
+    schema = (folders.PROJECT_ROOT / "reports" / "README.md").read_text(encoding="utf-8")
     record = ratio_files.empty("n", "t", "w", "o", "r", None, 1, 1.0)
     missing = [key for key in record if f"`{key}`" not in schema]
     assert not missing, f"reports/README.md does not document {missing}"

@@ -9,18 +9,10 @@ import numpy as np
 import pytest
 from report_samples import XSS, benchmark_json, make_results, scaled, write
 
-from benchmarks import paths
-from benchmarks import results as results_files
 from benchmarks.errors import HarnessError
-from benchmarks.report import (
-    history,
-    mprof,
-    page,
-    palette,
-    plots,
-    pytest_bench,
-    render,
-)
+from benchmarks.files import mprof, store
+from benchmarks.files import results as results_files
+from benchmarks.report import history, page, palette, plots, pytest_bench, render
 
 NAMES = [v["name"] for v in make_results()["variants"]]
 GOOD_DAT = "CMDLINE python -m benchmarks run {cmd}\n" + "".join(
@@ -270,24 +262,24 @@ def test_new_results_paths_are_unique_and_sort_in_time_order(tmp_path):
     import datetime as dt
 
     now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-    first = paths.timestamped(tmp_path, now=now)
+    first = store.timestamped(tmp_path, now=now)
     assert first.name == "20261123T120000Z.json"
-    second = paths.timestamped(tmp_path, now=now)
-    later = paths.timestamped(tmp_path, now=now + dt.timedelta(seconds=1))
-    assert paths.json_files(tmp_path) == [first, second, later]  # each reserved when chosen
+    second = store.timestamped(tmp_path, now=now)
+    later = store.timestamped(tmp_path, now=now + dt.timedelta(seconds=1))
+    assert store.json_files(tmp_path) == [first, second, later]  # each reserved when chosen
     assert json.loads(first.read_text()) == {"complete": False}
 
 
 def test_write_atomic_never_leaves_a_partial_file(tmp_path):
     target = tmp_path / "results" / "20261123T120000Z.json"
     with pytest.raises(TypeError):
-        results_files.write_atomic(target, {"schema": 1, "variants": [object()]})
+        store.write_atomic(target, {"schema": 1, "variants": [object()]})
     # Neither the target nor a temporary file, nor the folder the write would have made.
     assert list(tmp_path.iterdir()) == []
 
-    results_files.write_atomic(target, {"schema": 1, "variants": []})
+    store.write_atomic(target, {"schema": 1, "variants": []})
     with pytest.raises(ValueError):  # NaN is not JSON
-        results_files.write_atomic(target, {"schema": 1, "variants": [], "x": math.nan})
+        store.write_atomic(target, {"schema": 1, "variants": [], "x": math.nan})
     assert json.loads(target.read_text()) == {"schema": 1, "variants": []}
     assert os.listdir(target.parent) == [target.name]
 

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import loop, results
+from benchmarks import engines, loop
+from benchmarks.files import results
 from benchmarks.measure import matrix, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.workloads import variants as V
@@ -102,7 +103,7 @@ def test_mem_limit_kills_the_child_and_records_how_far_it_got():
 
 
 def test_missing_peer_is_skipped_with_the_reason(monkeypatch):
-    monkeypatch.setattr(V.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(engines.importlib.util, "find_spec", lambda name: None)
     r = runner.measure(V.parse("torch-backprop"), Settings(**SMALL))
     assert r["status"] == "skipped" and "torch is not installed" in r["error"]
 
@@ -132,7 +133,7 @@ def test_bad_run_flags_exit_2_with_a_message(argv, message, capsys):
         (["--iters", "-3"], "--iters: expected a whole number from 1 to 1000000000, got -3"),
         (["--impl", "numpy", "--mode", "backward"], "--impl numpy records no graph"),
         (["--impl", "autograd", "--mode", "no_grad"], "--impl autograd supports --mode backward"),
-        (["--impl", "bogus"], "invalid choice: 'bogus'"),
+        (["--impl", "bogus"], "--impl 'bogus': expected one of numpy, strong, weak"),
     ],
 )
 def test_bad_loop_flags_exit_2_with_a_message(argv, message):

@@ -4,7 +4,7 @@ measured): its curves, slopes, sentences, plots and escaping."""
 import pytest
 from report_samples import THRESHOLDS, XSS, make_results, synthetic_sweep, write
 
-from benchmarks import paths, results
+from benchmarks.files import folders, store
 from benchmarks.report import render, scaling, scaling_plots
 
 
@@ -53,10 +53,10 @@ def test_a_models_prediction_is_drawn_beside_the_measurement():
 
 def test_the_page_shows_the_newest_sweep_escaped(tmp_path):
     reports = tmp_path / "reports"
-    write(paths.results_dir(reports) / "20261123T120000Z.json", make_results())
-    results.write_atomic(paths.sweeps_dir(reports) / "20261123T120000Z.json", synthetic_sweep())
+    write(folders.results_dir(reports) / "20261123T120000Z.json", make_results())
+    store.write_atomic(folders.sweeps_dir(reports) / "20261123T120000Z.json", synthetic_sweep())
     newest = synthetic_sweep(broken=(800, "strong-backprop"))
-    results.write_atomic(paths.sweeps_dir(reports) / "20261124T120000Z.json", newest)
+    store.write_atomic(folders.sweeps_dir(reports) / "20261124T120000Z.json", newest)
     (reports / "scaling_depth.png").write_bytes(b"stale")
     html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
     section = html[html.index('<section id="scaling">') : html.index('<section id="mprof">')]
@@ -71,7 +71,7 @@ def test_the_page_shows_the_newest_sweep_escaped(tmp_path):
 
 def test_the_page_says_how_to_sweep_without_a_sweep_file(tmp_path):
     reports = tmp_path / "reports"
-    write(paths.results_dir(reports) / "20261123T120000Z.json", make_results())
+    write(folders.results_dir(reports) / "20261123T120000Z.json", make_results())
     html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
     assert "No sweep in" in html and "python -m benchmarks sweep" in html
 
@@ -97,9 +97,9 @@ def test_a_flat_series_is_not_said_to_bend():
 def scaling_section(tmp_path, *sweeps):
     """The page's Scaling section with `sweeps` ((file name, sweep data) each) in its folder."""
     reports = tmp_path / "reports"
-    write(paths.results_dir(reports) / "20261123T120000Z.json", make_results())
+    write(folders.results_dir(reports) / "20261123T120000Z.json", make_results())
     for name, data in sweeps:
-        results.write_atomic(paths.sweeps_dir(reports) / name, data)
+        store.write_atomic(folders.sweeps_dir(reports) / name, data)
     html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
     return reports, html[html.index('<section id="scaling">') : html.index('<section id="mprof">')]
 

@@ -44,12 +44,12 @@ def fake_speed(monkeypatch, tmp_path):
     and a small ratios file; records their calls."""
     calls = []
 
-    def run(reports_dir, peers=True, select=None):
+    def run(reports_dir, peers=True, select=None, user=()):
         calls.append(peers)
         rows = [("test_fake[weak-no_grad]", "g", 1e-4, {"time_vs_numpy": 1.01})]
         return write(tmp_path / "bench.json", benchmark_json(rows)), 0
 
-    def run_ratios(reports_dir, peers=True, rounds=None, quick=False):
+    def run_ratios(reports_dir, peers=True, rounds=None, quick=False, user=()):
         calls.append(("ratios", peers))
         data = ratios_json(ratio_record("backward-neg-weak-1000", 2.345))
         return write(tmp_path / "ratios.json", data), 0

@@ -14,9 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks import paths, results
+from benchmarks.files import folders, results, store
+from benchmarks.files import sweeps as files
 from benchmarks.measure import runner
-from benchmarks.sweep import engine, executors, files
+from benchmarks.sweep import executors
+from benchmarks.sweep import schedule as engine
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--iters", "120", "--size", "5000"]
@@ -29,7 +31,7 @@ def sweep(tmp_path, *argv):
     """Run `python -m benchmarks sweep ARGV` in this process; the sweep file it wrote."""
     folder = tmp_path / "sweeps"
     assert cli.main(["sweep", *argv, "--sweeps-dir", str(folder)]) == 0
-    (path,) = paths.json_files(folder)
+    (path,) = store.json_files(folder)
     return path, files.load(path)
 
 
@@ -52,7 +54,7 @@ def test_a_two_point_sweep_equals_two_runs(tmp_path):
         folder = tmp_path / f"run-{threshold}"
         argv = ["run", "--only", "strong-backprop", "--gc-threshold", str(threshold), *TINY]
         assert cli.main([*argv, "--results-dir", str(folder)]) == 0
-        (run,) = results.load(paths.json_files(folder)[0])["variants"]
+        (run,) = results.load(store.json_files(folder)[0])["variants"]
         point = by_point(data)[(threshold, "strong-backprop")]
         assert point["passes"] == {
             "traced": {"side_by_side": 1, "worker": "local"},
@@ -102,7 +104,7 @@ class CountingPool(ThreadPoolExecutor):
 def test_resume_measures_only_the_missing_passes(tmp_path, traced_pair, monkeypatch):
     # What an interruption after three passes leaves: the file is rewritten after every pass.
     interrupted = dict(traced_pair, complete=False, points=traced_pair["points"][:3])
-    path = results.write_atomic(tmp_path / "sweep.json", interrupted)
+    path = store.write_atomic(tmp_path / "sweep.json", interrupted)
     pool = CountingPool()
 
     @contextlib.contextmanager
@@ -138,7 +140,7 @@ def test_an_interrupted_sweep_keeps_the_points_it_measured(tmp_path):
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
-            found = paths.json_files(tmp_path)
+            found = store.json_files(tmp_path)
             if found and files.load(found[0])["points"]:
                 break
             time.sleep(0.05)
@@ -147,7 +149,7 @@ def test_an_interrupted_sweep_keeps_the_points_it_measured(tmp_path):
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # whatever is left, if the test failed
         child.wait()
-    (path,) = paths.json_files(tmp_path)
+    (path,) = store.json_files(tmp_path)
     data = files.load(path)
     assert data["complete"] is False
     assert [(p["params"], p["record"]["status"]) for p in data["points"]] == [({"iters": 50}, "ok")]
@@ -189,7 +191,7 @@ def test_bad_sweeps_are_refused_with_what_is_allowed(argv, message, tmp_path, ca
 def test_a_sweep_file_that_lies_is_refused(tmp_path, traced_pair):
     bad = json.loads(json.dumps(traced_pair))
     bad["points"][0]["params"] = {"gc_threshold": 5}
-    path = results.write_atomic(tmp_path / "bad.json", bad)
+    path = store.write_atomic(tmp_path / "bad.json", bad)
     with pytest.raises(files.SweepError, match=r"point #1 .* is not in the sweep's grid"):
         files.load(path)
 
@@ -233,9 +235,9 @@ def test_runner_combines_two_single_passes_into_what_both_give():
 def test_the_main_job_sweeps_the_threshold_and_the_report_shows_it(tmp_path):
     reports = tmp_path / "reports"
     argv = ["--no-speed", "--no-peers", "--iters", "30", "--size", "1000"]
-    argv += ["--results-dir", str(paths.results_dir(reports)), "--reports-dir", str(reports)]
+    argv += ["--results-dir", str(folders.results_dir(reports)), "--reports-dir", str(reports)]
     assert cli.main(argv) == 0
-    (path,) = paths.json_files(paths.sweeps_dir(reports))
+    (path,) = store.json_files(folders.sweeps_dir(reports))
     data = files.load(path)
     assert data["axes"] == [{"name": "gc_threshold", "values": [100, 350, 700, 1400, 2800]}]
     assert data["variants"] == ["strong-backprop", "weak-backprop"]

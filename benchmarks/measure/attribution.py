@@ -13,18 +13,36 @@ TOP = 10
 _ROOT = Path(__file__).resolve().parents[2]  # the project root
 
 
+_LIBRARIES = ("site-packages", "dist-packages")
+
+
+def _home(path):
+    """The folder a file is named from: the innermost site-packages that holds it (a virtual
+    environment may lie inside the project), else the project root, else the deepest folder on
+    sys.path that holds it (the standard library's), or None."""
+    libraries = [i for i, part in enumerate(path.parts) if part in _LIBRARIES]
+    if libraries:
+        return Path(*path.parts[: libraries[-1] + 1])
+    if path.is_relative_to(_ROOT):
+        return _ROOT
+    homes = [Path(p) for p in sys.path if p and path.is_relative_to(p)]
+    return max(homes, key=lambda p: len(p.parts)) if homes else None
+
+
 def shown(filename):
     """A file as the report names it: from the project root, or from the folder on sys.path
     that holds it (numpy/..., not a machine's install path)."""
     path = Path(filename)
     if not path.is_absolute():
         return filename
-    if path.is_relative_to(_ROOT):
-        return path.relative_to(_ROOT).as_posix()
-    homes = [Path(p) for p in sys.path if p and path.is_relative_to(p)]
-    if homes:
-        return path.relative_to(max(homes, key=lambda p: len(p.parts))).as_posix()
-    return path.name
+    home = _home(path)
+    return path.relative_to(home).as_posix() if home else path.name
+
+
+def in_project(filename):
+    """Whether a file is the project's own source, not a library's or the interpreter's."""
+    path = Path(filename)
+    return path.is_absolute() and _home(path) == _ROOT
 
 
 @functools.cache

@@ -19,18 +19,26 @@ from pathlib import Path
 
 from ..errors import HarnessError
 
-# What a results file records of an interpreter's packages (None: not installed there).
-PACKAGES = (
+# What a results file records of an interpreter's packages (None: not installed there): the
+# harness's own, memray's (the native pass), and every engine's (benchmarks/engines/).
+HARNESS_PACKAGES = (
     "numpy",
     "psutil",
     "matplotlib",
     "jinja2",
     "memory-profiler",
     "pytest-benchmark",
-    "torch",
-    "dezero",
-    "autograd",
+    "memray",
 )
+
+
+def packages():
+    from .. import engines
+
+    found = [e.distribution for e in engines.builtin().values() if e.distribution]
+    return tuple(dict.fromkeys((*HARNESS_PACKAGES, *found)))
+
+
 VERSION = re.compile(r"\d+(\.\d+){0,2}")
 PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?\s*(===|==|~=|!=|>=|<=|>|<)\S+")
 SPEC_FORMS = (
@@ -94,11 +102,14 @@ def parse(text):
     return PythonSpec(str(text), base, tuple(pins))
 
 
-def probe(executable, packages=PACKAGES):
+def probe(executable, names=None):
     """What `executable` says of itself (see _PROBE), or None when it does not run."""
     try:
         out = subprocess.run(
-            [executable, "-c", _PROBE, *packages], capture_output=True, text=True, timeout=60
+            [executable, "-c", _PROBE, *(names or packages())],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -136,12 +147,15 @@ def record_facts(executable=None):
 
 
 def missing_peer(variant, executable):
-    """Why a peer variant cannot run under `executable` (not installed there), or None."""
+    """Why a variant's engine cannot run under `executable` (its package not installed there),
+    or None."""
     facts = describe(executable)
-    if variant.is_peer and facts["packages"].get(variant.impl) is None:
+    engine = variant.engine
+    if engine.distribution and facts["packages"].get(engine.distribution) is None:
         return (
-            f"{variant.impl} is not installed for Python {facts['python']} ({executable}); "
-            f"pin it to install it there, e.g. --python {facts['python']}:{variant.impl}==VERSION"
+            f"{engine.distribution} is not installed for Python {facts['python']} ({executable});"
+            f" pin it to install it there, e.g. --python {facts['python']}:"
+            f"{engine.distribution}==VERSION"
         )
     return None
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import psutil
 
-from .. import paths, results
 from ..errors import Interrupted
+from ..files import folders, results, store
 from . import interpreters, runner
 from .probes import KERNEL_PEAK, MIB
 from .progress import make_display
@@ -37,7 +37,7 @@ def _git_commit():
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
-            cwd=paths.PROJECT_ROOT,
+            cwd=folders.PROJECT_ROOT,
             capture_output=True,
             text=True,
             timeout=5,
@@ -72,11 +72,20 @@ def environment(command, python=None, spec=None, batch=None):
     }
 
 
-def run(variants, settings, results_dir=results.RESULTS_DIR, command=None, spec=None, batch=None):
+def run(
+    variants,
+    settings,
+    results_dir=results.RESULTS_DIR,
+    command=None,
+    spec=None,
+    batch=None,
+    engines=None,
+):
     """Measure `variants` one after another; return the results file's path and content.
 
     spec: the `--python` text that chose `settings.python`; batch: one id shared by the files
-    of one command that measured several interpreters (the report shows them together).
+    of one command that measured several interpreters (the report shows them together);
+    engines: the users' engines, {"user": {name: source}, "failed": {spec: why}}.
     """
     command = command or shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]])
     data = {
@@ -84,9 +93,10 @@ def run(variants, settings, results_dir=results.RESULTS_DIR, command=None, spec=
         "complete": False,
         "environment": environment(command, settings.python, spec, batch),
         "settings": settings.as_json(),
+        "engines": engines or {"user": {}, "failed": {}},
         "variants": [],
     }
-    path = results.reserve(results_dir, data)
+    path = store.reserve(results_dir, data)
     display = make_display(len(variants), settings)
     try:
         with display:
@@ -95,17 +105,17 @@ def run(variants, settings, results_dir=results.RESULTS_DIR, command=None, spec=
                     record = runner.measure(variant, settings, on_progress)
                 display.done(record)  # its figures on the terminal, whatever the disk does
                 data["variants"].append(record)
-                results.save(path, data, record["name"])
+                store.save(path, data, record["name"])
     except Interrupted as stop:  # the variant being measured is lost; those before are kept
         data["interrupted"] = stop.name
         data["environment"]["finished"] = _now()
         stop.note = f"the {len(data['variants'])} variant(s) measured before are in {path}"
         try:
-            results.write_atomic(path, data)
+            store.write_atomic(path, data)
         except OSError as e:
             stop.note += f" (not marked as interrupted: {e.strerror or e})"
         raise
     data["complete"] = True
     data["environment"]["finished"] = _now()
-    results.save(path, data)
+    store.save(path, data)
     return path, data

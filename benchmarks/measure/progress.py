@@ -6,7 +6,7 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .. import results
+from .. import figures as F
 
 
 def summary(record):
@@ -16,9 +16,7 @@ def summary(record):
     if record["status"] != "ok":
         return f"{record['name']}: {record['status']}: {record['error']}"
 
-    shown = ", ".join(
-        f"{f.title} {results.text(f, record.get(f.name))}" for f in results.FIGURES if f.column
-    )
+    shown = ", ".join(f"{f.title} {F.text(f, record.get(f.name))}" for f in F.FIGURES if f.column)
     warnings = "".join(f"\n  warning: {w}" for w in record.get("warnings") or [])
     return f"{record['name']}: {shown}{warnings}"
 

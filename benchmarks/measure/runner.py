@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from .. import paths, results
+from .. import figures as F
+from ..files import folders, results
 from . import children, gcmodel, interpreters, probes
 from .probes import MIB
 
-LOOP = str(paths.PROJECT_ROOT / "benchmarks" / "loop.py")
-REPEATED = tuple(f.name for f in results.FIGURES if f.repeated)
+LOOP = str(folders.PROJECT_ROOT / "benchmarks" / "loop.py")
+REPEATED = tuple(f.name for f in F.FIGURES if f.repeated)
 CHECK_S = 0.005  # how often the memory limit and the timeout are checked, whatever the interval
 # Fewer RSS samples than this while the loop ran and the sampled peak means nothing: it may
 # even fall below the RSS after imports. The kernel's peak, exact, is reported all the same.
@@ -50,13 +51,10 @@ class Pass:
 
 def loop_command(variant, settings, traced=False):
     """The loop.py command line that runs `variant` as `settings` say."""
-    cmd = [
-        settings.python or sys.executable,
-        LOOP,
-        "--impl",
-        variant.impl,
-        "--mode",
-        variant.mode,
+    cmd = [settings.python or sys.executable, LOOP, "--variant", variant.name]
+    if variant.engine.role == "user":
+        cmd += ["--engine", variant.engine.where]
+    cmd += [
         "--iters",
         str(settings.iters),
         "--size",
@@ -66,7 +64,7 @@ def loop_command(variant, settings, traced=False):
         "--seed",
         str(settings.seed),
     ]
-    if settings.retain_grad and variant.mode == "backward":
+    if retains_grad(variant, settings):
         cmd.append("--retain-grad")
     if not settings.gc_enabled:
         cmd.append("--no-gc")
@@ -75,6 +73,15 @@ def loop_command(variant, settings, traced=False):
     if traced:
         cmd.append("--tracemalloc")
     return cmd
+
+
+def retains_grad(variant, settings):
+    """Whether `variant` runs with retain_grad: asked for, and its engine's backward takes it."""
+    return (
+        settings.retain_grad
+        and variant.mode == "backward"
+        and variant.engine.accepts("retain_grad")
+    )
 
 
 def _tail(path, limit=2000):
@@ -214,13 +221,11 @@ def _record(variant, settings):
         settings.size,
         settings.depth,
         variant.live_array_floor_mib(
-            settings.size,
-            settings.depth,
-            settings.iters,
-            settings.retain_grad and variant.mode == "backward",
+            settings.size, settings.depth, settings.iters, retains_grad(variant, settings)
         ),
     )
     record["interpreter"] = interpreters.record_facts(settings.python)
+    record["engine"] = variant.engine.name
     return record
 
 
@@ -249,6 +254,7 @@ def _untraced_pass(record, variant, settings, on_progress):
         input_draw_s=report.get("input_draw_s"),
         gc=report["gc"],
         extra=report["extra"],
+        engine_version=report.get("engine_version"),
     )
     if record["peak_rss_mib"] is not None:
         record["peak_increment_mib"] = record["peak_rss_mib"] - record["baseline_rss_mib"]

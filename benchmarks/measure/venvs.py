@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .. import paths, results
+from ..files import folders, store
 from . import interpreters
 from .interpreters import InterpreterError, version_key
 
@@ -40,7 +40,7 @@ class Interpreter:
     facts: dict  # python, implementation, version, gc_thresholds, executable, packages
 
 
-def _project(root=paths.PROJECT_ROOT):
+def _project(root=folders.PROJECT_ROOT):
     pyproject = Path(root) / "pyproject.toml"
     try:
         with pyproject.open("rb") as f:
@@ -52,12 +52,12 @@ def _project(root=paths.PROJECT_ROOT):
         ) from None
 
 
-def project_dependencies(root=paths.PROJECT_ROOT):
+def project_dependencies(root=folders.PROJECT_ROOT):
     """The project's runtime requirements, as pyproject.toml lists them (numpy>=1.24)."""
     return list(_project(root).get("dependencies", []))
 
 
-def _check_supported(spec, facts, root=paths.PROJECT_ROOT):
+def _check_supported(spec, facts, root=folders.PROJECT_ROOT):
     # The core uses 3.11 syntax: an older interpreter would fail in every child, variant by variant.
     floor = re.fullmatch(r">=\s*(\d+(\.\d+)*)", _project(root).get("requires-python", ""))
     if floor and version_key(facts["python"]) < version_key(floor.group(1)):
@@ -67,7 +67,7 @@ def _check_supported(spec, facts, root=paths.PROJECT_ROOT):
         )
 
 
-def requirements(spec, root=paths.PROJECT_ROOT):
+def requirements(spec, root=folders.PROJECT_ROOT):
     """What an environment for `spec` installs: the dependencies, then the pins."""
     needed = project_dependencies(root)
     if not sys.platform.startswith("linux"):
@@ -126,7 +126,7 @@ def _build(p, log):
         "packages": facts["packages"],
         "made": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    results.write_atomic(folder / MARKER, marker)
+    store.write_atomic(folder / MARKER, marker)
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def plan(text, envs_dir=None):
     needed = requirements(spec)
     wanted_key = key(base_facts, needed)
     name = f"{base_facts['implementation'].lower()}-{base_facts['python']}-{wanted_key}"
-    folder = Path(envs_dir or paths.ENVS_DIR) / name
+    folder = Path(envs_dir or folders.ENVS_DIR) / name
     return Plan(spec, base_facts["executable"], needed, wanted_key, folder)
 
 

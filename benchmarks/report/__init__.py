@@ -5,10 +5,11 @@ only from files already on disk (a results JSON, mprof .dat files, pytest-benchm
 import logging
 from pathlib import Path
 
-from .. import environments, paths
-from .. import results as results_files
+from .. import figures as F
 from ..errors import HarnessError
-from . import across, across_plot, history, mprof, page, plots, pytest_bench, scaling, why
+from ..files import environments, folders, mprof, store
+from ..files import results as results_files
+from . import across, across_plot, history, page, plots, pytest_bench, scaling, why
 from . import ratios as ratios_view
 
 __all__ = ["render"]
@@ -39,7 +40,7 @@ PLOTS = {  # file in reports/ -> (title, how to read it, drawing function)
 
 def render(
     results=None,
-    reports_dir=paths.REPORTS_DIR,
+    reports_dir=folders.REPORTS_DIR,
     repo_root=".",
     benchmark_json=None,
     sweep=None,
@@ -61,19 +62,19 @@ def render(
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
-    path, data, notices, pool, lead = _choose_results(results, paths.results_dir(reports_dir))
+    path, data, notices, pool, lead = _choose_results(results, folders.results_dir(reports_dir))
     runs, warnings = mprof.load_all(repo_root, reports_dir)
     bench, bench_warnings = pytest_bench.newest(
-        repo_root, benchmark_json, paths.speed_dir(reports_dir)
+        repo_root, benchmark_json, folders.speed_dir(reports_dir)
     )
     warnings += bench_warnings
-    ratio_run, ratio_warnings = ratios_view.newest(ratios, paths.ratios_dir(reports_dir))
+    ratio_run, ratio_warnings = ratios_view.newest(ratios, folders.ratios_dir(reports_dir))
     warnings += ratio_warnings
     for text in notices + warnings:
         log.warning("%s", text)
 
     outputs = {}  # file name in reports_dir -> its bytes, or None to remove it
-    previous = _previous(paths.results_dir(reports_dir), path, data)
+    previous = _previous(folders.results_dir(reports_dir), path, data)
     across_tables = across.tables(pool)
     html = page.render(
         {
@@ -96,9 +97,9 @@ def render(
             "previous_path": previous and previous[0],
             "history": previous and history.compare(previous[1], data),
             "settings_changed": previous and history.settings_changed(previous[1], data),
-            "growth_flag": results_files.DEFAULT_MAX_GROWTH_PCT,
+            "growth_flag": F.DEFAULT_MAX_GROWTH_PCT,
             "history_figures": history.FIGURES,
-            "table_figures": [f for f in results_files.FIGURES if f.column],
+            "table_figures": [f for f in F.FIGURES if f.column],
             "across": _draw_across(across_tables, reports_dir, outputs, len(pool) > 1),
             "across_pool": pool,
             "across_settings": across.differing_settings(across_tables),
@@ -113,8 +114,8 @@ def render(
     outputs["index.html"] = _utf8(html)
     # Every file or none: a half-written page, or new plots beside an old page, would mislead.
     try:
-        results_files.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
-    except results_files.NotRemoved as e:
+        store.write_files_atomic({reports_dir / n: c for n, c in outputs.items()})
+    except store.NotRemoved as e:
         raise HarnessError(
             f"the report in {reports_dir} is new, but {e.filename}, from an earlier one, could"
             f" not be removed ({e.strerror}): remove it by hand"
@@ -179,7 +180,7 @@ def _pooled(given):
     does not load named in a notice and passed over."""
     files = []
     for item in map(Path, given):
-        files += paths.json_files(item) if item.is_dir() else [item]
+        files += store.json_files(item) if item.is_dir() else [item]
     pool, notices = [], []
     for file in dict.fromkeys(files):
         try:
@@ -200,7 +201,7 @@ def _same_batch(results_dir, shown, data):
     if not batch:
         return []
     found = []
-    for file in paths.json_files(results_dir):
+    for file in store.json_files(results_dir):
         if file.resolve() == Path(shown).resolve():
             continue
         try:
@@ -231,7 +232,7 @@ def _why(data, path, reports_dir, outputs):
     """The "Why the peak" section's values, its plot, and each variant's timeline in mprof's
     format for <reports_dir>/mprof/ (replacing those of an earlier render), all into `outputs`."""
     png = outputs[WHY_PLOT] = plots.why_the_peak(data)
-    folder = paths.mprof_dir(reports_dir)
+    folder = folders.mprof_dir(reports_dir)
     mprof_subdir = folder.relative_to(reports_dir)
     for stale in folder.glob("mprofile_*.dat"):
         outputs[str(mprof_subdir / stale.name)] = None
@@ -275,7 +276,7 @@ def _previous(results_dir, shown, data):
     environment, or None: another interpreter's peaks differ by its collector, not by the code."""
     older = [
         p
-        for p in reversed(paths.json_files(results_dir))
+        for p in reversed(store.json_files(results_dir))
         if p.name < shown.name and p.resolve() != shown.resolve()
     ]
     # An unreadable old run only means less history.

@@ -8,16 +8,16 @@ a table of its own, and the section says that the tables differ in it.
 
 from dataclasses import dataclass, field
 
-from .. import environments
-from .. import results as results_files
+from .. import figures as F
+from ..files import environments
+from ..files import results as results_files
 from . import history, page
 
 FIGURES = tuple(
-    results_files.FIGURE[name]
-    for name in ("tracemalloc_peak_mib", "kernel_peak_rss_mib", "peak_increment_mib")
+    F.FIGURE[name] for name in ("tracemalloc_peak_mib", "kernel_peak_rss_mib", "peak_increment_mib")
 )
 # A prediction, shown only beside the measurement it predicts (schema 2 files carry it).
-MODEL = results_files.FIGURE["model_peak_mib"]
+MODEL = F.FIGURE["model_peak_mib"]
 MODELLED = "tracemalloc_peak_mib"
 
 

@@ -1,5 +1,5 @@
 """Each variant against the previous run: percent change per figure, and a flag on exactly the
-variants that make `python -m benchmarks compare` fail: a grown peak (`results.regressed`), or
+variants that make `python -m benchmarks compare` fail: a grown peak (`F.regressed`), or
 one the previous run measured that this run lost. Its verdict on each variant is compare's own.
 
 Wall time is shown, never flagged: it is too noisy on shared machines to gate on.
@@ -7,27 +7,28 @@ Wall time is shown, never flagged: it is too noisy on shared machines to gate on
 
 from dataclasses import dataclass, field
 
-from .. import compare as gate
-from .. import results
+from .. import figures as F
+from ..files import results
+from ..gates import memory as gate
 
-FIGURES = tuple(f for f in results.FIGURES if f.compared)
+FIGURES = tuple(f for f in F.FIGURES if f.compared)
 # Settings that change what a variant measures: when they differ the comparison is flagged.
 WORKLOAD = ("iters", "size", "depth", "gc_enabled", "gc_threshold", "retain_grad")
 
 
 @dataclass
 class Change:
-    figure: results.Figure
+    figure: F.Figure
     before: float | None
     now: float | None
 
     @property
     def percent(self):
-        return results.growth_pct(self.before, self.now)
+        return F.growth_pct(self.before, self.now)
 
     @property
     def grew_too_much(self):
-        return results.regressed(self.figure, self.before, self.now)
+        return F.regressed(self.figure, self.before, self.now)
 
 
 @dataclass

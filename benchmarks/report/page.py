@@ -9,8 +9,9 @@ import statistics
 import jinja2
 from markupsafe import Markup
 
-from .. import environments
-from .. import results as results_files
+from .. import figures as F
+from ..files import environments
+from ..files import results as results_files
 from ..workloads.variants import ARRAY_MIB
 from . import palette
 
@@ -23,7 +24,7 @@ _STATUS = {  # status -> (word in the table, css class)
     "skipped": ("skipped", "skipped"),
 }
 # Shown with their min–max over repeats; exact figures have none worth showing.
-_RANGED = {f.name for f in results_files.FIGURES if f.repeated and f.column and not f.deterministic}
+_RANGED = {f.name for f in F.FIGURES if f.repeated and f.column and not f.deterministic}
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("benchmarks", "templates"),
@@ -39,7 +40,7 @@ def mib(value, digits=1):
 
 
 def duration(seconds):
-    return "—" if seconds is None else results_files.text(results_files.FIGURE["seconds"], seconds)
+    return "—" if seconds is None else F.text(F.FIGURE["seconds"], seconds)
 
 
 def figure(value, fig):
@@ -234,7 +235,7 @@ def time_note(results):
     if not draws:
         return None
     size = (results.get("settings") or {}).get("size")
-    draw = results_files.text(results_files.FIGURE["input_draw_s"], statistics.median(draws))
+    draw = F.text(F.FIGURE["input_draw_s"], statistics.median(draws))
     return Markup(
         "Time / iteration is the untraced loop's, as <code>benchmarks/loop.py</code> runs it:"
         " each iteration draws a fresh input of {size} elements, which alone took <b>{draw}</b>"

@@ -1,46 +1,55 @@
 """One colour and line style per variant name, so a variant looks the same in every plot.
 
-Our strong graph is red and our weak graph blue (darker = more recorded), numpy grey, each peer
-its own hue; the mode also sets the line style, for readers who cannot tell the shades apart.
+Each engine file declares its colours (`COLOUR`): our strong graph is red and our weak graph
+blue (darker = more recorded), numpy grey, each peer its own hue. The mode also sets the line
+style, for readers who cannot tell the shades apart.
 """
 
 import zlib
 
-from ..workloads.variants import BY_NAME
+from .. import engines
+from ..workloads.variants import ANY_WORKLOAD
 
-_FAMILIES = {
-    "strong": {"backprop": "#b2182b", "backward": "#e34a33", "no_grad": "#f4a582"},
-    "weak": {"backprop": "#2166ac", "backward": "#4393c3", "no_grad": "#92c5de"},
-    "torch": {"backprop": "#d95f02", "backward": "#f29e4c", "no_grad": "#fdd0a2"},
-    "dezero": {"backprop": "#1b7837", "backward": "#5aae61", "no_grad": "#a6dba0"},
-    "autograd": {"backprop": "#762a83", "backward": "#9970ab", "no_grad": "#c2a5cf"},
-    # The book's engine: a darker and a lighter shade of ours, so each sits near its twin.
-    "book-strong": {"backprop": "#67001f"},
-    "book-weak": {"backprop": "#053061"},
-}
-NUMPY = "#636363"
-# Peers this palette does not know yet: a stable pick from colours unused above.
-_OTHERS = ("#8c510a", "#01665e", "#c51b7d", "#4d9221", "#b8860b", "#35978f")
+# Engines a results file names that this version does not know (a user's engine, measured
+# elsewhere): a stable pick from colours no built-in engine declares.
+_OTHERS = ("#c51b7d", "#4d9221", "#b8860b", "#5e3c99", "#e7298a", "#66a61e")
 _LINESTYLES = {"backprop": "-", "backward": "--", "no_grad": ":"}
+# Shades for an engine that declares one colour: the mode lightens it (backprop darkest).
+_LIGHTER = {"backprop": 0.0, "backward": 0.3, "no_grad": 0.6}
 
 
-def _impl_mode(name):
-    # A results file may name a variant this version does not know: it gets a colour all the same.
-    variant = BY_NAME.get(name)
-    return (variant.impl, variant.mode) if variant else (name, None)
+def _mix(colour, white):
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * white):02x}" for c in rgb)
+
+
+def _declared(variant):
+    """The colour the variant's engine declares for its graph kind and mode, or None."""
+    declared = variant.engine.colours
+    if isinstance(declared, dict) and variant.graph in declared:
+        declared = declared[variant.graph]
+    if isinstance(declared, dict):
+        return declared.get(variant.mode) or next(iter(declared.values()), None)
+    if isinstance(declared, str):
+        return _mix(declared, _LIGHTER.get(variant.mode, 0.0))
+    return None
 
 
 def colour(name):
-    impl, mode = _impl_mode(name)
-    if impl == "numpy":
-        return NUMPY
-    family = _FAMILIES.get(impl)
-    if family:
-        return family.get(mode, family["backprop"])
-    return _OTHERS[zlib.crc32(name.encode()) % len(_OTHERS)]
+    variant = ANY_WORKLOAD.get(name)
+    found = _declared(variant) if variant else None
+    return found or _OTHERS[zlib.crc32(_engine_of(name).encode()) % len(_OTHERS)]
+
+
+def _engine_of(name):
+    # A name this version does not know keeps its engine's colour in every mode: the part
+    # before the mode.
+    return name.rsplit("-", 1)[0] if name.endswith(tuple(engines.MODES)) else name
 
 
 def linestyle(name):
-    if name == "numpy":
+    variant = ANY_WORKLOAD.get(name)
+    if variant is not None and variant.engine.role == "reference":
         return "-."
-    return _LINESTYLES.get(_impl_mode(name)[1], "-")
+    mode = variant.mode if variant else name.rsplit("-", 1)[-1]
+    return _LINESTYLES.get(mode, "-")

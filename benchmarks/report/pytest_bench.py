@@ -8,9 +8,20 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import paths, results
 from ..errors import HarnessError
-from ..shapes import ANY, FLAG, OBJECT, TEXT, ShapeError, list_of, nullable, number, record, whole
+from ..files import store
+from ..files.shapes import (
+    ANY,
+    FLAG,
+    OBJECT,
+    TEXT,
+    ShapeError,
+    list_of,
+    nullable,
+    number,
+    record,
+    whole,
+)
 from ..workloads.variants import OURS
 
 # extra_info keys shown first, in this order; any others follow alphabetically.
@@ -86,7 +97,7 @@ class BenchmarkRun:
 def load(path):
     """The BenchmarkRun in `path`; BenchmarkJsonError naming the file when it is not one."""
     path = Path(path)
-    data = results.read_json(path, BenchmarkJsonError, "pytest-benchmark", constants=True)
+    data = store.read_json(path, BenchmarkJsonError, "pytest-benchmark", constants=True)
     try:
         if not isinstance(data, dict):
             raise ShapeError(f"the file holds {type(data).__name__}, not an object")
@@ -157,5 +168,5 @@ def newest(repo_root=".", explicit=None, speed_dir=None):
     if speed_dir is not None:
         found += [p for p in Path(speed_dir).glob("*.json") if not p.name.endswith(".partial.json")]
     candidates = sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
-    _, run, skipped = paths.newest_valid(candidates, load, BenchmarkJsonError)
+    _, run, skipped = store.newest_valid(candidates, load, BenchmarkJsonError)
     return run, [f"skipped pytest-benchmark file {e}" for e in skipped]

@@ -4,7 +4,7 @@ one per reference, each ratio beside its target and whether it holds."""
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import ratio_files
+from ..files import ratios as ratio_files
 
 
 @dataclass
@@ -27,6 +27,10 @@ class RatiosRun:
 
     def count(self, meets):
         return sum(row.meets is meets for row in self.rows)
+
+    @property
+    def without_ratio(self):
+        return sum(row.record.get("ratio") is None for row in self.rows)
 
 
 def _per_op(seconds, ops):

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import paths
-from .. import results as results_files
+from .. import figures as F
+from ..files import folders, store
+from ..files import results as results_files
+from ..files import sweeps as sweep_files
 from ..sweep import axes as A
-from ..sweep import files as sweep_files
 from . import scaling_plots
 
 FLAT_SLOPE = 0.05  # a log-log slope closer to 0 than this: the figure does not grow
@@ -101,7 +102,7 @@ def fit(x, y):
 
 def sentence(s, axis, name, what):
     """One plain sentence on how `what`, the series' figure `name`, grows along `axis`."""
-    figure = results_files.FIGURE[FIGURES[name]]
+    figure = F.FIGURE[FIGURES[name]]
     values = getattr(s, name)
     got = fit(s.x, values)
     if got is None:
@@ -110,7 +111,7 @@ def sentence(s, axis, name, what):
     pairs = [(a, b, f) for a, b, f in zip(s.x, values, s.floor, strict=True) if b and b > 0]
     (x0, y0, _), (x1, y1, floor) = pairs[0], pairs[-1]
     span = f"{axis} {x0:,} to {x1:,}"
-    first, last = results_files.text(figure, y0), results_files.text(figure, y1)
+    first, last = F.text(figure, y0), F.text(figure, y1)
     if abs(slope) < FLAT_SLOPE:
         level = first if first == last else f"between {first} and {last}"
         text = (
@@ -141,7 +142,7 @@ def newest(sweeps_dir, sweep=None):
     if sweep is not None:
         return [(sweep, sweep_files.load(sweep))], []
     shown, notices, unreadable = {}, [], []
-    for path in reversed(paths.json_files(sweeps_dir)):
+    for path in reversed(store.json_files(sweeps_dir)):
         try:
             data = sweep_files.load(path)
         except results_files.ResultsError as e:
@@ -167,7 +168,7 @@ def section(reports_dir, outputs, sweep=None, predict=recorded_model):
     reports_dir = Path(reports_dir)
     for stale in reports_dir.glob("scaling_*.png"):
         outputs[stale.name] = None  # plots of another sweep would mislead
-    found, notices = newest(paths.sweeps_dir(reports_dir), sweep)
+    found, notices = newest(folders.sweeps_dir(reports_dir), sweep)
     return {"sweeps": [_one(p, d, outputs, predict) for p, d in found], "notices": notices}
 
 
@@ -188,8 +189,8 @@ def _one(path, data, outputs, predict):
         along = series(data, name, predict)
         # One file name per sweep and axis: scaling_size.png for a sweep of size alone. Axis
         # names come from the file: each goes through the check that keeps it a file name.
-        stem = "scaling_" + "-".join(paths.file_name(n) for n in names)
-        stem += "" if names == [name] else f"_{paths.file_name(name)}"
+        stem = "scaling_" + "-".join(folders.file_name(n) for n in names)
+        stem += "" if names == [name] else f"_{folders.file_name(name)}"
         _figure(figures, outputs, f"{stem}.png", along, name, ("traced", "kernel"), _peak_caption)
         sentences += [sentence(s, name, "traced", "the traced peak") for s in along]
         if name == "size":

@@ -5,8 +5,9 @@ seen, and a few sentences written from those figures. Schema 1 files have none o
 import itertools
 import statistics
 
-from .. import results as results_files
-from . import mprof, rss
+from ..files import mprof
+from ..files import results as results_files
+from . import rss
 
 MIB = 2**20
 MPROF_INTERVAL_S = 0.1  # memory_profiler's default sampling period

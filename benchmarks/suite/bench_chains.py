@@ -6,23 +6,21 @@ Scalars (0-d arrays) keep numpy's share small, so these time the engine itself.
 
 import gc
 
-import numpy as np
 import pytest
 
-import autograd_core as ag
 from benchmarks.suite.memprobe import benchmark_with_memory
-from benchmarks.workloads import graphs, peers
+from benchmarks.workloads import graphs
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
-SCALAR = np.array(1.1)
+OURS = V.BY_NAME["weak-backward"].engine
 CHAIN_OPS = (1_000, 10_000, 100_000)
 WIDTH = 1_000
 
 
 def _variants(*modes):
     # Peers share the groups, so pytest-benchmark prints them side by side with ours.
-    return V.as_params(v for v in V.ALL_VARIANTS if v.mode in modes)
+    return V.as_params(v for v in V.suite("scalar") if v.mode in modes)
 
 
 @pytest.mark.parametrize("variant", _variants("backprop", "no_grad"))
@@ -41,8 +39,9 @@ def _time_scalar_chain(benchmark, variant):
     # The classic loop's 3 squares on a scalar. The input is never modified, so one serves every
     # call and pytest-benchmark can time microseconds in calibrated batches.
     settings, step = build(variant, depth=3)
+    x = variant.engine.scalar(graphs.SCALAR)
     with settings():
-        benchmark_with_memory(benchmark, lambda: step(SCALAR))
+        benchmark_with_memory(benchmark, lambda: step(x))
 
 
 @pytest.mark.parametrize(
@@ -52,42 +51,53 @@ def _time_scalar_chain(benchmark, variant):
 def test_chain_backward(benchmark, graph, ops):
     benchmark.group = f"chain-backward-{ops}"
     benchmark.extra_info["ops"] = ops
-    _time_backward(benchmark, graph, lambda: graphs.ours("neg", ops), rounds=max(5, 100_000 // ops))
+    rounds = max(5, 100_000 // ops)
+    _time_backward(benchmark, V.Variant(OURS, graph, "backward"), "neg", ops, rounds)
 
 
 @pytest.mark.parametrize(
     "peer",
-    V.as_params((V.Variant(p, "backward") for p in V.PEERS), name=lambda v: f"{v.impl}-10000"),
+    V.as_params(
+        (
+            v
+            for v in V.suite("scalar")
+            if v.mode == "backward" and v.engine.role in ("peer", "user")
+        ),
+        name=lambda v: f"{v.impl}-10000",
+    ),
 )
 def test_peer_chain_backward(benchmark, peer):
-    # Peers in the 10,000-op group: the same negation chain, recorded by each framework.
+    # Peers in the 10,000-op group: the same negation chain, recorded by each engine.
     ops = 10_000
     benchmark.group = f"chain-backward-{ops}"
     benchmark.extra_info["ops"] = ops
-    _time_backward(benchmark, "weak", lambda: peers.neg_chain(peer.impl, ops), rounds=10)
+    _time_backward(benchmark, peer, "neg", ops, rounds=10)
 
 
 @pytest.mark.parametrize("graph", V.OURS)
 def test_wide_backward(benchmark, graph):
     benchmark.group = "wide-backward"
     benchmark.extra_info["branches"] = WIDTH
-    _time_backward(benchmark, graph, lambda: graphs.ours("wide", WIDTH), rounds=100)
+    _time_backward(benchmark, V.Variant(OURS, graph, "backward"), "wide", WIDTH, rounds=100)
 
 
-def _time_backward(benchmark, graph, make, rounds):
+def _time_backward(benchmark, variant, shape, size, rounds):
     # Building the graph and freeing it are per-round preparation, outside the timed region: a
     # strong graph's cycles are collected between rounds, never during one.
-    def build_graph():
-        return ([make()],), {}
+    engine = variant.engine
+    backward = engine.backward()
 
-    def backward(held):
-        held[0].backward()
+    def build_graph():
+        return ([graphs.recorded(engine, shape, size)],), {}
+
+    def run_backward(held):
+        backward(held[0])
 
     def free_graph(held):
         held.clear()
         gc.collect()
 
-    with ag.using_config("graph", graph):
+    with engine.settings(variant.graph, "backward"):
         benchmark_with_memory(
-            benchmark, backward, setup=build_graph, teardown=free_graph, rounds=rounds
+            benchmark, run_backward, setup=build_graph, teardown=free_graph, rounds=rounds
         )

@@ -9,7 +9,7 @@ import pytest
 from benchmarks.suite.memprobe import benchmark_with_memory
 from benchmarks.workloads import classic
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.steps import build
+from benchmarks.workloads.classic import build
 
 SIZE = 100_000  # elements per array, as in the classic loop
 DEPTH = 3
@@ -23,7 +23,7 @@ def settled_allocator():
     classic.settle_allocator()
 
 
-@pytest.mark.parametrize("variant", V.as_params(V.ALL_VARIANTS))
+@pytest.mark.parametrize("variant", V.as_params(V.suite("classic")))
 def test_classic_loop_iteration(benchmark, variant):
     """One iteration per round, and in each round one plain-numpy iteration timed beside it.
 

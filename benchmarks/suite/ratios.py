@@ -14,16 +14,13 @@ import functools
 import itertools
 import shlex
 import sys
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
-import numpy as np
-
-import autograd_core as ag
-
-from .. import ratio_files, results
+from .. import engines as E
+from ..files import ratios as ratio_files
+from ..files import store
 from ..measure import argtypes
-from ..workloads import classic, graphs, peers, steps
+from ..workloads import classic, graphs
 from ..workloads import variants as V
 from . import interleave
 from .interleave import Plan, Subject
@@ -68,30 +65,35 @@ class Comparison:
     what: str  # the workload in words
     ours: Subject
     reference: Subject
-    target: float  # the ratio ours aims to stay at or under
+    target: float | None  # the ratio ours aims to stay at or under; None for a user's engine
     ops: int  # ops per call, for times per op
 
 
-def comparisons(sizes=DEFAULT_SIZES):
-    """The table of comparisons: what ours is timed against, and the ratio it aims at."""
+def comparisons(sizes=DEFAULT_SIZES, user=()):
+    """The table of comparisons: what ours is timed against, and the ratio it aims at; then
+    each of the `user` engines (loaded Engines) against the same references, without a target."""
     rows = []
     chains = [
         (s, n, TARGETS["backward, chains"]) for n in sizes.chain_ops for s in ("neg", "square")
     ]
+    hips_engine = E.builtin()["autograd"]
+    ours_engine = V.BY_NAME["weak-backward"].engine
     for shape, size, target in [*chains, ("wide", sizes.width, TARGETS["backward, wide graph"])]:
         hips = _backward(
             f"autograd-{shape}-{size}",
             "HIPS autograd: vjp(ones_like(out)) after make_vjp",
-            functools.partial(peers.autograd_graph, shape, size),  # imports autograd on use
-            peer="autograd",
+            V.Variant(hips_engine, "", "backward"),
+            shape,
+            size,
         )
         ops = 2 * size - 1 if shape == "wide" else size  # the wide graph's adds count too
         for graph in V.OURS:
             ours = _backward(
                 f"{graph}-{shape}-{size}",
                 f"{graph} graph: y.backward()",
-                functools.partial(graphs.ours, shape, size),
-                settings=functools.partial(ag.using_config, "graph", graph),
+                V.Variant(ours_engine, graph, "backward"),
+                shape,
+                size,
             )
             what = f"{graphs.describe(shape, size)}, {graph} graph"
             rows.append(
@@ -106,35 +108,70 @@ def comparisons(sizes=DEFAULT_SIZES):
         what = f"3 squares of a 0-d array, recorded, {graph} graph"
         rows.append(Comparison(f"forward-{graph}", FORWARD, what, ours, torch, target, DEPTH))
     n = sizes.loop_elements
-    square = classic.declared_ufunc(ag.square).__name__  # what the numpy loop calls
+    square = V.NUMPY.engine.square.__name__  # the ufunc the numpy loop calls
     numpy = _loop(V.NUMPY, n, f"numpy: np.{square} x3")
     for graph in V.OURS:
         ours = _loop(V.parse(f"{graph}-no_grad"), n, f"{graph} graph under no_grad: square x3")
         what = f"one classic-loop iteration, {n:,} elements, {graph} graph"
         target = TARGETS["no_grad"]
         rows.append(Comparison(f"no_grad-{graph}-{n}", NO_GRAD, what, ours, numpy, target, DEPTH))
+    for engine in user:
+        rows += _theirs(engine, sizes, hips_engine, torch, numpy)
     return rows
 
 
-def _backward(key, label, record, peer=None, settings=nullcontext):
+def _theirs(engine, sizes, hips_engine, torch, numpy):
+    """A user's engine against the references ours meets: backward through the middle chain
+    of squares (the one op every engine declares), the recorded scalar forward and, for an
+    engine of arrays, the no_grad loop. No target: the ratios say where it stands."""
+    rows, size, n = [], sizes.chain_ops[len(sizes.chain_ops) // 2], sizes.loop_elements
+    hips = _backward(
+        f"autograd-square-{size}",
+        "HIPS autograd: vjp(ones_like(out)) after make_vjp",
+        V.Variant(hips_engine, "", "backward"),
+        "square",
+        size,
+    )
+    for v in V.of(engine, None):
+        if v.mode == "backward":
+            mine = _backward(f"{v.impl}-square-{size}", f"{v.impl}: backward", v, "square", size)
+            what = f"{graphs.describe('square', size)}, {v.impl}"
+            rows.append(Comparison(f"backward-square-{v.impl}-{size}", BACKWARD, what, mine, hips,
+                                   None, size))  # fmt: skip
+        elif v.mode == "backprop":
+            mine = _forward(v, f"{v.impl}: square x3, recorded")
+            what = f"3 squares of a single number, recorded, {v.impl}"
+            rows.append(Comparison(f"forward-{v.impl}", FORWARD, what, mine, torch, None, DEPTH))
+        elif v.mode == "no_grad" and engine.inputs == "arrays":
+            mine = _loop(v, n, f"{v.impl} under no_grad: square x3")
+            what = f"one classic-loop iteration, {n:,} elements, {v.impl}"
+            rows.append(Comparison(f"no_grad-{v.impl}-{n}", NO_GRAD, what, mine, numpy, None,
+                                   DEPTH))  # fmt: skip
+    return rows
+
+
+def _backward(key, label, variant, shape, size):
     """Backward passes, each through a graph recorded before the clock starts."""
+    engine = variant.engine
 
     def prepare(calls):
-        outputs = [record() for _ in range(calls)]
+        outputs = [graphs.recorded(engine, shape, size) for _ in range(calls)]
+        backward = engine.backward()
 
         def block():
             for y in outputs:
-                y.backward()
+                backward(y)
 
         return block
 
-    return Subject(key, label, prepare, peer, settings)
+    settings = functools.partial(engine.settings, variant.graph, "backward")
+    return Subject(key, label, prepare, _peer(variant), settings)
 
 
 def _forward(variant, label):
     """The classic step on a 0-d array, made once: its wrapping (Variable, tensor) is timed."""
-    built = functools.cache(lambda: steps.build(variant, DEPTH))  # a peer imports on first use
-    x = np.array(graphs.SCALAR)
+    built = functools.cache(lambda: classic.build(variant, DEPTH))  # a peer imports on first use
+    x = variant.engine.scalar(graphs.SCALAR)
 
     def prepare(calls):
         step = built()[1]
@@ -150,7 +187,7 @@ def _forward(variant, label):
 
 def _loop(variant, size, label):
     """Iterations of the classic loop: y lives until the next iteration replaces it."""
-    built = functools.cache(lambda: (steps.build(variant, DEPTH), itertools.cycle(_inputs(size))))
+    built = functools.cache(lambda: (classic.build(variant, DEPTH), itertools.cycle(_inputs(size))))
 
     def prepare(calls):
         (_, step), inputs = built()
@@ -175,14 +212,14 @@ _inputs = functools.cache(classic.input_arrays)
 
 
 def _peer(variant):
-    return variant.impl if variant.is_peer else None
+    return variant.engine.name if variant.is_peer else None
 
 
 def absent(subject):
     """Why `subject` cannot run here (its peer not installed, or --no-peers), or None."""
     if subject.peer is None:
         return None
-    return V.Variant(subject.peer, V.PEERS[subject.peer][0]).left_out()
+    return V.left_out(E.builtin()[subject.peer])
 
 
 def measure(rows, plan=DEFAULT_PLAN, on_batch=None, timer=interleave.TIMER):
@@ -232,15 +269,17 @@ def line(record):
     """One line of progress on a measured comparison."""
     if record["ratio"] is None:
         return f"{record['name']}: {record['status']} ({record['reason']})"
+    target = record["target"]
     verdict = "meets" if ratio_files.meets_target(record) else "misses"
+    aim = f"{verdict} target {target:g}x; " if target is not None else ""
     return (
-        f"{record['name']}: {record['ratio']:.3f}x ({verdict} target {record['target']:g}x;"
-        f" median {record['median_ratio']:.3f}x, rounds {record['round_ratio_min']:.3f}-"
+        f"{record['name']}: {record['ratio']:.3f}x ({aim}"
+        f"median {record['median_ratio']:.3f}x, rounds {record['round_ratio_min']:.3f}-"
         f"{record['round_ratio_max']:.3f}x, {record['rounds']} x {record['calls_per_block']} calls)"
     )
 
 
-def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.stdout):
+def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.stdout, user=()):
     """Measure the table into the ratios file `out`, rewritten after every batch (an
     interrupted run leaves what it measured, marked incomplete); the records."""
     from ..measure import matrix
@@ -258,14 +297,14 @@ def run(out, plan=DEFAULT_PLAN, sizes=DEFAULT_SIZES, quick=False, stream=sys.std
 
     def save(done):
         data["comparisons"] += done
-        results.write_atomic(out, data)
+        store.write_atomic(out, data)
         for record in done:
             print(f"ratios: {line(record)}", file=stream, flush=True)
 
-    records = measure(comparisons(sizes), plan, on_batch=save)
+    records = measure(comparisons(sizes, user), plan, on_batch=save)
     data.update(complete=True)
     data["environment"]["finished"] = matrix._now()
-    results.write_atomic(out, data)
+    store.write_atomic(out, data)
     return records
 
 
@@ -274,11 +313,14 @@ def main(argv=None):
     p.add_argument("--out", required=True, metavar="FILE", help="the ratios file to write")
     p.add_argument("--rounds", type=argtypes.rounds, help="at most this many rounds per reference")
     p.add_argument("--quick", action="store_true", help="tiny sizes and 2 rounds: for tests")
+    p.add_argument("--engine", action="append", default=[], help="a user's engine too")
     args = p.parse_args(argv)
+    user = [E.load(spec) for spec in args.engine]
     plan = QUICK_PLAN if args.quick else DEFAULT_PLAN
     if args.rounds:
         plan = replace(plan, max_rounds=args.rounds)
-    records = run(args.out, plan, QUICK if args.quick else DEFAULT_SIZES, quick=args.quick)
+    sizes = QUICK if args.quick else DEFAULT_SIZES
+    records = run(args.out, plan, sizes, quick=args.quick, user=user)
     return 1 if any(r["status"] == "error" for r in records) else 0
 
 

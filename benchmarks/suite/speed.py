@@ -13,10 +13,11 @@ import os
 import sys
 from pathlib import Path
 
-from .. import paths, ratio_files, results
 from ..errors import HarnessError
+from ..files import folders, store
+from ..files import ratios as ratio_files
 from ..measure import children
-from ..workloads.variants import NO_PEERS_ENV
+from ..workloads.variants import ENGINES_ENV, NO_PEERS_ENV
 
 # What the reserved file holds while the suite runs: pytest-benchmark's shape, marked unfinished.
 RESERVED = b'{"complete": false, "benchmarks": []}\n'
@@ -28,7 +29,7 @@ def command(json_path, select=None):
         sys.executable,
         "-m",
         "pytest",
-        str(paths.PROJECT_ROOT / "benchmarks"),
+        str(folders.PROJECT_ROOT / "benchmarks"),
         "--benchmark-only",
         f"--benchmark-json={json_path}",  # with "=": a separate argument can be read as a path
         "--benchmark-quiet",  # the report shows the table; the terminal shows progress
@@ -41,7 +42,7 @@ def command(json_path, select=None):
     return cmd
 
 
-def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
+def run(reports_dir=folders.REPORTS_DIR, peers=True, select=None, user=()):
     """Run the suite; (the JSON file written, or None, pytest's exit code).
 
     pytest-benchmark writes its file at the end of the session, even when some benchmarks
@@ -49,15 +50,17 @@ def run(reports_dir=paths.REPORTS_DIR, peers=True, select=None):
     `select` is a pytest `-k` expression, to run part of the suite.
     """
     # Absolute: the child pytest runs in the project root, whatever the caller's folder.
-    folder = paths.speed_dir(Path(reports_dir).resolve())
+    folder = folders.speed_dir(Path(reports_dir).resolve())
     try:  # the name is taken now, so two speed steps at once never share a file
-        final = paths.timestamped(folder, content=RESERVED)
+        final = store.timestamped(folder, content=RESERVED)
     except OSError as e:
         raise HarnessError(f"cannot write into {folder} ({e.strerror or e})") from None
     partial = final.with_name(final.stem + ".partial.json")
     done = False
     try:
-        code = children.run(command(partial, select), cwd=paths.PROJECT_ROOT, env=_env(peers))
+        code = children.run(
+            command(partial, select), cwd=folders.PROJECT_ROOT, env=_env(peers, user)
+        )
         if partial.exists():
             _drop_raw_timings(partial)
             os.replace(partial, final)
@@ -79,8 +82,11 @@ def _drop_raw_timings(path):
     path.write_text(json.dumps(data, indent=4), encoding="utf-8")
 
 
-def _env(peers):
+def _env(peers, user=()):
+    """The children's environment: whether to time the peers, and the users' engines (by where
+    each was declared: the children run in the project root)."""
     env = dict(os.environ)
+    env[ENGINES_ENV] = os.pathsep.join(e.where for e in user)
     if peers:
         env.pop(NO_PEERS_ENV, None)
     else:
@@ -88,31 +94,34 @@ def _env(peers):
     return env
 
 
-def ratios_command(json_path, rounds=None, quick=False):
+def ratios_command(json_path, rounds=None, quick=False, user=()):
     """The command line that measures the side-by-side ratios into `json_path`."""
     cmd = [sys.executable, "-m", "benchmarks.suite.ratios", f"--out={json_path}"]
     if rounds:
         cmd.append(f"--rounds={rounds}")
     if quick:
         cmd.append("--quick")
+    cmd += [f"--engine={e.where}" for e in user]
     return cmd
 
 
-def run_ratios(reports_dir=paths.REPORTS_DIR, peers=True, rounds=None, quick=False):
+def run_ratios(reports_dir=folders.REPORTS_DIR, peers=True, rounds=None, quick=False, user=()):
     """Measure the ratios in a fresh process; (the ratios file, or None, its exit code).
 
-    The file's name is reserved first (`results.reserve`: two speed steps at once never share
+    The file's name is reserved first (`store.reserve`: two speed steps at once never share
     one, and an unwritable folder is found before timing). The child rewrites it whole after
     every batch, so an interrupted run leaves the batches it finished, marked incomplete; a
     child that timed nothing leaves no file.
     """
-    folder = paths.ratios_dir(Path(reports_dir).resolve())
-    path = results.reserve(folder, ratio_files.reserved(), option="--reports-dir")
+    folder = folders.ratios_dir(Path(reports_dir).resolve())
+    path = store.reserve(folder, ratio_files.reserved(), option="--reports-dir")
     reserved = path.read_bytes()
     done = False
     try:
         code = children.run(
-            ratios_command(path, rounds, quick), cwd=paths.PROJECT_ROOT, env=_env(peers)
+            ratios_command(path, rounds, quick, user),
+            cwd=folders.PROJECT_ROOT,
+            env=_env(peers, user),
         )
         done = path.exists() and path.read_bytes() != reserved
     finally:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..errors import HarnessError
+from ..files.shapes import TEXT, Shape, whole
 from ..measure import argtypes
-from ..shapes import TEXT, Shape, whole
 
 
 class AxisError(HarnessError):

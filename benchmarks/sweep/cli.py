@@ -4,13 +4,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from .. import paths, results
 from ..errors import HarnessError, Interrupted
+from ..files import folders, store
+from ..files import sweeps as files
 from ..measure import runner
 from ..measure.argtypes import positive_int
 from ..workloads import variants as V
 from . import axes as A
-from . import engine, executors, files
+from . import executors
+from . import schedule as engine
 
 OWN_OPTIONS = ("axes", "traced_only", "jobs", "jobs_rss", "scheduler", "resume", "sweeps_dir")
 # The main job's sweep: the threshold curve of our two graphs, exact peaks only (a few seconds).
@@ -59,8 +61,8 @@ def add_options(p):
     )
     p.add_argument(
         "--sweeps-dir",
-        default=paths.SWEEPS_DIR,
-        help=f"where the sweep file goes (default {paths.SWEEPS_DIR})",
+        default=folders.SWEEPS_DIR,
+        help=f"where the sweep file goes (default {folders.SWEEPS_DIR})",
     )
 
 
@@ -123,9 +125,9 @@ def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None, folder=No
         with executors.make(max(jobs, jobs_rss), scheduler) as (executor, where):
             # The file exists from the start, as a run's does.
             if path is None:
-                path = results.reserve(folder, data, "--sweeps-dir")
+                path = store.reserve(folder, data, "--sweeps-dir")
             else:
-                results.write_atomic(path, data)
+                store.write_atomic(path, data)
             print(
                 f"sweep: {points} point(s) x variant(s), {len(todo)} pass(es) to measure into"
                 f" {path}",
@@ -139,7 +141,7 @@ def sweep(data, path, jobs=1, jobs_rss=1, scheduler=None, stream=None, folder=No
                 f"the passes measured so far are in {path}: {engine.resume(path)} measures the rest"
             )
             try:
-                results.mark_stopped(path, stop.name)
+                store.mark_stopped(path, stop.name)
             except (OSError, ValueError) as e:
                 stop.note += f" (not marked as interrupted: {getattr(e, 'strerror', None) or e})"
         raise

@@ -1,67 +1,40 @@
-"""The classic workload's step for plain numpy and for our two graphs, and the DeZero-style step
-that ours and dezero share (see `steps.build` for what a step is)."""
+"""The classic workload, one iteration at a time, for every engine: `x = variable(a)`,
+`y = square(square(square(x)))`, and with backward `y.backward()`; built from the engine's
+declared functions (benchmarks/engines/), or its own step where it declares one.
 
-import contextlib
+`build(variant, depth, retain_grad)` gives (settings, step): `settings()` is a context manager
+to hold for the whole loop, `step(array)` runs one iteration on a fresh input array and returns
+what the loop keeps until the next iteration (y, and through it whatever graph y keeps alive).
+"""
+
 import itertools
 
 import numpy as np
 
-import autograd_core as ag
+
+def build(variant, depth=3, retain_grad=False):
+    """(settings, step) for `variant` (a benchmarks.workloads.variants.Variant)."""
+    engine = variant.engine
+    step = engine.step(variant.mode, depth)
+    if step is None:
+        backward = engine.backward(**({"retain_grad": True} if retain_grad else {}))
+        step = _step(engine.variable, engine.square, backward, variant.mode, depth)
+    return (lambda: engine.settings(variant.graph, variant.mode)), step
 
 
-def declared_ufunc(op):
-    """The numpy ufunc an op's Function declares (`Function.ufunc`): what it computes with.
-
-    Read from the Function one recorded call makes, so a reference built on it calls what the
-    op calls, whatever the op is changed to.
-    """
-    with ag.using_config("enable_backprop", True):
-        ufunc = type(op(ag.Variable(np.zeros(()))).creator).ufunc
-    if ufunc is None:
-        raise ValueError(f"{op.__name__} declares no numpy ufunc to compare it with")
-    return ufunc
-
-
-def numpy_step(depth):
-    # The ufunc ag.square calls, no other: `y * y` is np.multiply, which on some CPUs is 30%
-    # slower than np.square on 100,000 float64, and would make the floor too high.
-    square = declared_ufunc(ag.square)
-
-    def step(x):
-        y = x
-        for _ in range(depth):
-            y = square(y)  # the arithmetic autograd_core's Square does: the gap is pure overhead
-        return y
-
-    return contextlib.nullcontext, step
-
-
-def dezero_style_step(variable, square, mode, depth, retain_grad):
-    """One iteration for a DeZero-style API (ours, dezero): Variable(a), squares, backward()."""
-
+def _step(variable, square, backward, mode, depth):
     def forward(a):
         y = variable(a)
         for _ in range(depth):
             y = square(y)
         return y
 
-    def backward(a):
+    def forward_backward(a):
         y = forward(a)
-        y.backward(retain_grad=retain_grad)
+        backward(y)
         return y
 
-    return backward if mode == "backward" else forward
-
-
-def ours_step(graph, mode, depth, retain_grad):
-    step = dezero_style_step(ag.Variable, ag.square, mode, depth, retain_grad)
-
-    @contextlib.contextmanager
-    def settings():
-        with ag.using_config("graph", graph), ag.using_config("enable_backprop", mode != "no_grad"):
-            yield
-
-    return settings, step
+    return forward_backward if mode == "backward" else forward
 
 
 def settle_allocator():
@@ -92,12 +65,3 @@ def input_pool(size, count=POOL, seed=0):
     would take ten times the iteration it feeds.
     """
     return itertools.cycle(input_arrays(size, count, seed))
-
-
-def book_step(impl, mode, depth):
-    """`book-strong` or `book-weak`: the loop on the book's step-16 or step-17 engine."""
-    from . import book  # only in the book variants' own processes, like a peer's import
-
-    graph = impl.removeprefix("book-")
-    step = dezero_style_step(book.Variable, book.square_op(graph), mode, depth, False)
-    return contextlib.nullcontext, step

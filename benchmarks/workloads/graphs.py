@@ -1,16 +1,13 @@
-"""The graphs that backward is timed on, written once for every framework: a chain of one op
-(each op's output feeds the next) and a wide graph (one input feeding many squares, summed back
-together). A framework brings its own ops; the shape of the graph is the same for all.
+"""The graphs that backward is timed on, written once for every engine: a chain of one op (each
+op's output feeds the next) and a wide graph (one input feeding many squares, summed back
+together). An engine brings its own ops; the shape of the graph is the same for all.
 
-Inputs are 0-d arrays, so numpy's share of each op is small and the engine's cost shows.
+Inputs are single numbers (0-d arrays, or floats for a scalar engine), so numpy's share of each
+op is small and the engine's cost shows.
 """
 
 import functools
 import operator
-
-import numpy as np
-
-import autograd_core as ag
 
 SCALAR = 1.1
 SHAPES = ("neg", "square", "wide")
@@ -37,15 +34,15 @@ def wide(square, add, width):
     return run
 
 
-def function(shape, size, square, add):
-    """The function of x that records graph `shape` of `size` ops with a framework's `square` and
-    `add`. Negation is spelled `-y` for every framework: each one's own operator."""
+def function(shape, size, engine):
+    """The function of x that records graph `shape` of `size` ops with `engine`'s ops.
+    Negation is spelled `-y` for every engine: each one's own operator."""
     if shape == "neg":
         return chain(operator.neg, size)
     if shape == "square":
-        return chain(square, size)
+        return chain(engine.square, size)
     if shape == "wide":
-        return wide(square, add, size)
+        return wide(engine.square, engine.op("add"), size)
     raise ValueError(f"unknown graph shape {shape!r}; shapes: {', '.join(SHAPES)}")
 
 
@@ -56,6 +53,6 @@ def describe(shape, size):
     return f"chain of {size:,} {'negations' if shape == 'neg' else 'squares'}"
 
 
-def ours(shape, size, x=SCALAR):
-    """Graph `shape` recorded by autograd_core (under the caller's settings); its output."""
-    return function(shape, size, ag.square, ag.add)(ag.Variable(np.array(x)))
+def recorded(engine, shape, size, x=SCALAR):
+    """Graph `shape` recorded by `engine` (under the caller's settings), ready for its backward."""
+    return engine.record(function(shape, size, engine), engine.scalar(x))

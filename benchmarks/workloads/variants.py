@@ -1,59 +1,54 @@
-"""Canonical variant names: one name per (implementation, mode), used in JSON, plots, pytest ids
-and the report alike."""
+"""Canonical variant names: one name per (engine, graph kind, mode), used in JSON, plots, pytest
+ids and the report alike, derived from the engine files' declarations (benchmarks/engines/).
 
-import importlib.util
+A name joins the engine's prefix, the graph kind where the engine records several, and the mode:
+`strong-backprop` (ours: no prefix), `book-weak-backprop`, `torch-no_grad`. The plain-numpy
+reference is `numpy`.
+"""
+
 import os
 from dataclasses import dataclass
 
-from autograd_core import GRAPHS
+from .. import engines as E
 
-from ..measure.probes import MIB
-
-OURS = GRAPHS  # our two graphs, in autograd_core's order: ("strong", "weak")
-MODES = ("backprop", "backward", "no_grad")
-# Peers and the modes each can run (HIPS autograd records a graph only inside `grad`).
-PEERS = {
-    "torch": MODES,
-    "dezero": MODES,
-    "autograd": ("backward",),
-}
-# The book's own design (steps 16 and 17, `workloads/book.py`): a memory reference beside ours.
-BOOK = {"book-strong": ("backprop",), "book-weak": ("backprop",)}
-ARRAY_MIB = 8 / MIB  # one float64 element, in MiB
+MODES = E.MODES
+ARRAY_MIB = 8 / 2**20  # one float64 element, in MiB
 # Set (by `python -m benchmarks --no-peers`) to leave the peers out of the benchmark suite.
 NO_PEERS_ENV = "AUTOGRAD_BENCH_NO_PEERS"
+# The users' engines the benchmark suite times too (`--engine`), separated by os.pathsep.
+ENGINES_ENV = "AUTOGRAD_BENCH_ENGINES"
+HEADLINE = ("strong-backprop", "weak-backprop")  # the pair the report's first sentence compares
 
 
 @dataclass(frozen=True)
 class Variant:
-    impl: str  # "numpy", "strong", "weak" or a peer's name
-    mode: str  # "backprop", "backward", "no_grad"; "no_grad" for plain numpy
+    engine: E.Engine
+    graph: str  # a graph kind of the engine's, "" for an engine that records one kind
+    mode: str  # "backprop", "backward" or "no_grad"
+
+    @property
+    def impl(self):
+        """The engine and graph kind: strong, book-weak, torch, numpy (a results file's `impl`)."""
+        return "-".join(p for p in (self.engine.prefix, self.graph) if p)
 
     @property
     def name(self):
-        return "numpy" if self.impl == "numpy" else f"{self.impl}-{self.mode}"
+        if self.engine.role == "reference":
+            return self.engine.name
+        return f"{self.impl}-{self.mode}"
 
     @property
     def is_peer(self):
-        return self.impl in PEERS
-
-    @property
-    def is_book(self):
-        return self.impl in BOOK
+        """An optional install, compared against: recorded as skipped where it is missing."""
+        return self.engine.role == "peer"
 
     def missing(self):
-        """Why this variant cannot run here (a peer that is not installed), or None."""
-        if self.is_peer and importlib.util.find_spec(self.impl) is None:
-            return f"{self.impl} is not installed (pip install -e '.[peers]')"
-        return None
+        """Why this variant cannot run here (its engine's package is not installed), or None."""
+        return self.engine.missing()
 
     def left_out(self):
         """Why the benchmark suite leaves this variant out (`missing`, or --no-peers), or None."""
-        if self.is_peer and os.environ.get(NO_PEERS_ENV):
-            return "peers left out (--no-peers)"
-        if self.is_book:
-            return "the book's engine is a memory reference, not timed"
-        return self.missing()
+        return left_out(self.engine)
 
     def live_array_floor_mib(self, size, depth, iters, retain_grad=False):
         """The least memory the loop can live in: the arrays it must hold at once.
@@ -67,33 +62,69 @@ class Variant:
         `2 * x * gy` in the temporary `2 * x` made, for arrays of 256 KiB and more: smaller
         ones cost a gradient pass one array more than this.)
         """
-        chain = depth + 1
-        if self.impl == "autograd":
-            # HIPS autograd's loop keeps only the gradient: the chain its tape records and the
-            # gradient being made, and the previous gradient.
-            now, kept = chain + 1, 1
-        elif self.mode == "no_grad":
-            now, kept = (3 if depth > 1 else 2), 1
-        elif self.mode == "backprop":
-            now, kept = chain, chain
-        elif retain_grad:
-            now, kept = 2 * chain, 2 * chain
-        else:
-            now, kept = chain + 2, chain + 1
-        arrays = now + (kept if iters > 1 else 0)
+        arrays = self.engine.floor_arrays(self.mode, depth, iters, retain_grad)
+        if arrays is None:
+            chain = depth + 1
+            if self.mode == "no_grad":
+                now, kept = (3 if depth > 1 else 2), 1
+            elif self.mode == "backprop":
+                now, kept = chain, chain
+            elif retain_grad:
+                now, kept = 2 * chain, 2 * chain
+            else:
+                now, kept = chain + 2, chain + 1
+            arrays = now + (kept if iters > 1 else 0)
         return arrays * size * ARRAY_MIB
 
 
-NUMPY = Variant("numpy", "no_grad")
-BOOK_VARIANTS = tuple(Variant(impl, mode) for impl, modes in BOOK.items() for mode in modes)
-DEFAULT_MATRIX = (
-    NUMPY,
-    *(Variant(impl, mode) for mode in MODES for impl in OURS),
-    *BOOK_VARIANTS,
-)
-PEER_VARIANTS = tuple(Variant(impl, mode) for impl, modes in PEERS.items() for mode in modes)
+def left_out(engine):
+    """Why the benchmark suite leaves `engine` out (not installed, --no-peers), or None."""
+    if engine.role == "peer" and os.environ.get(NO_PEERS_ENV):
+        return "peers left out (--no-peers)"
+    if engine.role == "design":
+        return "the book's engine is a memory reference, not timed"
+    return engine.missing()
+
+
+def of(engine, workload="classic"):
+    """The variants of `engine` that run `workload`: every mode, each graph kind within it."""
+    if workload is not None and workload in engine.cannot:
+        return ()
+    return tuple(Variant(engine, graph, mode) for mode in engine.modes for graph in engine.graphs)
+
+
+def every(workload="classic"):
+    """The variants of every built-in engine that can run `workload`, in the matrix's order."""
+    return tuple(v for e in E.builtin().values() for v in of(e, workload))
+
+
+def suite(workload):
+    """What the benchmark suite times of `workload`: every built-in engine's variants that can
+    run it, then those of the engines named in ENGINES_ENV."""
+    specs = [s for s in os.environ.get(ENGINES_ENV, "").split(os.pathsep) if s]
+    return every(workload) + tuple(v for s in specs for v in of(E.load(s), workload))
+
+
+def _matrix(roles):
+    return tuple(v for e in E.builtin().values() if e.role in roles for v in of(e))
+
+
+DEFAULT_MATRIX = _matrix(("reference", "ours", "design"))
+PEER_VARIANTS = _matrix(("peer",))
 ALL_VARIANTS = DEFAULT_MATRIX + PEER_VARIANTS
 BY_NAME = {v.name: v for v in ALL_VARIANTS}
+NUMPY = BY_NAME["numpy"]
+# Every built-in engine's variants, whatever each can run (a scalar engine's too): colours and
+# labels for any name a file may hold.
+ANY_WORKLOAD = {v.name: v for e in E.builtin().values() for v in of(e, None)}
+OURS = E.builtin()["ours"].graphs  # our two graphs, in autograd_core's order: ("strong", "weak")
+# Engines that cannot run a workload, and why: the report says so instead of leaving them out.
+CANNOT = {e.name: e.cannot for e in E.builtin().values() if e.cannot}
+
+
+def peers():
+    """The peer engines, installed or not."""
+    return [e for e in E.builtin().values() if e.role == "peer"]
 
 
 def as_params(variants, name=lambda v: v.name):
@@ -110,26 +141,45 @@ def as_params(variants, name=lambda v: v.name):
     return params
 
 
+def impls():
+    """Every implementation's name (`loop.py --impl`): numpy, strong, weak, book-strong, torch..."""
+    return list(dict.fromkeys(v.impl for v in ALL_VARIANTS))
+
+
 def modes_of(impl):
-    """The modes `impl` can run: a peer's or the book's own list, else all of them."""
-    return PEERS.get(impl) or BOOK.get(impl) or MODES
+    """The modes `impl` can run."""
+    return tuple(dict.fromkeys(v.mode for v in ALL_VARIANTS if v.impl == impl)) or MODES
 
 
-def parse(name):
+def by_impl(impl, mode, user=()):
+    """The variant of implementation `impl` (strong, torch, numpy...) in `mode`."""
+    for v in (*ALL_VARIANTS, *(v for e in user for v in of(e))):
+        if v.impl == impl and (v.mode == mode or v.engine.role == "reference"):
+            return v
+    raise ValueError(f"--impl {impl} has no mode {mode}")
+
+
+def known(user=()):
+    """{name: Variant} of the built-in engines and the `user` engines (loaded Engines)."""
+    return {**BY_NAME, **{v.name: v for e in user for v in of(e)}}
+
+
+def parse(name, user=()):
     """The Variant called `name`; a ValueError lists the allowed names otherwise."""
+    table = known(user)
     try:
-        return BY_NAME[name]
+        return table[name]
     except KeyError:
-        raise ValueError(f"unknown variant {name!r}; allowed: {', '.join(BY_NAME)}") from None
+        raise ValueError(f"unknown variant {name!r}; allowed: {', '.join(table)}") from None
 
 
 def select(only, variants=ALL_VARIANTS):
-    """Variants matching any of `only`: a variant name, an implementation or a mode."""
+    """Variants matching any of `only`: a variant name, an implementation, an engine or a mode."""
     chosen = []
     for word in only:
-        matched = [v for v in variants if word in (v.name, v.impl, v.mode)]
+        matched = [v for v in variants if word in (v.name, v.impl, v.mode, v.engine.name)]
         if not matched:
-            allowed = sorted({*BY_NAME, *OURS, *BOOK, *PEERS, *MODES, "numpy"})
+            allowed = sorted({w for v in variants for w in (v.name, v.impl, v.mode, v.engine.name)})
             raise ValueError(f"--only {word!r} matches no variant; allowed: {', '.join(allowed)}")
         chosen += [v for v in matched if v not in chosen]
     return chosen

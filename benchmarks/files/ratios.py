@@ -4,7 +4,7 @@
 A ratio is ours over a reference timed in interleaved rounds of one process: it says how much
 slower or faster ours is, under the same conditions, and stays comparable between runs and
 machines where seconds do not. A file's name is reserved when its speed step starts
-(`results.reserve`), its content is written whole (`results.write_atomic`), and it is read back
+(`store.reserve`), its content is written whole (`store.write_atomic`), and it is read back
 checked whole, with an error that names the file and the field.
 """
 
@@ -12,8 +12,8 @@ import json
 import math
 from pathlib import Path
 
-from . import paths, results
-from .errors import HarnessError
+from ..errors import HarnessError
+from . import results, store
 from .shapes import (
     FLAG,
     NULL,
@@ -90,7 +90,7 @@ def is_ratios_file(path):
 
 def reserved():
     """What a reserved ratios file holds until its child writes the first batch: a ratios file
-    with no comparison yet, marked unfinished (`results.reserve`)."""
+    with no comparison yet, marked unfinished (`store.reserve`)."""
     return {"kind": KIND, "schema": SCHEMA, "complete": False, "comparisons": []}
 
 
@@ -106,7 +106,7 @@ _ALWAYS = {
     "ours": TEXT,
     "reference": TEXT,
     "peer": nullable(TEXT),
-    "target": number(above=0),
+    "target": nullable(number(above=0)),  # null: a user's engine, compared without a target
     "ops": nullable(whole(1)),
     **{key: list_of(number(above=0)) for key in ROUND_FIELDS},  # seconds per call, per round
 }
@@ -147,7 +147,7 @@ RATIOS = record(
 
 def load(path):
     """The ratios dict in `path`; RatiosError naming the file if it is not a schema-1 file."""
-    data = results.read_json(path, RatiosError, "ratios")
+    data = store.read_json(path, RatiosError, "ratios")
     if not isinstance(data, dict) or data.get("kind") != KIND:
         raise RatiosError(
             f'{path}: not a ratios file (no "kind": "{KIND}"); '
@@ -183,4 +183,4 @@ def load_measured(path):
 def newest_valid(folder):
     """(path, data, skipped): the newest loadable ratios file in `folder`, and one message per
     newer file that could not be loaded; (None, None, skipped) when there is none."""
-    return paths.newest_valid(reversed(paths.json_files(folder)), load_measured, RatiosError)
+    return store.newest_valid(reversed(store.json_files(folder)), load_measured, RatiosError)

@@ -3,9 +3,10 @@ an interrupted sweep keeps what it measured and `--resume` can measure the rest.
 
 from pathlib import Path
 
-from .. import paths, results
 from ..measure import runner
-from ..shapes import (
+from ..sweep import axes as A
+from . import folders, results, store
+from .shapes import (
     ANY,
     FLAG,
     NAME,
@@ -18,7 +19,6 @@ from ..shapes import (
     record,
     whole,
 )
-from . import axes as A
 
 SCHEMA = 1
 
@@ -37,6 +37,8 @@ def new(axes, variants, settings, passes, environment):
         "settings": settings.as_json(),
         "axes": axes,
         "variants": [v.name for v in variants],
+        # The users' engines by name, where each was declared: --resume loads them again.
+        "engines": {v.engine.name: v.engine.source for v in variants if v.engine.role == "user"},
         "passes": [p for p in runner.PASSES if p in passes],
         "executor": None,
         "points": [],
@@ -122,7 +124,7 @@ def load(path):
 
 
 def _read(path):
-    data = results.read_json(path, SweepError, "sweep")
+    data = store.read_json(path, SweepError, "sweep")
     if not isinstance(data, dict) or "sweep_schema" not in data:
         raise SweepError(f"{path}: no 'sweep_schema' field; not a sweep file of this harness")
     if data["sweep_schema"] != SCHEMA:
@@ -163,6 +165,6 @@ def _check_point(path, data, grid, i, point):
         raise SweepError(f"{where} has no record of {name}")
 
 
-def newest_valid(sweeps_dir=paths.SWEEPS_DIR):
+def newest_valid(sweeps_dir=folders.SWEEPS_DIR):
     """(path, data, skipped) of the newest readable sweep file, or (None, None, skipped)."""
-    return paths.newest_valid(reversed(paths.json_files(sweeps_dir)), load, SweepError)
+    return store.newest_valid(reversed(store.json_files(sweeps_dir)), load, SweepError)

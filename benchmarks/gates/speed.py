@@ -13,7 +13,8 @@ comparison OLD measured is missing from NEW or failed there.
 
 from dataclasses import dataclass, field
 
-from . import ratio_files, results
+from .. import figures as F
+from ..files import ratios as ratio_files
 from .pairing import Pairing, pair
 
 
@@ -67,10 +68,10 @@ def compare(old, new, max_worsening=ratio_files.DEFAULT_MAX_WORSENING_PCT):
             if a is not None and after.get("status") == "error":
                 c.unchecked.append(f"{name} went from ok to error: {after.get('reason')}")
             continue
-        change = results.growth_pct(a, b)
-        median_change = results.growth_pct(before.get("median_ratio"), after.get("median_ratio"))
-        worse = results.grew_more_than(change, max_worsening) and (
-            median_change is None or results.grew_more_than(median_change, max_worsening)
+        change = F.growth_pct(a, b)
+        median_change = F.growth_pct(before.get("median_ratio"), after.get("median_ratio"))
+        worse = F.grew_more_than(change, max_worsening) and (
+            median_change is None or F.grew_more_than(median_change, max_worsening)
         )
         target, meets = after.get("target"), ratio_files.meets_target(after)
         c.rows.append(Row(name, a, b, change, median_change, worse, target, meets))

@@ -9,8 +9,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import paths
-from ..shapes import ShapeError, matching, number
+from . import folders
+from .shapes import ShapeError, matching, number
 
 # The records this parser reads, field by field (shapes.py's words), as a results table does:
 # a line is a kind, then its fields; fields past those listed (FUNC's stack level) are ignored.
@@ -56,8 +56,8 @@ class MprofRun:
 
 def dat_name(variant):
     """The mprof-format file written for a variant's untraced timeline (ValueError for a name
-    that is not canonical: see paths.file_name)."""
-    return paths.file_name(variant, "mprofile_", ".dat")
+    that is not canonical: see folders.file_name)."""
+    return folders.file_name(variant, "mprofile_", ".dat")
 
 
 def resample(t_s, mem_mib, interval_s):

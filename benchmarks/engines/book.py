@@ -1,15 +1,21 @@
 """The classic loop's engine written the way "Deep Learning from Scratch 3" writes it in steps 16
 and 17: plain classes whose attributes live in per-instance dicts, a Function that keeps its
-inputs as the tuple `*inputs` made and its outputs in a list. It is a reference for the report,
-not a second engine: `autograd_core` is the engine, this shows what its design choices change.
+inputs as the tuple `*inputs` made and its outputs in a list. A reference for the report, not a
+second engine: `autograd_core` is the engine, this shows what its design choices change.
 
 Step 16 (`book-strong`) keeps the output Variables themselves, so every op is a reference cycle;
 step 17 (`book-weak`) keeps `weakref.ref`s to them. Nothing else differs.
 """
 
+import contextlib
 import weakref
 
 import numpy as np
+
+NAME = "book"
+ROLE = "design"
+MODES = ("backprop",)
+COLOUR = {"strong": "#67001f", "weak": "#053061"}  # a darker shade of each of ours
 
 
 def as_array(x):
@@ -93,13 +99,30 @@ class StrongSquare(Square):
     weak = False
 
 
-SQUARES = {"strong": StrongSquare, "weak": Square}
+# The step whose Square the loop uses; a class each, so no instance carries the choice.
+_squares = [Square]
 
 
-def square_op(graph):
-    """The book's `square(x)` for `graph` ("strong": step 16, "weak": step 17)."""
+@contextlib.contextmanager
+def _step(cls):
+    _squares.append(cls)
     try:
-        cls = SQUARES[graph]
-    except KeyError:
-        raise ValueError(f"graph must be one of {', '.join(SQUARES)}, not {graph!r}") from None
-    return lambda x: cls()(x)
+        yield
+    finally:
+        _squares.pop()
+
+
+GRAPHS = {"strong": lambda: _step(StrongSquare), "weak": lambda: _step(Square)}
+variable = Variable
+
+
+def square(x):
+    return _squares[-1]()(x)
+
+
+def backward(y):
+    y.backward()
+
+
+def version():
+    return "steps 16 and 17"

@@ -12,13 +12,16 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .. import results
+from .. import engines
+from .. import figures as F
 from ..errors import HarnessError
+from ..files import store
+from ..files import sweeps as files
 from ..measure import matrix, runner
 from ..measure.settings import Settings
 from ..workloads import variants as V
 from . import axes as A
-from . import executors, files
+from . import executors
 
 ORDER = (runner.TRACED, runner.UNTRACED)  # the fast, exact figures first
 
@@ -63,8 +66,9 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
     stream = stream or sys.stderr
     base = settings_of(data, path)
     try:
-        variants = {name: V.parse(name) for name in data["variants"]}
-    except ValueError as e:
+        user = [engines.load(source) for source in (data.get("engines") or {}).values()]
+        variants = {name: V.parse(name, user) for name in data["variants"]}
+    except (ValueError, HarnessError) as e:
         raise files.SweepError(f"{path}: {e}") from None
     data["executor"] = {"where": where, "jobs": jobs, "jobs_rss": jobs_rss}
     points = {files.key(p["params"], p["variant"]): p for p in data["points"]}
@@ -78,7 +82,7 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
         print(f"[{count}/{len(todo)}] {task.label()}: {_summary(record)}", file=stream, flush=True)
         _land(points, task, record, {"side_by_side": side_by_side, "worker": worker})
         data["points"] = [points[k] for k, _, _ in files.entries(data) if k in points]
-        results.save(path, data, task.label(), resume)
+        store.save(path, data, task.label(), resume)
 
     for pass_name, limit in ((runner.TRACED, jobs), (runner.UNTRACED, jobs_rss)):
         tasks = [t for t in todo if t.pass_name == pass_name]
@@ -106,7 +110,7 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
             landed(task, record, side_by_side, worker)
     data["complete"] = not missing(data)
     data["environment"]["finished"] = now()
-    results.save(path, data, resume=resume)
+    store.save(path, data, resume=resume)
     return lost
 
 
@@ -149,8 +153,8 @@ def _summary(record):
         lines = [line for line in str(record["error"]).splitlines() if line.strip()]
         return f"{record['status']}: {lines[-1].strip() if lines else ''}"
     return ", ".join(
-        f"{f.title} {results.text(f, record[f.name])}"
-        for f in results.FIGURES
+        f"{f.title} {F.text(f, record[f.name])}"
+        for f in F.FIGURES
         if f.column and record.get(f.name) is not None and f.name != "live_array_floor_mib"
     )
 

@@ -1,0 +1,4 @@
+"""The files the harness writes and reads, and their contracts: results, ratios and sweep files,
+the environments a file was measured in, mprof's .dat format, the declarative shapes every file
+is checked against, the atomic store and the folders they live in (schemas in reports/README.md).
+"""
