@@ -10,16 +10,24 @@ from dataclasses import dataclass
 DEFAULT_MAX_GROWTH_PCT = 10.0  # the gate's default, and the report's flag: one threshold
 
 
+# The processes that measure a variant (benchmarks/measure/runner.py), each a fresh child, and
+# where else a figure can come from: the runner itself, from what it saw of the child (its RSS
+# samples) or knows before measuring (the live-array floor).
+PASSES = ("untraced", "traced", "explain", "native")
+RUNNER = "runner"
+
+
 @dataclass(frozen=True)
 class Figure:
     """One figure of a variant record: a number, or null when the pass did not produce it."""
 
-    name: str  # the field in the results file
+    name: str  # the field in the results file, and in the child's report of its pass
     title: str  # column title in tables
     unit: str  # "MiB" or "s"
     digits: int  # decimals shown for MiB figures
     gated: bool  # `compare` fails when it grows past the threshold; the report flags the same
     deterministic: bool  # identical from run to run (tracemalloc, arithmetic), not sampled
+    source: str  # the pass that produces it (PASSES), or RUNNER
     compared: bool = True  # shown old -> new by `compare` and the report's history
     repeated: bool = True  # a median over `--repeat` runs, with min and max kept
     column: bool = True  # a column of the report's variant table
@@ -27,51 +35,139 @@ class Figure:
     doc: str = ""
 
 
+PEAK_RSS = Figure(
+    "peak_rss_mib",
+    "peak RSS",
+    "MiB",
+    1,
+    gated=False,
+    deterministic=False,
+    source=RUNNER,
+    doc="highest RSS sampled from outside the child; can miss a peak shorter than a sample",
+)
+INCREMENT = Figure(
+    "peak_increment_mib",
+    "increment",
+    "MiB",
+    1,
+    gated=False,
+    deterministic=False,
+    source=RUNNER,
+    signed=True,
+    doc="peak RSS minus the RSS after imports",
+)
+KERNEL_PEAK = Figure(
+    "kernel_peak_rss_mib",
+    "kernel peak",
+    "MiB",
+    1,
+    gated=True,
+    deterministic=False,
+    source="untraced",
+    doc="the kernel's high-water mark of the child's RSS",
+)
+TRACED_PEAK = Figure(
+    "tracemalloc_peak_mib",
+    "tracemalloc peak",
+    "MiB",
+    2,
+    gated=True,
+    deterministic=True,
+    source="traced",
+    doc="every byte the loop allocated at once, from a separate traced pass",
+)
+NATIVE_PEAK = Figure(
+    "native_peak_mib",
+    "native peak",
+    "MiB",
+    2,
+    gated=False,
+    deterministic=True,
+    source="native",
+    doc="every byte any allocator (C++ too) held at once during the loop, seen by memray",
+)
+FLOOR = Figure(
+    "live_array_floor_mib",
+    "live-array floor",
+    "MiB",
+    2,
+    gated=False,
+    deterministic=True,
+    source=RUNNER,
+    compared=False,
+    repeated=False,
+    doc="the arrays the loop must hold at once",
+)
+PER_ITER = Figure(
+    "seconds_per_iter",
+    "time / iteration",
+    "s",
+    0,
+    gated=False,
+    deterministic=False,
+    source="untraced",
+    doc="wall time of the untraced loop over its iterations",
+)
+SECONDS = Figure(
+    "seconds",
+    "time",
+    "s",
+    0,
+    gated=False,
+    deterministic=False,
+    source="untraced",
+    compared=False,
+    column=False,
+    doc="wall time of the untraced loop",
+)
+INPUT_DRAW = Figure(
+    "input_draw_s",
+    "input draw",
+    "s",
+    0,
+    gated=False,
+    deterministic=False,
+    source="untraced",
+    compared=False,
+    column=False,
+    doc="the least time drawing one fresh input took, timed after the loop",
+)
+MODEL_PEAK = Figure(
+    "model_peak_mib",
+    "GC model's peak",
+    "MiB",
+    2,
+    gated=False,
+    deterministic=True,
+    source="explain",
+    compared=False,
+    repeated=False,
+    column=False,
+    doc="the tracemalloc peak the GC model predicts from the cycle census alone",
+)
+BASELINE = Figure(
+    "baseline_rss_mib",
+    "RSS after imports",
+    "MiB",
+    1,
+    gated=False,
+    deterministic=False,
+    source="untraced",
+    compared=False,
+    column=False,
+    doc="the child's RSS before the loop starts",
+)
 FIGURES = (
-    Figure(
-        "peak_rss_mib", "peak RSS", "MiB", 1, gated=False, deterministic=False,
-        doc="highest RSS sampled from outside the child; can miss a peak shorter than a sample",
-    ),
-    Figure(
-        "peak_increment_mib", "increment", "MiB", 1, gated=False, deterministic=False,
-        signed=True, doc="peak RSS minus the RSS after imports",
-    ),
-    Figure(
-        "kernel_peak_rss_mib", "kernel peak", "MiB", 1, gated=True, deterministic=False,
-        doc="the kernel's high-water mark of the child's RSS",
-    ),
-    Figure(
-        "tracemalloc_peak_mib", "tracemalloc peak", "MiB", 2, gated=True, deterministic=True,
-        doc="every byte the loop allocated at once, from a separate traced pass",
-    ),
-    Figure(
-        "live_array_floor_mib", "live-array floor", "MiB", 2, gated=False, deterministic=True,
-        compared=False, repeated=False, doc="the arrays the loop must hold at once",
-    ),
-    Figure(
-        "seconds_per_iter", "time / iteration", "s", 0, gated=False, deterministic=False,
-        doc="wall time of the untraced loop over its iterations",
-    ),
-    Figure(
-        "seconds", "time", "s", 0, gated=False, deterministic=False, compared=False,
-        column=False, doc="wall time of the untraced loop",
-    ),
-    Figure(
-        "input_draw_s", "input draw", "s", 0, gated=False, deterministic=False, compared=False,
-        column=False, doc="the least time drawing one fresh input took, timed after the loop",
-    ),
-    Figure(
-        "model_peak_mib", "GC model's peak", "MiB", 2, gated=False, deterministic=True,
-        compared=False, repeated=False, column=False,
-        doc="the tracemalloc peak the GC model predicts from the cycle census alone",
-    ),
-    Figure(
-        "baseline_rss_mib", "RSS after imports", "MiB", 1, gated=False, deterministic=False,
-        compared=False, column=False, doc="the child's RSS before the loop starts",
-    ),
+    PEAK_RSS, INCREMENT, KERNEL_PEAK, TRACED_PEAK, NATIVE_PEAK, FLOOR, PER_ITER, SECONDS,
+    INPUT_DRAW, MODEL_PEAK, BASELINE,
 )  # fmt: skip
 
 FIGURE = {f.name: f for f in FIGURES}
+
+
+def of_pass(name):
+    """The figures the pass `name` produces: what its child reports, under these names."""
+    return tuple(f for f in FIGURES if f.source == name)
 
 
 def text(figure, value):
