@@ -24,10 +24,12 @@ FLAT_SLOPE = 0.05  # a log-log slope closer to 0 than this: the figure does not 
 STRAIGHT_R2 = 0.95  # below it the points bend: one slope only averages them
 # Series fields -> the results figure each holds.
 FIGURES = {
-    "traced": "tracemalloc_peak_mib",
-    "kernel": "kernel_peak_rss_mib",
-    "seconds_per_iter": "seconds_per_iter",
+    "traced": F.TRACED_PEAK.name,
+    "kernel": F.KERNEL_PEAK.name,
+    "seconds_per_iter": F.PER_ITER.name,
 }
+# The table's columns, after the axes, the variant and its status.
+COLUMNS = (F.TRACED_PEAK, F.KERNEL_PEAK, F.FLOOR, F.PER_ITER)
 
 
 @dataclass
@@ -64,7 +66,7 @@ def series(data, axis, predict=None):
         s.x.append(params[axis])
         for name, figure in FIGURES.items():
             getattr(s, name).append(_ok(record, figure))
-        s.floor.append(record.get("live_array_floor_mib"))
+        s.floor.append(record.get(F.FLOOR.name))
         if predict is not None:
             s.predicted = [*(s.predicted or []), predict(params, record)]
     for s in groups.values():
@@ -158,7 +160,7 @@ def newest(sweeps_dir, sweep=None):
 
 def recorded_model(params, record):
     """The GC model's peak the point's record carries, if its explanation pass ran."""
-    return _ok(record, "model_peak_mib")
+    return _ok(record, F.MODEL_PEAK.name)
 
 
 def section(reports_dir, outputs, sweep=None, predict=recorded_model):
@@ -268,6 +270,6 @@ def _row(point, data):
         "variant": point["variant"],
         "status": record.get("status"),
         "error": record.get("error"),
-        "figures": {f: record.get(f) for f in (*FIGURES.values(), "live_array_floor_mib")},
+        "figures": [(f, record.get(f.name)) for f in COLUMNS],
         "taken": _taken(point),
     }
