@@ -50,7 +50,7 @@ def peak_bars(results, narrow=False):
         ]
         rows = len(variants) * (2 if narrow else 1)
         fig.set_figheight(1.2 + 0.42 * rows + (1.0 if narrow else 0.3))
-        fig.legend(handles=handles, loc="outside lower center", ncol=2 if narrow else 5)
+        fig.legend(handles=handles, loc="outside lower center", ncol=2 if narrow else 3)
         return _png(fig)
 
 

@@ -3,7 +3,7 @@ read from a sweep file alone. The curves, their log-log slopes and the sentences
 
 A model of the peak enters through `series(..., predict=...)`: a function (params, record) that
 gives its prediction in MiB for a point, drawn dashed beside the measured curve. The section
-uses the GC model's prediction that each point's record carries (`model_peak_mib`, from the
+uses the GC model's prediction that each point's record carries (`F.MODEL_PEAK`, from the
 explanation pass); points without one (schema 1) leave only the live-array floor beside them.
 """
 
@@ -26,7 +26,7 @@ STRAIGHT_R2 = 0.95  # below it the points bend: one slope only averages them
 FIGURES = {
     "traced": F.TRACED_PEAK.name,
     "kernel": F.KERNEL_PEAK.name,
-    "seconds_per_iter": F.PER_ITER.name,
+    "per_iter": F.PER_ITER.name,
 }
 # The table's columns, after the axes, the variant and its status.
 COLUMNS = (F.TRACED_PEAK, F.KERNEL_PEAK, F.FLOOR, F.PER_ITER)
@@ -41,7 +41,7 @@ class Series:
     x: list = field(default_factory=list)
     traced: list = field(default_factory=list)  # tracemalloc peak, MiB (None: not measured)
     kernel: list = field(default_factory=list)  # the kernel's peak RSS, MiB
-    seconds_per_iter: list = field(default_factory=list)
+    per_iter: list = field(default_factory=list)  # seconds per iteration
     floor: list = field(default_factory=list)  # the live-array floor, MiB
     predicted: list | None = None  # a model's peak, MiB, when one is given
 
@@ -196,11 +196,9 @@ def _one(path, data, outputs, predict):
         _figure(figures, outputs, f"{stem}.png", along, name, ("traced", "kernel"), _peak_caption)
         sentences += [sentence(s, name, "traced", "the traced peak") for s in along]
         if name == "size":
-            _figure(figures, outputs, f"{stem}_time.png", along, name, ("seconds_per_iter",),
+            _figure(figures, outputs, f"{stem}_time.png", along, name, ("per_iter",),
                     lambda axis, drawn, along: _time_caption(data))  # fmt: skip
-            sentences += [
-                sentence(s, name, "seconds_per_iter", "time per iteration") for s in along
-            ]
+            sentences += [sentence(s, name, "per_iter", "time per iteration") for s in along]
     return {
         "path": path,
         "data": data,
@@ -216,8 +214,8 @@ def _peak_caption(axis, drawn, along):
     """The peak plot's caption, of what it draws alone: a traced-only sweep has no kernel peak,
     and a point without an explanation pass no model's prediction."""
     what = {
-        "traced": "tracemalloc peak (exact: what the loop itself allocated at once)",
-        "kernel": "kernel peak RSS (the whole process, imports included)",
+        "traced": f"{F.TRACED_PEAK.title} (exact: what the loop itself allocated at once)",
+        "kernel": f"{F.KERNEL_PEAK.title} RSS (the whole process, imports included)",
     }
     said = f"Each variant's {' and '.join(what[f] for f in drawn)} at every value of {axis}."
     if "kernel" not in drawn:

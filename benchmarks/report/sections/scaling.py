@@ -1,5 +1,6 @@
 """Scaling: how each variant's peaks and time grow along a sweep's axes (report/scaling.py)."""
 
+from ...workloads import variants as V
 from .. import scaling
 from ..section import Section
 
@@ -7,7 +8,7 @@ from ..section import Section
 def build(inputs):
     files = {}
     values = scaling.section(inputs.reports_dir, files, inputs.sweep)
-    values["columns"] = scaling.COLUMNS
+    values.update(columns=scaling.COLUMNS, pair=V.HEADLINE)
     return Section("scaling", "Scaling", _summary(values), values, files)
 
 

@@ -39,6 +39,8 @@ def build(inputs):
         "schema": data.get("schema"),
         "interval_s": (data.get("settings") or {}).get("interval_s"),
         "native_peak": F.NATIVE_PEAK.title,
+        "traced": F.TRACED_PEAK,
+        "kernel": F.KERNEL_PEAK,
     }
     return Section("why", "Why the peak", _summary(values, flames), values, files)
 
