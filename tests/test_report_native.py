@@ -56,7 +56,7 @@ def test_the_native_peak_stands_beside_tracemallocs_and_is_the_figure_to_read_fo
     assert head.index(F.TRACED_PEAK.title) < head.index(F.NATIVE_PEAK.title)
     torch = re.search(rf'<tr data-variant="{TORCH}".*?</tr>', table, re.S).group(0)
     peak = next(v for v in data["variants"] if v["name"] == TORCH)[F.NATIVE_PEAK.name]
-    assert f"{peak:.2f}" in torch
+    assert f"{peak:.2f}" in torch and "not its memory" in torch  # under its traced figure
     note = re.search(r'id="native-note".*?</ul>', table, re.S).group(0)
     assert f"Read its {F.NATIVE_PEAK.title} instead: {TORCH} {peak:.2f} MiB" in note
     assert "no native pass" not in table and "compare it by its" not in note

@@ -37,27 +37,32 @@ def _engine(variant):
     return found or (known.engine if known else None)
 
 
+def blind(variant):
+    """Whether tracemalloc does not see the memory of `variant`'s engine (`Engine.traced`)."""
+    engine = _engine(variant)
+    return engine is not None and not engine.traced
+
+
 def untraced(results):
     """A sentence per engine whose memory tracemalloc does not see (`Engine.traced` False): its
     native peaks, the figures to read, or why the file has none."""
     found = {}
     for v in _measured(results):
-        engine = _engine(v)
-        if engine is not None and not engine.traced:
-            found.setdefault(engine.name, []).append(v)
+        if blind(v):
+            found.setdefault(_engine(v).name, []).append(v)
     said = []
     for name, variants in found.items():
-        blind = (
+        unseen = (
             f"tracemalloc sees only Python's allocators, and {name} allocates its own memory in"
             f" native code: its {F.TRACED_PEAK.title} is not its memory"
         )
         peaks = [(v["name"], v.get(NATIVE.name)) for v in variants]
         if all(peak is not None for _, peak in peaks):
             read = "; ".join(f"{n} {F.text(NATIVE, p)}" for n, p in peaks)
-            said.append(f"{blind}. Read its {NATIVE.title} instead: {read}.")
+            said.append(f"{unseen}. Read its {NATIVE.title} instead: {read}.")
         else:
             said.append(
-                f"{blind}, and this file has no {NATIVE.title} for it: compare it by its"
+                f"{unseen}, and this file has no {NATIVE.title} for it: compare it by its"
                 f" {F.INCREMENT.title} over its own import baseline."
             )
     return said

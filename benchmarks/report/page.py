@@ -56,6 +56,11 @@ def describe(value, none="—"):
     return str(value)
 
 
+def capital(text):
+    """`text` with its first letter a capital: a figure's title opening a sentence."""
+    return text[:1].upper() + text[1:]
+
+
 def ratio(value, digits=3):
     """A time ratio: 1.037×; a dash for one the file does not hold."""
     return "—" if value is None else f"{value:.{digits}f}×"
@@ -69,6 +74,7 @@ _env.filters.update(
     describe=describe,
     figures=figures,
     ratio=ratio,
+    capital=capital,
 )
 
 

@@ -3,6 +3,7 @@ over wall time, each also written beside the page as a PNG."""
 
 from ... import figures as F
 from .. import bars, plots
+from ..page import capital
 from ..section import Section
 
 PLOTS = {  # file beside index.html -> (title, how to read it, drawing function)
@@ -51,6 +52,6 @@ def _summary(data, figures):
     if not peaks:
         return "No variant recorded a figure to plot."
     (low, first), (high, last) = min(peaks), max(peaks)
-    said = f"{F.PEAK_RSS.title} from {F.text(F.PEAK_RSS, low)} ({first})"
+    said = f"{capital(F.PEAK_RSS.title)} from {F.text(F.PEAK_RSS, low)} ({first})"
     said += f" to {F.text(F.PEAK_RSS, high)} ({last})" if last != first else ""
     return f"{said}; {len(figures)} plots: " + ", ".join(f["title"] for f in figures) + "."

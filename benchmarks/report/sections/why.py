@@ -6,6 +6,7 @@ from ... import figures as F
 from ...files import folders, mprof
 from ...workloads import variants as V
 from .. import live_plots, native, why
+from ..page import percent
 from ..section import Section
 
 PLOT = "why_the_peak.png"
@@ -76,7 +77,7 @@ def _summary(values, flames):
     model = next((r for r in model if r["name"] == strong), model[0] if model else None)
     if model:
         said.append(f"The GC model predicts {model['name']}'s {F.TRACED_PEAK.title} to"
-                    f" {model['error_pct']:+.1f}%")  # fmt: skip
+                    f" {percent(model['error_pct'])}")  # fmt: skip
     top = [r for r in values["attribution"] if r["lines"] and r["total_mib"]]
     top = next((r for r in top if r["name"] == strong), top[0] if top else None)
     if top:
