@@ -18,7 +18,7 @@ def skipped(results):
 
 def lines(items):
     """One line per reason for (engine, reason) pairs, engines in first-seen order: a missing
-    package as `not installed: torch, dezero: pip install -e '.[peers]'`, any other reason as
+    package as `not installed: ENGINE, ENGINE: pip install ...`, any other reason as
     `skipped: NAMES (REASON)`."""
     missing, other = {}, {}
     for engine, reason in items:
@@ -43,7 +43,7 @@ def not_installed(results):
 
 
 def cannot(workload=V.CLASSIC):
-    """`micrograd (why)` for each built-in engine that cannot run `workload`."""
+    """`NAME (why)` for each built-in engine that cannot run `workload`."""
     return [f"{name} ({why[workload]})" for name, why in V.CANNOT.items() if workload in why]
 
 

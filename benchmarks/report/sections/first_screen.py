@@ -2,7 +2,6 @@
 from the figures, beside the picture that shows it (live memory's sawtooth under RSS); what the
 report shows and with which interpreter; and, once, the engines it could not measure."""
 
-from ...workloads import variants as V
 from .. import absent, because, headline, live_plots
 from ..page import workload
 from ..section import Section
@@ -31,7 +30,9 @@ def build(inputs):
                 "png": png,
                 "narrow": live_plots.strong_vs_weak(data, narrow=True),
                 "file": PICTURE,
-                "names": " and ".join(V.HEADLINE),
+                "names": " and ".join(
+                    v["name"] for v in headline.pair(data) if v.get("status") == "ok"
+                ),
             },
             "not_installed": absent.not_installed(data),
             "cannot": absent.cannot(),
