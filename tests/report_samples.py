@@ -15,6 +15,8 @@ import numpy as np
 
 from benchmarks.measure.runner import REPEATED
 from benchmarks.measure.settings import Settings
+from benchmarks.report import page
+from benchmarks.report.section import Inputs
 from benchmarks.sweep import schedule as engine
 from benchmarks.workloads import variants as V
 
@@ -240,6 +242,79 @@ def make_results(
         },
         "variants": [explain(v) for v in variants] if explained else variants,
     }
+
+
+def peak_stacks(total_bytes):
+    """A small made-up summary of the stacks alive at a native peak, shaped as
+    benchmarks/measure/peak_stacks.py makes it (tests/test_native.py): a frame name holds markup."""
+    frames = [
+        {"function": "run", "file": "benchmarks/loop.py", "line": 124, "kind": "project"},
+        {
+            "function": "Square.forward",
+            "file": "autograd_core/_ops.py",
+            "line": 23,
+            "kind": "project",
+        },
+        {"function": "PyArray_NewFromDescr", "file": None, "line": None, "kind": "native"},
+        {"function": f"other {XSS}", "file": None, "line": None, "kind": "other"},
+    ]
+    most = int(total_bytes * 0.74)
+    stacks = [
+        {"frames": [0, 1, 2], "bytes": most, "allocations": 508},
+        {"frames": [0, 3], "bytes": total_bytes - most, "allocations": 40},
+    ]
+    return {"bytes": total_bytes, "allocations": 548, "min_share": 0.005, "frames": frames,
+            "stacks": stacks}  # fmt: skip
+
+
+def inputs(reports, data, name="20261123T120000Z.json"):
+    """What the report's sections read when `data`, saved as the results file `name` in
+    `reports`, is all there is to show."""
+    path = write(reports / "results" / name, data)
+    return Inputs(path, data, [(path, data)], "own", reports, reports.parent, [], None, None)
+
+
+def section_page(reports, data, *modules):
+    """The page with only the sections of `modules` (benchmarks/report/sections/), built from
+    `data`: a section's HTML without drawing every other section's plots. No file is written
+    but the results file."""
+    given = inputs(reports, data)
+    return page.render(given, [module.build(given) for module in modules], [])
+
+
+def with_native(results, why=None, stacks=(V.HEADLINE[0],)):
+    """A copy of `results` as a run with the native pass records it: with `why`, a run where it
+    did not run (every native peak null); else each completed variant's native peak (its traced
+    peak, or for an engine tracemalloc does not see, 16x it), with the stacks of `stacks`."""
+    results = copy.deepcopy(results)
+    results["environment"]["native"] = {"enabled": why is None, "why": why}
+    for v in results["variants"]:
+        traced = v.get("tracemalloc_peak_mib")
+        if why is not None or v["status"] != "ok" or traced is None:
+            v.update(native_peak_mib=None, native=None)
+            continue
+        known = V.ANY_WORKLOAD.get(v["name"])
+        peak = traced * (1 if known is None or known.engine.traced else 16)
+        v["native_peak_mib"] = round(peak, 2)
+        v["native"] = {
+            "capture_file": f"{v['name']}.bin",
+            "allocations": 9000,
+            "memray": "1.20.0",
+            "peak_stacks": peak_stacks(round(peak * 2**20)) if v["name"] in stacks else None,
+        }
+    return results
+
+
+def with_user_engine(results, name="mine", source="my_engine.py", failed=None):
+    """A copy of `results` that measured a user's engine `name` from `source` (its backprop
+    variant, shaped as our weak graph's), and with `failed` ({spec: why}) engines that did not
+    load."""
+    results = copy.deepcopy(results)
+    record = copy.deepcopy(next(v for v in results["variants"] if v["name"] == V.HEADLINE[1]))
+    record.update(name=f"{name}-backprop", impl=name, engine=name)
+    results["variants"].append(record)
+    results["engines"] = {"user": {name: source}, "failed": failed or {}}
+    return results
 
 
 def scaled(results, factor, names=None):

@@ -120,7 +120,9 @@ def test_the_first_screen_counts_the_variants_without_figures(reports):
     write(reports / "results" / "20261123T120000Z.json", data)
     first = headline(page(reports))
     assert f"6 of its {len(data['variants'])} variants measured" in first
-    assert "1 skipped (torch), 1 failed (dezero), 1 stopped at the limit (strong)" in first
+    assert "1 skipped, 1 failed (dezero), 1 stopped at the limit (strong)" in first
+    # The skipped engine is named once, with why and how to install it.
+    assert first.count("torch") == 1 and "not installed: torch: pip install" in first
 
 
 def test_the_gc_models_peak_stands_beside_the_traced_peak_where_a_file_has_it(reports):

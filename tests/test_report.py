@@ -12,9 +12,11 @@ from report_samples import XSS, benchmark_json, make_results, scaled, write
 from benchmarks.errors import HarnessError
 from benchmarks.files import mprof, store
 from benchmarks.files import results as results_files
-from benchmarks.report import history, page, palette, plots, pytest_bench, render
+from benchmarks.report import headline, history, palette, plots, pytest_bench, render
+from benchmarks.report.sections import variants as variants_section
 
-NAMES = [v["name"] for v in make_results()["variants"]]
+# The table leaves the skipped variants out: the first screen names what is not installed, once.
+SHOWN = [v["name"] for v in make_results()["variants"] if v["status"] != "skipped"]
 GOOD_DAT = "CMDLINE python -m benchmarks run {cmd}\n" + "".join(
     f"MEM {20 + (i % 7) * 3.5:.6f} {1700000000 + i / 10:.4f}\n" for i in range(30)
 )
@@ -87,14 +89,15 @@ def section(html, name):
 
 def test_page_has_a_row_per_variant_and_its_plots(full):
     reports, html = full
-    assert variant_rows(html) == [*NAMES, "markup"]
+    assert variant_rows(html) == [*SHOWN, "markup"]
     for png in ("peak_mib.png", "rss_over_iterations.png", "rss_over_time.png"):
         assert (reports / png).read_bytes().startswith(b"\x89PNG")
     assert (reports / "mprofile_20261123115900.png").exists()
-    assert html.count("<img ") == 4  # three plots and one mprof curve
+    assert html.count("<img ") == 5  # the first screen's picture, three plots, one mprof curve
     table = section(html, "variants")
-    assert "exceeded limit" in table and "skipped" in table and "failed" in table
-    assert "torch is not installed" in table
+    table = table[table.index("<table") : table.index("</table>")]
+    assert "exceeded limit" in table and "failed" in table
+    assert "skipped" not in table and "torch" not in table
 
 
 def test_page_is_self_contained(full):
@@ -156,15 +159,16 @@ def test_headline_states_the_ratio_beside_the_reference():
         next(v for v in results["variants"] if v["name"] == n)
         for n in ("strong-backprop", "weak-backprop")
     )
-    text = str(page.headline(results))
+    text = str(headline.lead(results))
     assert f"{strong['peak_rss_mib'] / weak['peak_rss_mib']:.2f}×" in text
-    assert "539.438 MiB vs 75.484 MiB" in text and "7.15×" in text
+    reference = str(headline.reference())
+    assert "539.438 MiB vs 75.484 MiB" in reference and "7.15×" in reference
 
     only_weak = make_results(names=("numpy", "weak-backprop"), iters=40)
-    assert "no strong/weak ratio: strong-backprop was not measured" in str(page.headline(only_weak))
+    assert "no strong/weak ratio: strong-backprop was not measured" in str(headline.lead(only_weak))
 
     killed = make_results(status={"strong-backprop": "exceeded_limit"}, iters=400)
-    assert "ran out of memory" in str(page.headline(killed))
+    assert "ran out of memory" in str(headline.lead(killed))
 
 
 def test_a_lone_run_without_curves_renders_without_those_plots(reports):
@@ -174,7 +178,7 @@ def test_a_lone_run_without_curves_renders_without_those_plots(reports):
     save(reports, "20261123T120000Z.json", results)
     (reports / "rss_over_time.png").write_bytes(b"a plot of another run")
     html = render_page(reports)
-    assert variant_rows(html) == NAMES
+    assert variant_rows(html) == SHOWN
     assert not (reports / "rss_over_time.png").exists()
     assert (reports / "peak_mib.png").exists()
     assert "No earlier results file" in html
@@ -196,7 +200,7 @@ def test_corrupt_newest_falls_back_to_the_previous_valid_one(reports, caplog):
     save(reports, "20261122T120000Z.json", make_results(iters=40))
     (reports / "results" / "20261123T120000Z.json").write_text('{"schema": 1, "vari')
     html = render_page(reports)
-    assert variant_rows(html) == NAMES
+    assert variant_rows(html) == SHOWN
     notice = re.search(r'class="box notice".*?</div>', html, re.S).group(0)
     assert "20261123T120000Z.json" in notice and "20261122T120000Z.json" in notice
     assert "20261123T120000Z.json" in caplog.text  # said on the terminal too
@@ -369,7 +373,7 @@ def test_an_explicit_benchmark_json_is_used_and_must_be_valid(reports, tmp_path)
 
 def test_the_time_column_says_what_it_holds_with_the_files_own_draw_time(reports):
     data = make_results(iters=40)
-    assert page.time_note(data) is None  # a file written before the draw was timed
+    assert variants_section.time_note(data) is None  # a file written before the draw was timed
     for v, draw in zip(data["variants"], (0.0011, 0.0012, 0.0013, 0.5), strict=False):
         v["input_draw_s"] = draw  # the last one's variant was stopped: not counted
     data["variants"][3]["status"] = "error"

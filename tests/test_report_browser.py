@@ -25,10 +25,12 @@ from report_samples import (
     ratio_record,
     ratios_json,
     scaled,
+    with_native,
     write,
 )
 
 from benchmarks.report import render
+from benchmarks.workloads import variants as V
 
 REPO = Path(__file__).resolve().parents[1]
 FLAGS = (
@@ -43,6 +45,7 @@ FLAGS = (
     "--remote-debugging-pipe",
 )
 DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+MAX_HEIGHT = 6000  # px at 1400 px wide, every section closed
 WIDE = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
@@ -233,12 +236,14 @@ def chromium(tmp_path):
 
 
 def sample_report(root):
-    """A report in `root` with every section filled: a previous run, mprof files (one holding a
-    <script> in its command line, one malformed), a pytest-benchmark JSON and a ratios file."""
+    """A report in `root` with every section filled: a previous run, the native pass with a flame
+    graph, mprof files (one holding a <script> in its command line, one malformed), a
+    pytest-benchmark JSON and a ratios file; one peer not installed."""
     reports = root / "reports"
     results = make_results(iters=300)
     write(reports / "results" / "20261122T120000Z.json", scaled(results, 0.8, {"weak-backprop"}))
-    write(reports / "results" / "20261123T120000Z.json", make_results(iters=300, explained=True))
+    newest = with_native(make_results(iters=300, explained=True))
+    write(reports / "results" / "20261123T120000Z.json", newest)
     extra = {
         "tracemalloc_peak_mib": 2.29,
         "gc_collections": [0, 0, 0],
@@ -264,23 +269,57 @@ def sample_report(root):
     return render(reports_dir=reports, repo_root=root)
 
 
+# Where the first screen's parts lie, with every section closed, and how tall the page is.
+FIRST_SCREEN = """(() => {
+  document.querySelectorAll("details").forEach(d => d.open = false);
+  const box = el => { const r = el.getBoundingClientRect();
+                      return {top: r.top, bottom: r.bottom, width: r.width, height: r.height}; };
+  const parts = sel => [...document.querySelectorAll(sel)].map(el => ({...box(el),
+                                                                      text: el.innerText}));
+  const picture = document.querySelector(".headline img");
+  return {
+    height: document.documentElement.scrollHeight,
+    lead: parts(".headline .lead"),
+    because: parts(".headline .because"),
+    picture: picture && {...box(picture), loaded: picture.complete && picture.naturalWidth > 0},
+    not_installed: parts(".not-installed").map(p => p.text),
+  };
+})()"""
+OPEN_ALL = "document.querySelectorAll('details').forEach(d => d.open = true); 0"
+
+
 @pytest.mark.browser
 def test_report_renders_in_chromium(chromium, tmp_path):
     index = sample_report(tmp_path)
-    names = [v["name"] for v in make_results()["variants"]]
+    data = make_results()
+    shown = [v["name"] for v in data["variants"] if v["status"] != "skipped"]
     page = Page(chromium)
-    page.open(index.as_uri(), DESKTOP)
+    page.open(index.as_uri(), WIDE)
 
+    # The first screen answers how much more and why, beside its picture, every section closed.
+    first = page.evaluate(FIRST_SCREEN)
+    assert first["height"] <= MAX_HEIGHT, f"{first['height']} px tall with the sections closed"
+    on_screen = [*first["lead"], *first["because"], first["picture"]]
+    assert all(p and p["top"] >= 0 and p["bottom"] <= WIDE["height"] for p in on_screen), first
+    strong, weak = (next(v for v in data["variants"] if v["name"] == n) for n in V.HEADLINE)
+    assert f"{strong['peak_rss_mib'] / weak['peak_rss_mib']:.2f}×" in first["lead"][0]["text"]
+    why = " ".join(p["text"] for p in first["because"])
+    assert "reference cycles" in why and "counts objects, not bytes" in why
+    assert first["picture"]["loaded"] and first["picture"]["width"] > 400
+    assert first["not_installed"] == ["not installed: torch: pip install -e '.[peers]'"]
+
+    page.evaluate(OPEN_ALL)
     facts = page.evaluate(PAGE_FACTS)
     assert page.errors() == []
     assert facts["images"], "the report shows no plots"
     for picture in facts["images"] + facts["svgs"]:
         assert picture.get("loaded", True), f"image not decoded: {picture}"
         assert min(picture["size"]) > 0, f"drawn with no size: {picture}"
-    assert facts["rows"] == names
+    assert facts["rows"] == shown
     assert facts["scripts"] == 0
     assert XSS in facts["text"]  # shown as text, inert
-    assert "2.276×" in facts["text"] and "autograd is not installed" in facts["text"]
+    assert "2.276×" in facts["text"] and "not installed: autograd" in facts["text"]
+    assert "no ratio: skipped" not in facts["text"]
     assert facts["why"] == ["census-table", "model-table", "attribution-table", "sampler-table"]
     assert any(i["alt"].startswith("RSS and live bytes") for i in facts["images"])
     (REPO / "reports").mkdir(exist_ok=True)
@@ -299,4 +338,13 @@ def test_report_renders_in_chromium(chromium, tmp_path):
     facts = page.evaluate(PAGE_FACTS)
     assert facts["page_width"] <= facts["viewport_width"], "the page scrolls sideways on a phone"
     assert all(min(p["size"]) > 0 for p in facts["images"])
+    assert page.errors() == []
+
+    # The attribution table links the flame graph of the native peak: a page of its own.
+    link = page.evaluate("document.querySelector('#attribution-table a.flame').href")
+    page.open(link, WIDE)
+    drawn = page.evaluate(
+        "[...document.querySelectorAll('text')].map(t => t.textContent).join(' | ')"
+    )
+    assert "Square.forward (autograd_core/_ops.py:23)" in drawn and XSS in drawn
     assert page.errors() == []

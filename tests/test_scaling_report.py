@@ -59,7 +59,8 @@ def test_the_page_shows_the_newest_sweep_escaped(tmp_path):
     store.write_atomic(folders.sweeps_dir(reports) / "20261124T120000Z.json", newest)
     (reports / "scaling_depth.png").write_bytes(b"stale")
     html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
-    section = html[html.index('<section id="scaling">') : html.index('<section id="mprof">')]
+    start = html.index('<section id="scaling"')
+    section = html[start : html.index("</section>", start)]
     assert "20261124T120000Z.json" in section
     assert "gc_threshold to the power 1.00" in section  # from the three points that are ok
     assert "weak-backprop: the traced peak stays at 6.11 MiB" in section
@@ -101,7 +102,8 @@ def scaling_section(tmp_path, *sweeps):
     for name, data in sweeps:
         store.write_atomic(folders.sweeps_dir(reports) / name, data)
     html = render(reports_dir=reports, repo_root=tmp_path).read_text(encoding="utf-8")
-    return reports, html[html.index('<section id="scaling">') : html.index('<section id="mprof">')]
+    start = html.index('<section id="scaling"')
+    return reports, html[start : html.index("</section>", start)]
 
 
 def traced_only(data):

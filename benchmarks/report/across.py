@@ -13,12 +13,10 @@ from ..files import environments
 from ..files import results as results_files
 from . import history, page
 
-FIGURES = tuple(
-    F.FIGURE[name] for name in ("tracemalloc_peak_mib", "kernel_peak_rss_mib", "peak_increment_mib")
-)
+FIGURES = (F.TRACED_PEAK, F.KERNEL_PEAK, F.INCREMENT)
 # A prediction, shown only beside the measurement it predicts (schema 2 files carry it).
-MODEL = F.FIGURE["model_peak_mib"]
-MODELLED = "tracemalloc_peak_mib"
+MODEL = F.MODEL_PEAK
+MODELLED = F.TRACED_PEAK.name
 
 
 @dataclass
@@ -89,8 +87,8 @@ def tables(sources):
         for name in names:
             for path, data in group:
                 variant = results_files.by_name(data).get(name)
-                if variant is None:
-                    continue
+                if variant is None or variant.get("status") == "skipped":
+                    continue  # the first screen names what is not installed, once
                 label = environments.label(environments.of(data, variant))
                 if runs[label] > 1:  # two runs in one environment: each its own label, colour
                     label += f" · run {path.stem}"

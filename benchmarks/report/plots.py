@@ -127,58 +127,6 @@ def _curve(ax, name, x, y):
     )
 
 
-def peak_bars(results, narrow=False):
-    """Horizontal bars of each variant's peak RSS: the import baseline pale, the increment in the
-    variant's colour, a black tick where baseline + live-array floor lies."""
-    variants = results.get("variants", [])
-    if not variants:
-        return None
-    with mpl.rc_context(_STYLE):
-        fig = _figure(1, narrow)
-        ax = fig.add_subplot()
-        top = max((v.get("peak_rss_mib") or 0 for v in variants), default=0) or 1
-        for y, v in enumerate(variants):
-            name, peak = v["name"], v.get("peak_rss_mib")
-            base = v.get("baseline_rss_mib") or 0
-            colour, exceeded = palette.colour(name), v.get("status") == "exceeded_limit"
-            if peak is None:
-                word = _STATUS_WORDS.get(v.get("status"), "no figure")
-                ax.text(top * 0.01, y, word, va="center", color="#777", style="italic")
-                continue
-            ax.barh(y, base, color=colour, alpha=0.25, height=0.7)
-            ax.barh(
-                y,
-                peak - base,
-                left=base,
-                color=colour,
-                height=0.7,
-                hatch="//" if exceeded else None,
-            )
-            floor = v.get("live_array_floor_mib")
-            if floor is not None:
-                ax.plot([base + floor] * 2, [y - 0.42, y + 0.42], color="black", lw=2)
-            if narrow:
-                label = f" {peak:,.1f}" + (" limit" if exceeded else "")
-            else:
-                label = f" {peak:,.1f} MiB" + (f" (+{peak - base:,.1f})" if base else "")
-                label += " — stopped at limit" if exceeded else ""
-            ax.text(peak, y, label, va="center")
-        ax.set_yticks(range(len(variants)), [v["name"] for v in variants])
-        ax.set_ylim(len(variants) - 0.4, -0.6)  # top to bottom in the order they ran
-        ax.set_xlim(0, top * (1.25 if narrow else 1.3))
-        ax.set_xlabel("peak RSS (MiB)")
-        ax.grid(axis="y", visible=False)
-        ax.set_title("Peak memory per variant")
-        handles = [
-            Patch(color="#999", alpha=0.25, label="RSS after imports (baseline)"),
-            Patch(color="#999", label="increment during the loop"),
-            Line2D([], [], color="black", lw=2, label="baseline + live-array floor"),
-        ]
-        fig.set_figheight(1.0 + 0.42 * len(variants) + (0.75 if narrow else 0.25))
-        fig.legend(handles=handles, loc="outside lower center", ncol=1 if narrow else 3)
-        return _png(fig)
-
-
 def _gc_markers(ax, events, it, rss, colour):
     """Mark each collection on the curve at the iteration where it ran; returns the generations
     drawn and whether some events were left out to keep the curve visible."""
@@ -296,59 +244,4 @@ def mprof_curve(run, narrow=False):
         ax.set_ylim(0, run.peak_mib * 1.12 or 1)
         ax.set_xlabel("seconds since the first sample")
         ax.set_ylabel("memory (MiB)")
-        return _png(fig)
-
-
-def _explained_curves(results):
-    """(variant, rss above imports by iteration, live MiB by iteration) for every completed
-    variant that recorded a graph and has live figures (schema 2)."""
-    found = []
-    for v in results.get("variants", []):
-        live = (v.get("live") or {}).get("iter_mib")
-        line = _timeline(v)
-        if v.get("status") != "ok" or v.get("mode") == "no_grad" or not live or line is None:
-            continue
-        _, rss, it = line
-        # Samples whose iteration is below one already seen are misreads of the shared page
-        # (iterations only grow); they would draw lines back to the start.
-        keep = (it >= 0) & (it >= np.maximum.accumulate(it))
-        found.append((v, it[keep], rss[keep] - (v.get("baseline_rss_mib") or 0.0), live))
-    return found
-
-
-def why_the_peak(results, narrow=False):
-    """One panel per variant: RSS above imports and the bytes alive (tracemalloc) on the same
-    iteration axis, each collection drawn as a drop from the live bytes before it to after."""
-    curves = _explained_curves(results)
-    if not curves:
-        return None
-    columns = 1 if narrow else 2
-    rows = -(-len(curves) // columns)
-    with mpl.rc_context(_STYLE):
-        fig = _figure(1, narrow)
-        fig.set_figheight(0.8 + 2.4 * rows)
-        axes = fig.subplots(rows, columns, squeeze=False).ravel()
-        for ax, (v, it, rss, live) in zip(axes, curves, strict=False):
-            colour = palette.colour(v["name"])
-            ax.plot(*downsample(it, rss), color="#999", lw=0.8, label="RSS above imports")
-            ax.plot(np.arange(len(live)), live, color=colour, lw=1.4, label="live (tracemalloc)")
-            for e in (v.get("gc") or {}).get("events") or []:
-                before, after = e.get("live_before_mib"), e.get("live_after_mib")
-                if isinstance(before, int | float) and isinstance(after, int | float):
-                    ax.plot(
-                        [e["iter"]] * 2, [before, after], color="black", lw=0.8 + e["generation"]
-                    )
-            ax.set_title(v["name"], fontsize=10)
-            ax.set_ylim(bottom=0)
-            ax.set_xlabel("iteration")
-            ax.set_ylabel("MiB")
-        for ax in axes[len(curves) :]:
-            ax.set_visible(False)
-        handles = [
-            Line2D([], [], color="#999", lw=1.2, label="RSS above imports (sampled)"),
-            Line2D([], [], color="#555", lw=1.4, label="live bytes at each iteration's end"),
-            Line2D([], [], color="black", lw=0.8, label="gen0 collection: live before → after"),
-            Line2D([], [], color="black", lw=1.8, label="gen1 collection"),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncol=1 if narrow else 2)
         return _png(fig)

@@ -8,6 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import figures as F
 from ..errors import HarnessError
 from ..files import store
 from ..files.shapes import (
@@ -28,9 +29,9 @@ from ..workloads.variants import OURS
 KNOWN_EXTRA = (
     "time_vs_numpy",
     "numpy_median_us",
-    "tracemalloc_peak_mib",
-    "peak_rss_mib",
-    "live_array_floor_mib",
+    F.TRACED_PEAK.name,
+    F.PEAK_RSS.name,
+    F.FLOOR.name,
     "gc_collections",
 )
 _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))

@@ -4,6 +4,8 @@ sentences the report writes from it, so no sentence says more than the curve sho
 
 from dataclasses import dataclass
 
+from .. import figures as F
+
 
 @dataclass(frozen=True)
 class Fall:
@@ -43,7 +45,7 @@ def course_of(variant):
     at least 1 MiB) before the curve rises again by as much: smaller dips are sampling noise.
     """
     line, iters = variant.get("timeline") or {}, variant.get("iters_done")
-    base = variant.get("baseline_rss_mib")
+    base = variant.get(F.BASELINE.name)
     if not isinstance(iters, int) or base is None:
         return None
     loop = [

@@ -3,7 +3,7 @@ read from a sweep file alone. The curves, their log-log slopes and the sentences
 
 A model of the peak enters through `series(..., predict=...)`: a function (params, record) that
 gives its prediction in MiB for a point, drawn dashed beside the measured curve. The section
-uses the GC model's prediction that each point's record carries (`model_peak_mib`, from the
+uses the GC model's prediction that each point's record carries (`F.MODEL_PEAK`, from the
 explanation pass); points without one (schema 1) leave only the live-array floor beside them.
 """
 
@@ -24,10 +24,12 @@ FLAT_SLOPE = 0.05  # a log-log slope closer to 0 than this: the figure does not 
 STRAIGHT_R2 = 0.95  # below it the points bend: one slope only averages them
 # Series fields -> the results figure each holds.
 FIGURES = {
-    "traced": "tracemalloc_peak_mib",
-    "kernel": "kernel_peak_rss_mib",
-    "seconds_per_iter": "seconds_per_iter",
+    "traced": F.TRACED_PEAK.name,
+    "kernel": F.KERNEL_PEAK.name,
+    "per_iter": F.PER_ITER.name,
 }
+# The table's columns, after the axes, the variant and its status.
+COLUMNS = (F.TRACED_PEAK, F.KERNEL_PEAK, F.FLOOR, F.PER_ITER)
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Series:
     x: list = field(default_factory=list)
     traced: list = field(default_factory=list)  # tracemalloc peak, MiB (None: not measured)
     kernel: list = field(default_factory=list)  # the kernel's peak RSS, MiB
-    seconds_per_iter: list = field(default_factory=list)
+    per_iter: list = field(default_factory=list)  # seconds per iteration
     floor: list = field(default_factory=list)  # the live-array floor, MiB
     predicted: list | None = None  # a model's peak, MiB, when one is given
 
@@ -64,7 +66,7 @@ def series(data, axis, predict=None):
         s.x.append(params[axis])
         for name, figure in FIGURES.items():
             getattr(s, name).append(_ok(record, figure))
-        s.floor.append(record.get("live_array_floor_mib"))
+        s.floor.append(record.get(F.FLOOR.name))
         if predict is not None:
             s.predicted = [*(s.predicted or []), predict(params, record)]
     for s in groups.values():
@@ -158,7 +160,7 @@ def newest(sweeps_dir, sweep=None):
 
 def recorded_model(params, record):
     """The GC model's peak the point's record carries, if its explanation pass ran."""
-    return _ok(record, "model_peak_mib")
+    return _ok(record, F.MODEL_PEAK.name)
 
 
 def section(reports_dir, outputs, sweep=None, predict=recorded_model):
@@ -194,11 +196,9 @@ def _one(path, data, outputs, predict):
         _figure(figures, outputs, f"{stem}.png", along, name, ("traced", "kernel"), _peak_caption)
         sentences += [sentence(s, name, "traced", "the traced peak") for s in along]
         if name == "size":
-            _figure(figures, outputs, f"{stem}_time.png", along, name, ("seconds_per_iter",),
+            _figure(figures, outputs, f"{stem}_time.png", along, name, ("per_iter",),
                     lambda axis, drawn, along: _time_caption(data))  # fmt: skip
-            sentences += [
-                sentence(s, name, "seconds_per_iter", "time per iteration") for s in along
-            ]
+            sentences += [sentence(s, name, "per_iter", "time per iteration") for s in along]
     return {
         "path": path,
         "data": data,
@@ -214,8 +214,8 @@ def _peak_caption(axis, drawn, along):
     """The peak plot's caption, of what it draws alone: a traced-only sweep has no kernel peak,
     and a point without an explanation pass no model's prediction."""
     what = {
-        "traced": "tracemalloc peak (exact: what the loop itself allocated at once)",
-        "kernel": "kernel peak RSS (the whole process, imports included)",
+        "traced": f"{F.TRACED_PEAK.title} (exact: what the loop itself allocated at once)",
+        "kernel": f"{F.KERNEL_PEAK.title} RSS (the whole process, imports included)",
     }
     said = f"Each variant's {' and '.join(what[f] for f in drawn)} at every value of {axis}."
     if "kernel" not in drawn:
@@ -268,6 +268,6 @@ def _row(point, data):
         "variant": point["variant"],
         "status": record.get("status"),
         "error": record.get("error"),
-        "figures": {f: record.get(f) for f in (*FIGURES.values(), "live_array_floor_mib")},
+        "figures": [(f, record.get(f.name)) for f in COLUMNS],
         "taken": _taken(point),
     }

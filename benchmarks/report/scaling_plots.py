@@ -5,14 +5,15 @@ import matplotlib as mpl
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from .. import figures as F
 from . import palette
 from .plots import _STYLE, LOG_SCALE_RATIO, _figure, _png
 
 _MARKERS = ("o", "s", "^", "D", "v", "P")  # one per combination of the other axes
 _PANELS = {  # series field -> (panel title, y label)
-    "traced": ("tracemalloc peak", "MiB, exact, loop only"),
-    "kernel": ("kernel peak RSS", "MiB, whole process"),
-    "seconds_per_iter": ("time per iteration", "seconds"),
+    "traced": (F.TRACED_PEAK.title, f"{F.TRACED_PEAK.unit}, exact, loop only"),
+    "kernel": (f"{F.KERNEL_PEAK.title} RSS", f"{F.KERNEL_PEAK.unit}, whole process"),
+    "per_iter": (F.PER_ITER.title, F.PER_ITER.unit),
 }
 
 
@@ -87,9 +88,7 @@ def _handles(series, fields):
                    marker=markers[tuple(s.fixed.items())], ms=4, label=s.label)
         )  # fmt: skip
     if "traced" in fields:
-        handles.append(
-            Line2D([], [], color="black", lw=1, ls=(0, (1, 2)), label="live-array floor")
-        )
+        handles.append(Line2D([], [], color="black", lw=1, ls=(0, (1, 2)), label=F.FLOOR.title))
         if any(s.predicted is not None for s in series):
             handles.append(Line2D([], [], color="#777", ls=(0, (5, 3)), label="model's prediction"))
     return handles

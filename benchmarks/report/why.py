@@ -5,8 +5,10 @@ seen, and a few sentences written from those figures. Schema 1 files have none o
 import itertools
 import statistics
 
+from .. import figures as F
 from ..files import mprof
 from ..files import results as results_files
+from ..workloads import variants as V
 from . import rss
 
 MIB = 2**20
@@ -70,7 +72,7 @@ def model_rows(results):
         if not isinstance(model, dict):
             continue
         collections = (v.get("gc") or {}).get("collections") or [None, None, None]
-        measured = v.get("tracemalloc_peak_mib")
+        measured = v.get(F.TRACED_PEAK.name)
         rows.append(
             {
                 "name": v["name"],
@@ -97,7 +99,7 @@ def attribution_rows(results):
                 "name": v["name"],
                 "error": found.get("error"),
                 "total_mib": found.get("total_mib"),
-                "peak_mib": v.get("tracemalloc_peak_mib"),
+                "peak_mib": v.get(F.TRACED_PEAK.name),
                 "where": _snapshot_where(v, found),
                 "unseen": _unseen(v, found),
                 "lines": (found.get("lines") or [])[:TOP_LINES],
@@ -128,7 +130,7 @@ def _unseen(variant, found):
     """Why a snapshot holds less than the peak, when no bytecode of the peak's iteration saw
     the peak: the difference was alive only inside one C call."""
     iteration, total = found.get("peak_unseen_in_iter"), found.get("total_mib")
-    peak = variant.get("tracemalloc_peak_mib")
+    peak = variant.get(F.TRACED_PEAK.name)
     if iteration is None or total is None or peak is None:
         return None
     return (
@@ -150,7 +152,7 @@ def sampler_rows(results):
         rows.append(
             {
                 "name": v["name"],
-                "kernel": v.get("kernel_peak_rss_mib"),
+                "kernel": v.get(F.KERNEL_PEAK.name),
                 "fine": max(rss),
                 "interval_s": line.get("interval_s"),
                 "coarse": max(mprof.resample(t, rss, MPROF_INTERVAL_S)[1]),
@@ -175,19 +177,19 @@ def sentences(results):
     file's figures; none when the file has no live figures."""
     variants = results_files.by_name(results)
     said = []
-    strong, weak = variants.get("strong-backprop") or {}, variants.get("weak-backprop") or {}
+    strong, weak = (variants.get(name) or {} for name in V.HEADLINE)
     events, iter_mib = _events(strong), (strong.get("live") or {}).get("iter_mib") or []
     course = rss.course_of(strong)
     if events and iter_mib and course is not None:
         first = events[0]
         rise = statistics.median([b - a for a, b in itertools.pairwise(iter_mib) if b > a] or [0.0])
         said.append(
-            f"strong-backprop's live memory rises {rise:.2f} MiB an iteration and falls at each "
+            f"{strong['name']}'s live memory rises {rise:.2f} MiB an iteration and falls at each "
             f"of its {len(events)} collections (from {first['live_before_mib']:.1f} MiB before "
             f"the first to {first['live_after_mib']:.1f} MiB after it, {first['collected']} "
             f"objects collected)."
         )
-        said.append(rss.sentence("strong-backprop", course))
+        said.append(rss.sentence(strong["name"], course))
         array_mib = (strong.get("size") or 0) * 8 / MIB
         glibc = "glibc" in str((results.get("environment") or {}).get("os"))
         reason = rss.reason(course, array_mib, glibc)
@@ -200,7 +202,7 @@ def sentences(results):
         level = f"at {low} MiB" if low == high else f"between {low} and {high} MiB"
         garbage = weak_census.get("garbage_objects_per_iter", 0)
         said.append(
-            f"weak-backprop's live memory stays {level} at every iteration's end: its "
+            f"{weak['name']}'s live memory stays {level} at every iteration's end: its "
             f"iterations leave {garbage:g} objects of cyclic garbage, so reference counting "
             "frees each graph as soon as y is rebound."
         )
@@ -209,9 +211,9 @@ def sentences(results):
 
 
 def _book_sentence(variants):
-    ours, book = variants.get("strong-backprop") or {}, variants.get("book-strong-backprop") or {}
+    ours, book = (variants.get(name) or {} for name in V.BOOK_TWIN)
     mine, theirs = (_explained(ours) or {}).get("census"), (_explained(book) or {}).get("census")
-    peaks = (ours.get("tracemalloc_peak_mib"), book.get("tracemalloc_peak_mib"))
+    peaks = (ours.get(F.TRACED_PEAK.name), book.get(F.TRACED_PEAK.name))
     if not (mine and theirs) or None in peaks:
         return []
     counts = ("arrays_per_iter", "garbage_objects_per_iter")

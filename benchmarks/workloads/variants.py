@@ -18,6 +18,8 @@ NO_PEERS_ENV = "AUTOGRAD_BENCH_NO_PEERS"
 # The users' engines the benchmark suite times too (`--engine`), separated by os.pathsep.
 ENGINES_ENV = "AUTOGRAD_BENCH_ENGINES"
 HEADLINE = ("strong-backprop", "weak-backprop")  # the pair the report's first sentence compares
+BOOK_TWIN = ("strong-backprop", "book-strong-backprop")  # our strong graph and the book's design
+CLASSIC = "classic"  # the workload a results file measures (`benchmarks/loop.py`)
 
 
 @dataclass(frozen=True)
