@@ -33,7 +33,6 @@ from benchmarks.measure.probes import (
 )
 from benchmarks.measure.settings import WORKLOAD as DEFAULTS
 from benchmarks.workloads import build
-from benchmarks.workloads import get as workload
 from benchmarks.workloads import variants as V
 
 
@@ -275,10 +274,7 @@ def run(args):
         "live": live.summary(done) if args.tracemalloc else None,
         "explain": explained,
         "engine_version": args.variant.engine.version(),
-        "extra": {
-            **args.variant.engine.facts(),
-            **workload(args.workload).facts(args.variant, args.depth),
-        },
+        "extra": {**args.variant.engine.facts(), **getattr(step, "facts", dict)()},
         **(native.figures() if native else {"native_peak_mib": None, "native": None}),
     }
 

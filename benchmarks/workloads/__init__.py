@@ -23,7 +23,6 @@ class Workload:
     what: str  # one iteration, in words
     build: Callable  # (variant, depth, retain_grad) -> (settings, step): see classic.build
     floor_arrays: Callable  # (variant, depth, iters, retain_grad) -> arrays held at once
-    facts: Callable = lambda variant, depth: {}  # what a record says of the workload
 
 
 CLASSIC = Workload(
@@ -48,7 +47,6 @@ DEEP_CHAIN = Workload(
     " every round(sqrt(depth)) ops",
     deep_chain.build,
     deep_chain.floor_arrays,
-    deep_chain.facts,
 )
 WORKLOADS = {w.name: w for w in (CLASSIC, DEEP_CHAIN)}
 DEFAULT = CLASSIC.name
@@ -63,7 +61,8 @@ def get(name):
 
 
 def build(variant, depth, retain_grad=False, workload=None):
-    """(settings, step) of `variant` in the workload called `workload` (None: the classic)."""
+    """(settings, step) of `variant` in the workload called `workload` (None: the classic). A
+    step may say what it saw of the workload (`step.facts()`, a dict for the record)."""
     return get(workload).build(variant, depth, retain_grad)
 
 

@@ -4,11 +4,14 @@ keeps y until the next iteration, as the classic loop does. Measured plain, free
 (`backward(retain_graph=False)`), checkpointed every round(sqrt(depth)) ops, and both; plain
 numpy's chain of `np.tanh` is the floor.
 
-`build(variant, depth, retain_grad)` gives (settings, step), as classic.build does.
+`build(variant, depth, retain_grad)` gives (settings, step), as classic.build does; the step
+also says what it spent in forward and in backward (`Step.facts`), which the trade-off's model
+of a checkpoint's time reads.
 """
 
 import contextlib
 import math
+import time
 
 import numpy as np
 
@@ -48,28 +51,58 @@ def forward(variant, depth):
     return run
 
 
-def iteration(variant, depth, retain_grad=False):
+def iteration(variant, depth, retain_grad=False, spent=None):
     """One iteration as a function of its input array: (the input as the engine holds it, y).
-    The tests read the input's gradient from it."""
+    The tests read the input's gradient from it. With `spent`, a list [forward seconds,
+    backward seconds], each iteration adds its own to it."""
     variable, chain = variant.engine.variable, forward(variant, depth)
     if variant.mode != "backward":
         return lambda a: (a, chain(variable(a)))
     backward = variant.backward(retain_grad)
+    clock = time.perf_counter
+    spent = [0.0, 0.0] if spent is None else spent
 
     def run(a):
         x = variable(a)
+        start = clock()
         y = chain(x)
+        middle = clock()
         backward(y)
+        spent[0] += middle - start
+        spent[1] += clock() - middle
         return x, y
 
     return run
 
 
+class Step:
+    """One iteration (`step(array)` returns y), and what the iterations run so far say of the
+    workload: the checkpoints' length, and the time spent in forward and in backward, whose
+    ratio is what recomputing a forward costs (`facts`)."""
+
+    def __init__(self, variant, depth, retain_grad=False):
+        self.variant, self.depth, self.spent, self.runs = variant, depth, [0.0, 0.0], 0
+        self._run = iteration(variant, depth, retain_grad, self.spent)
+
+    def __call__(self, a):
+        self.runs += 1
+        return self._run(a)[1]
+
+    def facts(self):
+        found = {"op": OP}
+        if self.variant.checkpoints:
+            found["checkpoint_every"] = every(self.depth)
+        if self.variant.mode == "backward" and self.runs:
+            found["forward_s"], found["backward_s"] = (s / self.runs for s in self.spent)
+        return found
+
+
 def build(variant, depth=64, retain_grad=False):
-    """(settings, step) for `variant`: `step(array)` runs one iteration and returns y."""
-    run = iteration(variant, depth, retain_grad)
+    """(settings, step) for `variant`: `step(array)` runs one iteration and returns y; its
+    `facts()` go into the variant's record."""
+    step = Step(variant, depth, retain_grad)
     if not variant.checkpoints:
-        return variant.settings, lambda a: run(a)[1]
+        return variant.settings, step
 
     @contextlib.contextmanager
     def settings():
@@ -80,12 +113,7 @@ def build(variant, depth=64, retain_grad=False):
             iteration(variant, 2)(np.ones(1))
             yield
 
-    return settings, lambda a: run(a)[1]
-
-
-def facts(variant, depth):
-    """What a variant's record says of the workload beside its figures."""
-    return {"op": OP, **({"checkpoint_every": every(depth)} if variant.checkpoints else {})}
+    return settings, step
 
 
 # tanh's backward, `gy * (1 - y * y)`, makes two arrays at once: numpy reuses a temporary for
