@@ -174,6 +174,12 @@ def _add_all_options(p):
         action="store_true",
         help="skip the default sweep of gc threshold0 (skipped too with --only or --no-gc)",
     )
+    p.add_argument(
+        "--no-deep-chain",
+        action="store_true",
+        help="skip the deep chain, measured after the classic loop into a results file of its"
+        " own (skipped too with --only, which names the classic loop's variants)",
+    )
 
 
 def _add_sweep_options(p):
@@ -424,7 +430,7 @@ def _cmd_all(args):
     if not written:
         return _failed(failures, args)
     shown = [str(path) for path, _ in written]  # the report's sections show the classic loop
-    if not args.only:  # --only names variants of the classic loop
+    if not (args.only or args.no_deep_chain):
         deep, _ = _measure(_deep_chain(args))  # the same --python specs: counted once, above
         written += deep
     bench, ratios, speed_code, sweep_code = None, None, 0, 0

@@ -211,3 +211,40 @@ def test_a_checkpointed_or_freed_deep_chain_has_the_plain_gradient_to_the_bit(gr
         for design in ("free", "checkpoint", "checkpoint-free"):
             got = _gradient(f"{graph}-backward-{design}", depth, array)
             assert np.array_equal(got, plain), (design, depth)  # bit for bit: same ops, same order
+
+
+# The main job
+
+
+def test_the_main_job_measures_the_deep_chain_into_a_file_of_its_own_and_shows_the_classic(
+    tmp_path, monkeypatch, capsys
+):
+    from benchmarks import __main__ as cli
+    from benchmarks.files import results, store
+
+    measured = []
+
+    def fake(variant, settings, on_progress=None, passes=()):
+        measured.append((settings.workload, settings.iters, settings.depth, variant.name))
+        record = runner._record(variant, settings)
+        return {**record, "tracemalloc_peak_mib": 1.0, "seconds_per_iter": 0.001}
+
+    monkeypatch.setattr(runner, "measure", fake)
+    shown = []
+    monkeypatch.setattr(cli, "_render", lambda paths, *rest, **options: shown.append(paths))
+    reports = tmp_path / "reports"
+    argv = ["--no-peers", "--no-speed", "--no-sweep", "--iters", "3", "--size", "1000"]
+    argv += ["--reports-dir", str(reports), "--results-dir", str(reports / "results")]
+    assert cli.main(argv) == 0
+    files = store.json_files(reports / "results")
+    classic, deep = (results.load(p) for p in files)
+    assert shown == [[str(files[0])]]  # the report's sections show the classic loop
+    assert [v["name"] for v in classic["variants"]] == [v.name for v in V.DEFAULT_MATRIX]
+    assert [v["name"] for v in deep["variants"]] == [v.name for v in V.matrix("deep-chain", False)]
+    assert (W.of(classic), W.of(deep)) == ("classic", "deep-chain")
+    # The deep chain takes its own iterations and depth, the other options as given.
+    assert {m[:3] for m in measured} == {("classic", 3, 3), ("deep-chain", 5, 64)}
+    assert deep["settings"]["size"] == 1000
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["all", "--workload", "deep-chain", "--reports-dir", str(reports)])
+    assert stop.value.code == 2 and "leave out --workload" in capsys.readouterr().err

@@ -106,6 +106,20 @@ def test_the_sentences_state_ratios_against_the_plain_variant_and_the_model_besi
     )
 
 
+def test_the_sentence_says_when_the_plain_run_spent_time_collecting_that_the_model_leaves_out():
+    strong = results(
+        "deep-chain",
+        record("strong-backward", 0.050, 358.8, extra=SPLIT, gc={"collections": [4, 0, 0]}),
+        record("strong-backward-checkpoint", 0.060, 116.0, "checkpoint",
+               extra={"checkpoint_every": 8}, gc={"collections": [1, 0, 0]}),
+    )  # fmt: skip
+    (line,) = T.sentences(T.points([strong])[0])["deep-chain"][1:]
+    assert line.endswith(
+        "predicts 1.66x from strong-backward's own forward and backward times; it leaves out the"
+        " collector, which ran 4 times in strong-backward's loop and 1 in this one)."
+    )
+
+
 def test_the_model_applies_to_checkpoints_with_recorded_forward_and_backward_times():
     found, _ = T.points([DEEP])
     by_name = {p.name: p for p in found}

@@ -42,6 +42,7 @@ class Point:
     peak: str  # TRACED, or NATIVE for an engine tracemalloc cannot see
     extra: dict  # the record's `extra`: a checkpoint's length, forward and backward times
     depth: int | None  # the settings' ops per iteration
+    collections: int | None = None  # the cyclic GC's collections in the untraced pass
 
     @property
     def label(self):
@@ -72,9 +73,10 @@ def _point(workload, depth, record):
     design = record.get("design") or ""
     name = record["name"]
     plain = name[: -len(design) - 1] if design and name.endswith("-" + design) else name
+    collections = (record.get("gc") or {}).get("collections")
     point = Point(
         workload, name, plain, design, record.get("mode") == "backward", seconds, peak, kind,
-        dict(record.get("extra") or {}), depth,
+        dict(record.get("extra") or {}), depth, sum(collections) if collections else None,
     )  # fmt: skip
     return point, None
 
@@ -193,8 +195,14 @@ def sentences(found):
                 text += (
                     f" (recomputing the checkpointed segments' forward, the model"
                     f" 1 + r F/(F+B) predicts {model:.2f}x from {plain.name}'s own forward and"
-                    f" backward times)"
+                    f" backward times"
                 )
+                if plain.collections and (p.collections or 0) < plain.collections:
+                    text += (
+                        f"; it leaves out the collector, which ran {plain.collections} times"
+                        f" in {plain.name}'s loop and {p.collections or 0} in this one"
+                    )
+                text += ")"
             beaten = [q.name for q in on if _dominates(q, p)]
             if beaten:
                 text += f"; off the front: {beaten[0]} is both faster and smaller"

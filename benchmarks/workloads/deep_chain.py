@@ -101,15 +101,14 @@ def build(variant, depth=64, retain_grad=False):
     """(settings, step) for `variant`: `step(array)` runs one iteration and returns y; its
     `facts()` go into the variant's record."""
     step = Step(variant, depth, retain_grad)
-    if not variant.checkpoints:
-        return variant.settings, step
 
     @contextlib.contextmanager
     def settings():
         with variant.settings():
-            # A framework may load more at its first checkpoint: PyTorch imports its compiler
-            # (torch._dynamo: seconds, and 126 MiB of RSS, 63 MiB of it traced). Like any
-            # import, before the loop and its baseline, not in its first iteration.
+            # A framework may load more at its first backward or checkpoint: PyTorch makes
+            # its caches, and imports its compiler at its first checkpoint (torch._dynamo:
+            # seconds, and 126 MiB of RSS, 63 MiB of it traced). Like any import, before the
+            # loop and its baseline: in a few iterations the first one's would weigh.
             iteration(variant, 2)(np.ones(1))
             yield
 
