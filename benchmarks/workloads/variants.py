@@ -45,11 +45,6 @@ class Variant:
         return "-".join(p for p in (self.impl, self.mode, self.design) if p)
 
     @property
-    def plain(self):
-        """The name of the same variant without a design: what a design's figures compare to."""
-        return Variant(self.engine, self.graph, self.mode).name
-
-    @property
     def frees(self):
         """Whether its backward frees what each op saved (retain_graph=False)."""
         return "free" in self.design.split("-")
@@ -124,8 +119,7 @@ def of(engine, workload_name="classic"):
     workload; a name that is no workload of W.WORKLOADS (the speed suite's "scalar" graphs):
     every mode, plain, unless the engine says it cannot."""
     if workload_name is None:
-        found = (v for name in W.WORKLOADS for v in _variants(engine, W.WORKLOADS[name].designs))
-        return tuple(dict.fromkeys((*_variants(engine, ()), *found)))
+        return _variants(engine, DESIGNS)
     if workload_name not in W.WORKLOADS:
         return () if workload_name in engine.cannot else _variants(engine, ())
     designs = W.get(workload_name).designs
