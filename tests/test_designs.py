@@ -16,7 +16,7 @@ from benchmarks import engines, loop
 from benchmarks import workloads as W
 from benchmarks.measure import runner
 from benchmarks.measure.settings import Settings
-from benchmarks.suite.memprobe import MIB, measure_memory
+from benchmarks.suite.memprobe import MIB, loop_memory
 from benchmarks.workloads import deep_chain
 from benchmarks.workloads import variants as V
 
@@ -28,19 +28,10 @@ def traced_arrays(name, workload, depth, iters, size=ELIDED):
     """(floor, tracemalloc peak) of `iters` iterations of the loop, as loop.py runs it, in
     arrays of `size` elements, the cyclic GC off (what reference counting alone frees)."""
     variant = V.parse(name)
-    settings, step = W.build(variant, depth, workload=workload)
-    rng = np.random.default_rng(0)
-
-    def run():
-        with settings():
-            y = None
-            for _ in range(iters):
-                y = step(rng.standard_normal(size))  # the previous y lives until here
-            return y
-
-    gc.disable()  # measure_memory collects first
+    gc.disable()  # loop_memory collects first
     try:
-        peak = measure_memory(run)["tracemalloc_peak_mib"]
+        built = W.build(variant, depth, workload=workload)
+        peak = loop_memory(*built, iters, size)["tracemalloc_peak_mib"]
     finally:
         gc.enable()
         gc.collect()
