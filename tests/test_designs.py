@@ -239,3 +239,22 @@ def test_the_main_job_measures_the_deep_chain_into_a_file_of_its_own_and_shows_t
     with pytest.raises(SystemExit) as stop:
         cli.main(["all", "--workload", "deep-chain", "--reports-dir", str(reports)])
     assert stop.value.code == 2 and "leave out --workload" in capsys.readouterr().err
+
+
+def test_a_sweep_of_depth_runs_the_deep_chain_at_each_depth(tmp_path):
+    from benchmarks.files import store
+    from benchmarks.files import sweeps as sweep_files
+    from benchmarks.sweep import axes as A
+    from benchmarks.sweep import schedule
+
+    variant = V.parse("weak-backward-free")
+    base = Settings(workload="deep-chain", iters=2, size=1000)
+    axes = [{"name": "depth", "values": [16, 128]}]
+    data = schedule.start(axes, [variant], base, (runner.TRACED,), "python -m benchmarks sweep")
+    data = sweep_files.load(store.write_atomic(tmp_path / "sweep.json", data))
+    assert data["settings"]["workload"] == "deep-chain" and data["settings"]["depth"] is None
+    settings = schedule.settings_of(data)
+    for params in A.grid(data["axes"]):
+        cmd = runner.loop_command(variant, A.settings_at(settings, params))
+        args = loop.parse_args(cmd[2:])
+        assert (args.workload, args.depth, args.variant) == ("deep-chain", params["depth"], variant)
