@@ -1,6 +1,7 @@
 """`python -m benchmarks [run|speed|report|compare|sweep]`: with no subcommand, measure the
-default matrix, time the pytest-benchmark suite and the side-by-side ratios, sweep gc threshold0
-and render the report (the main job)."""
+default matrix (the classic loop, then the deep chain into a results file of its own), time the
+pytest-benchmark suite and the side-by-side ratios, sweep gc threshold0 and render the report
+(the main job)."""
 
 import argparse
 import sys
@@ -173,6 +174,12 @@ def _add_all_options(p):
         action="store_true",
         help="skip the default sweep of gc threshold0 (skipped too with --only or --no-gc)",
     )
+    p.add_argument(
+        "--no-deep-chain",
+        action="store_true",
+        help="skip the deep chain, measured after the classic loop into a results file of its"
+        " own (skipped too with --only, which names the classic loop's variants)",
+    )
 
 
 def _add_sweep_options(p):
@@ -212,16 +219,18 @@ def _workload(args):
 
     if args.no_gc and args.gc_threshold:
         args.parser.error("--no-gc and --gc-threshold contradict each other: choose one")
+    argtypes.resolve_loop_options(args)
     user = _user_engines(args)
-    mine = [v for e in user for v in V.of(e)]
+    mine = [v for e in user for v in V.of(e, args.workload)]
     try:
         if args.only:
-            chosen = V.select(args.only, (*V.ALL_VARIANTS, *mine))
+            chosen = V.select(args.only, (*V.matrix(args.workload), *mine), args.workload)
         else:  # peers that are not installed are recorded as skipped, with the reason
-            chosen = [*(V.DEFAULT_MATRIX if args.no_peers else V.ALL_VARIANTS), *mine]
+            chosen = [*V.matrix(args.workload, peers=not args.no_peers), *mine]
     except ValueError as e:
         args.parser.error(str(e))
     settings = Settings(
+        workload=args.workload,
         iters=args.iters,
         size=args.size,
         depth=args.depth,
@@ -411,10 +420,19 @@ def _default_sweep(args):
 
 
 def _cmd_all(args):
+    if args.workload not in (None, "classic"):
+        args.parser.error(
+            "the main job measures both workloads, the classic loop and the deep chain: leave"
+            f" out --workload, or measure one with `run --workload {args.workload}`"
+        )
     _check_writable(args.reports_dir)  # before minutes of measuring, not after
     written, failures = _measure(args)
     if not written:
         return _failed(failures, args)
+    shown = [str(path) for path, _ in written]  # the report's sections show the classic loop
+    if not (args.only or args.no_deep_chain):
+        deep, _ = _measure(_deep_chain(args))  # the same --python specs: counted once, above
+        written += deep
     bench, ratios, speed_code, sweep_code = None, None, 0, 0
     if not (args.no_speed or args.only):
         bench, ratios, speed_code = _time_suite(
@@ -422,11 +440,19 @@ def _cmd_all(args):
         )
     if not (args.no_sweep or args.only or args.no_gc):
         sweep_code = _default_sweep(args)
-    _render([str(path) for path, _ in written], args.reports_dir, bench, ratios=ratios)
+    _render(shown, args.reports_dir, bench, ratios=ratios)
     # The report shows whatever was measured; an unusable --python spec (2), a failed speed
     # step or sweep, or a run in which no variant was measured (1) still fails the command.
     failed = _all_failed(written) or speed_code != 0 or sweep_code != 0
     return _failed(failures, args) or (1 if failed else 0)
+
+
+def _deep_chain(args):
+    """The main job's options for its deep chain: those of its classic run, but the deep
+    chain's own iterations and depth."""
+    deep = argparse.Namespace(**vars(args))
+    deep.workload, deep.iters, deep.depth = "deep-chain", None, None
+    return deep
 
 
 @dataclass(frozen=True)
@@ -472,7 +498,8 @@ COMMANDS = {
         "options set what the axes do not vary.",
     ),
     "all": Command(
-        "run, speed, the default sweep of gc threshold0, then report (what no subcommand does)",
+        "run (the classic loop, then the deep chain), speed, the default sweep of gc threshold0,"
+        " then report (what no subcommand does)",
         _add_all_options,
         _cmd_all,
     ),

@@ -1,4 +1,5 @@
-"""The classic workload as a script: `python benchmarks/loop.py` or `mprof run benchmarks/loop.py`.
+"""The workloads as a script: `python benchmarks/loop.py` or `mprof run benchmarks/loop.py` runs
+the classic loop, `--workload deep-chain` the deep chain.
 
 It is also the child process the measurement engine starts for every variant, so what mprof
 profiles and what the engine measures are the same loop.
@@ -31,20 +32,21 @@ from benchmarks.measure.probes import (
     kernel_peak_rss_mib,
 )
 from benchmarks.measure.settings import WORKLOAD as DEFAULTS
+from benchmarks.workloads import build
 from benchmarks.workloads import variants as V
-from benchmarks.workloads.classic import build
 
 
 def make_parser():
     p = argparse.ArgumentParser(
         prog="python benchmarks/loop.py",
-        description="1000 x y = square(square(square(Variable(randn(100000))))), measured.",
+        description="1000 x y = square(square(square(Variable(randn(100000))))), measured; or"
+        " with --workload deep-chain, 5 x a chain of 64 tanh and its backward.",
     )
     p.add_argument(
         "--variant",
         metavar="NAME",
-        help="the variant to run, by its canonical name (weak-backprop, torch-no_grad, numpy);"
-        " or choose it with --impl and --mode",
+        help="the variant to run, by its canonical name (weak-backprop, torch-no_grad, numpy,"
+        " weak-backward-free); or choose it with --impl, --mode and --design",
     )
     p.add_argument(
         "--engine",
@@ -61,6 +63,12 @@ def make_parser():
         choices=V.MODES,
         help="backprop: record the graph; backward: also call y.backward(); "
         "no_grad: record nothing (default backprop; no_grad for numpy)",
+    )
+    p.add_argument(
+        "--design",
+        choices=V.DESIGNS,
+        help="with --mode backward: free (backward(retain_graph=False)), checkpoint (every"
+        " round(sqrt(depth)) ops, --workload deep-chain) or checkpoint-free (default: neither)",
     )
     p.add_argument("--retain-grad", action="store_true", help="backward(retain_grad=True)")
     argtypes.add_loop_options(p, DEFAULTS)
@@ -102,12 +110,15 @@ def make_parser():
 
 def parse_args(argv=None):
     parser = make_parser()
-    args = parser.parse_args(argv)
+    args = argtypes.resolve_loop_options(parser.parse_args(argv))
     try:
         user = [engines.load(args.engine)] if args.engine else []
         args.variant = _variant(args, user)
     except (HarnessError, ValueError) as e:
         parser.error(str(e))
+    refused = V.refused(args.variant, args.workload)
+    if refused:
+        parser.error(f"{args.variant.name}: {refused}")
     args.impl, args.mode = args.variant.impl, args.variant.mode
     missing = args.variant.missing()  # a peer that is not installed: say how to install it
     if missing:
@@ -144,9 +155,10 @@ def _variant(args, user):
     """The variant the flags name: --variant, or --impl and --mode (the user's engine by
     default when one is given)."""
     if args.variant:
-        if args.impl or args.mode:
+        if args.impl or args.mode or args.design:
             raise ValueError(
-                "--variant names the implementation and the mode: leave out --impl and --mode"
+                "--variant names the implementation, the mode and the design: leave out --impl,"
+                " --mode and --design"
             )
         return V.parse(args.variant, user)
     impl = args.impl or (user[0].prefix if user else "weak")
@@ -154,15 +166,21 @@ def _variant(args, user):
         raise ValueError(f"--impl numpy records no graph: --mode {args.mode} is not allowed")
     mode = args.mode or ("no_grad" if impl == "numpy" else "backprop")
     impls = V.impls() + [v.impl for e in user for v in V.of(e)]
-    cannot = {**V.CANNOT, **{e.name: e.cannot for e in user}}.get(impl, {}).get("classic")
+    cannot = {**V.CANNOT, **{e.name: e.cannot for e in user}}.get(impl, {}).get(args.workload)
     if cannot:
         raise ValueError(f"--impl {impl} cannot run this loop: {cannot}")
     if impl not in impls:
         raise ValueError(f"--impl {impl!r}: expected one of {', '.join(dict.fromkeys(impls))}")
-    allowed = [v.mode for v in V.known(user).values() if v.impl == impl]
+    allowed = list(dict.fromkeys(v.mode for v in V.known(user).values() if v.impl == impl))
     if mode not in allowed:
         raise ValueError(f"--impl {impl} supports --mode {', '.join(allowed)}, not {mode}")
-    return V.by_impl(impl, mode, user)
+    design = args.design or ""
+    if design:
+        designs = [v.design for v in V.known(user).values() if v.impl == impl and v.mode == mode]
+        if design not in designs:
+            has = ", ".join(d for d in designs if d) or "none"
+            raise ValueError(f"--impl {impl} --mode {mode} has no design {design} (it has: {has})")
+    return V.by_impl(impl, mode, user, design)
 
 
 class EngineFailed(Exception):
@@ -184,7 +202,7 @@ def run(args):
         from benchmarks.measure.native import NativePass  # memray: only this pass imports it
 
         native = NativePass(args.native)
-    settings, step = build(args.variant, args.depth, args.retain_grad)
+    settings, step = build(args.variant, args.depth, args.retain_grad, args.workload)
     rng = np.random.default_rng(args.seed)
     progress = Progress(args.progress_file)
     live = LiveProbe(args.iters, snapshot_at=args.explain)
@@ -256,7 +274,7 @@ def run(args):
         "live": live.summary(done) if args.tracemalloc else None,
         "explain": explained,
         "engine_version": args.variant.engine.version(),
-        "extra": args.variant.engine.facts(),
+        "extra": {**args.variant.engine.facts(), **getattr(step, "facts", dict)()},
         **(native.figures() if native else {"native_peak_mib": None, "native": None}),
     }
 

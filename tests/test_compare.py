@@ -23,12 +23,16 @@ def variant(name, tracemalloc_peak=7.5, kernel_peak=39.0, status="ok"):
     }
 
 
-def results_file(folder, stamp, *variants):
+def results_file(folder, stamp, *variants, workload=None):
     data = {
         "schema": results.SCHEMA,
         "complete": True,
         "environment": {"python": "3.11.7", "gc_thresholds": [700, 10, 10]},
-        "settings": {"iters": 1000, "size": 100_000},
+        "settings": {
+            "iters": 1000,
+            "size": 100_000,
+            **({"workload": workload} if workload else {}),
+        },
         "variants": list(variants),
     }
     return str(store.write_atomic(folder / f"2026112{stamp}T120000Z.json", data))
@@ -136,6 +140,31 @@ def test_defaults_compare_the_two_newest_files(tmp_path, capsys):
     assert f"comparing {second} (old) -> {newest} (new)" in out
     code, out, _ = run(capsys, tmp_path / "20261121T120000Z.json", "--results-dir", tmp_path)
     assert code == 1  # OLD given: compared with the newest
+
+
+def test_two_workloads_are_never_compared(tmp_path, capsys):
+    classic = results_file(tmp_path, 1, variant("weak-backward", 8.4))
+    deep = results_file(tmp_path, 2, variant("weak-backward", 102.3), workload="deep-chain")
+    code, out, err = run(capsys, classic, deep)
+    assert code == 2
+    assert f"{classic} holds the classic workload and {deep} the deep-chain workload" in err
+    assert "REGRESSION" not in out and "OK" not in out
+
+
+def test_the_default_baseline_is_the_newest_earlier_file_of_the_newest_files_workload(
+    tmp_path, capsys
+):
+    # The main job writes a deep-chain file beside each classic one.
+    results_file(tmp_path, 1, variant("weak-backward", 8.4))
+    old = results_file(tmp_path, 2, variant("weak-backward", 102.3), workload="deep-chain")
+    classic = results_file(tmp_path, 3, variant("weak-backward", 8.4))
+    new = results_file(tmp_path, 4, variant("weak-backward", 102.3), workload="deep-chain")
+    code, out, _ = run(capsys, "--results-dir", tmp_path)
+    assert code == 0
+    assert f"comparing {old} (old) -> {new} (new)" in out
+    # The report, by default, shows the newest classic file; the deep chain's on request.
+    assert str(results.newest_valid(tmp_path)[0]) == classic
+    assert str(results.newest_valid(tmp_path, "deep-chain")[0]) == new
 
 
 def test_fewer_than_two_results_files_is_an_error(tmp_path, capsys):

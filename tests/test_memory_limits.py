@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.suite.memprobe import MIB, measure_memory
+from benchmarks.suite.memprobe import MIB, loop_memory
 from benchmarks.workloads import variants as V
 from benchmarks.workloads.classic import build
 
@@ -24,17 +24,7 @@ STRONG = V.parse("strong-backprop")
 
 def classic_loop(variant, iterations, retain_grad=False, size=SIZE):
     """tracemalloc peak (MiB) and GC collections of `iterations` of the loop, as loop.py runs it."""
-    settings, step = build(variant, DEPTH, retain_grad)
-    rng = np.random.default_rng(0)
-
-    def loop():
-        with settings():
-            y = None
-            for _ in range(iterations):
-                y = step(rng.standard_normal(size))  # the previous y lives until here
-            return y
-
-    return measure_memory(loop)
+    return loop_memory(*build(variant, DEPTH, retain_grad), iterations, size)
 
 
 @pytest.mark.parametrize("name", ["numpy", "weak-backprop", "weak-no_grad", "strong-no_grad"])

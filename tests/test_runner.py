@@ -177,8 +177,8 @@ def test_what_entering_the_settings_allocates_does_not_move_the_collections(monk
     real_build = loop.build
 
     def build_allocating(n):
-        def build(variant, depth, retain_grad):
-            settings, step = real_build(variant, depth, retain_grad)
+        def build(variant, depth, retain_grad, workload):
+            settings, step = real_build(variant, depth, retain_grad, workload)
 
             @contextlib.contextmanager
             def settings_that_allocate():

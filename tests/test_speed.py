@@ -64,7 +64,7 @@ SMALL_RUN = ["--iters", "3", "--size", "1000", "--interval", "0.01"]
 
 def test_the_main_job_times_the_suite_and_shows_it(tmp_path, fake_speed):
     reports = tmp_path / "reports"
-    argv = [*SMALL_RUN, "--no-peers", "--reports-dir", str(reports)]
+    argv = [*SMALL_RUN, "--no-peers", "--no-deep-chain", "--reports-dir", str(reports)]
     argv += ["--results-dir", str(reports / "results")]
     assert cli.main(argv) == 0
     assert fake_speed == [False, ("ratios", False)]  # --no-peers reaches both halves
@@ -73,7 +73,9 @@ def test_the_main_job_times_the_suite_and_shows_it(tmp_path, fake_speed):
     assert 'data-comparison="backward-neg-weak-1000"' in html and "2.345×" in html
 
 
-@pytest.mark.parametrize("flag", [["--no-speed", "--no-peers"], ["--only", "numpy"]])
+@pytest.mark.parametrize(
+    "flag", [["--no-speed", "--no-peers", "--no-deep-chain"], ["--only", "numpy"]]
+)
 def test_the_main_job_skips_the_suite_when_asked_or_narrowed(tmp_path, fake_speed, flag):
     reports = tmp_path / "reports"
     argv = [*SMALL_RUN, *flag, "--reports-dir", str(reports)]

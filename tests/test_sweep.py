@@ -234,7 +234,7 @@ def test_runner_combines_two_single_passes_into_what_both_give():
 
 def test_the_main_job_sweeps_the_threshold_and_the_report_shows_it(tmp_path):
     reports = tmp_path / "reports"
-    argv = ["--no-speed", "--no-peers", "--iters", "30", "--size", "1000"]
+    argv = ["--no-speed", "--no-peers", "--no-deep-chain", "--iters", "30", "--size", "1000"]
     argv += ["--results-dir", str(folders.results_dir(reports)), "--reports-dir", str(reports)]
     assert cli.main(argv) == 0
     (path,) = store.json_files(folders.sweeps_dir(reports))

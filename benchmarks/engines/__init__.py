@@ -12,8 +12,10 @@ Everything else is optional and has a default (`Engine` below): `no_grad()` (a c
 without it the engine has no no_grad mode), `GRAPHS` (graph kinds, each a context manager:
 ours has "strong" and "weak"), `PACKAGE` and `INSTALL` (what must be importable, and how to
 install it), `version()`, `TRACED` (whether tracemalloc sees the engine's memory), `INPUTS`
-("arrays", or "scalars" for an engine of Python floats), `COLOUR`, and the ops other workloads
-use (`add`, `neg`, `tanh`).
+("arrays", or "scalars" for an engine of Python floats), `COLOUR`, the ops other workloads
+use (`add`, `neg`, `tanh`), and the designs that save memory (DESIGNS below): a `backward`
+that takes `retain_graph` (False frees what the graph saved as the pass goes) and
+`checkpoint(fn, x)`.
 
 The built-in engines are this package's public modules. Each imports its framework only inside
 its functions: every process imports the registry, and a framework's import would land in every
@@ -37,6 +39,14 @@ import numpy as np
 from ..errors import HarnessError
 
 MODES = ("backprop", "backward", "no_grad")
+# Designs that save memory in backward, and what gives an engine each one. A variant may combine
+# them (`weak-backward-checkpoint-free`): its design names them in this order, joined by "-".
+DESIGNS = {
+    "checkpoint": "checkpoint(fn, x): fn(x), keeping x and the result alone; fn runs again when"
+    " backward reaches it (torch.utils.checkpoint's meaning)",
+    "free": "backward(y, retain_graph=False): each op drops what it saved once its backward has"
+    " run (PyTorch's name and meaning)",
+}
 # The matrix lists engines in this order: the plain-numpy floor, the project's engine, the
 # book's design beside it, the peers (optional installs), and engines the user brings.
 ROLES = ("reference", "ours", "design", "peer", "user")
@@ -95,6 +105,17 @@ class Engine:
         if self.role == "reference":
             return ("no_grad",)
         return MODES if self._get("no_grad") is not None else MODES[:2]
+
+    @property
+    def designs(self):
+        """The designs of DESIGNS the engine has, in DESIGNS's order. `free` needs a backward
+        with a parameter called retain_graph: one that takes any keyword (**options) says
+        nothing of what it does with it."""
+        found = {
+            "checkpoint": self._get("checkpoint") is not None,
+            "free": self._has_parameter("retain_graph"),
+        }
+        return tuple(d for d in DESIGNS if found[d])
 
     @property
     def inputs(self):
@@ -197,14 +218,26 @@ class Engine:
 
     def accepts(self, option):
         """Whether the engine's backward takes keyword `option` (retain_grad, retain_graph)."""
+        params = self._backward_parameters()
+        return option in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+    def _has_parameter(self, option):
+        """Whether the engine's backward has a parameter called `option`."""
+        return option in self._backward_parameters()
+
+    def _backward_parameters(self):
         declared = self._get("backward")
         if declared is None:
-            return False
+            return {}
         try:
-            params = inspect.signature(declared).parameters
+            return inspect.signature(declared).parameters
         except (TypeError, ValueError):
-            return False
-        return option in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+            return {}
+
+    @property
+    def checkpoint(self):
+        """checkpoint(fn, x), or None for an engine without the checkpoint design."""
+        return self._get("checkpoint")
 
     def record(self, fn, x):
         """What backward starts from after recording fn on input x (an array or a float): the
@@ -239,7 +272,7 @@ def check(declared, source):
             f"{source}: NAME is {name!r}; expected lower-case letters, digits and _ , starting "
             "with a letter (variant names are built from it)"
         )
-    for part in ("variable", "square", "backward", "no_grad", "record", "loop_step"):
+    for part in ("variable", "square", "backward", "no_grad", "record", "loop_step", "checkpoint"):
         value = getattr(declared, part, None)
         if value is not None and not callable(value):
             raise EngineError(f"{source}: {part} is {value!r}, not a function")

@@ -1,6 +1,8 @@
 """autograd_core, the project's engine: the strong graph (a Variable <-> Function reference cycle
 per op, freed by the cyclic GC) and the weak graph (outputs held by weakref, freed by reference
-counting), one code path that differs by one setting."""
+counting), one code path that differs by one setting. Both designs that save memory: freeing
+what each op saved once its backward has run (`backward(retain_graph=False)`), and checkpoints
+(`autograd_core.checkpoint`, which `checkpoint_chain` applies segment by segment)."""
 
 import autograd_core as ag
 
@@ -14,11 +16,13 @@ COLOUR = {
 }
 variable = ag.Variable
 square = ag.square
+tanh = ag.tanh
 no_grad = ag.no_grad
+checkpoint = ag.checkpoint
 
 
-def backward(y, retain_grad=False):
-    y.backward(retain_grad=retain_grad)
+def backward(y, retain_grad=False, retain_graph=True):
+    y.backward(retain_grad=retain_grad, retain_graph=retain_graph)
 
 
 def version():

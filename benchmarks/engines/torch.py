@@ -1,6 +1,9 @@
 """PyTorch, the engine most users know. Its saved tensors are packed without their grad_fn, so its
 graph has no reference cycles, and backward frees what the graph saved (retain_graph=False, its
-default). Its tensors are allocated in C++: tracemalloc sees only the numpy arrays given to it."""
+default): `torch-backward` is already what our `-free` variants measure, so PyTorch has no
+`-free` variant of its own (its backward here takes no retain_graph). Checkpoints are
+`torch.utils.checkpoint`'s, without the reentrant autograd (PyTorch's recommendation). Its
+tensors are allocated in C++: tracemalloc sees only the numpy arrays given to it."""
 
 import functools
 

@@ -8,6 +8,7 @@ environments" table labels every row with its environment.
 
 import platform
 
+from .. import workloads
 from . import results
 
 # (key, what the user reads): what must match for two measurements to be comparable as a gate.
@@ -36,6 +37,9 @@ def of(data, variant=None):
         "python": env.get("python"),
         "numpy": (env.get("packages") or {}).get("numpy"),
         "gc_thresholds": env.get("gc_thresholds"),
+        # Not the environment's, and in no FIELDS: what `newest_of_same` matches besides it,
+        # so the report's history and the gate's default baseline are of one workload.
+        "workload": workloads.of(data),
     }
     own = (variant or {}).get("interpreter")
     if isinstance(own, dict):
@@ -104,13 +108,16 @@ def _text(value):
 
 def newest_of_same(candidates, identity):
     """(path, data) of the first of `candidates` (newest first) that loads, holds a measured
-    variant and was measured in the environment `identity`; files that do not load (or whose run
-    has only reserved its name) are passed over. None when there is none."""
+    variant and was measured in the environment `identity`, of its workload; files that do not
+    load (or whose run has only reserved its name) are passed over. None when there is none."""
     for path in candidates:
         try:
             data = results.load_measured(path)
         except results.ResultsError:
             continue
-        if same(of(data), identity):
+        found = of(data)
+        if same(found, identity) and found["workload"] == identity.get(
+            "workload", found["workload"]
+        ):
             return path, data
     return None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from .. import figures as F
+from .. import workloads
 from ..errors import HarnessError
 from . import folders, store
 from .shapes import (
@@ -41,7 +42,8 @@ class VariantRecord(TypedDict, total=False):
     """One variant's entry in a results file's `variants` list, with every figure of
     benchmarks/figures.py."""
 
-    name: str  # canonical: numpy, weak-backprop, torch-no_grad...
+    name: str  # canonical: numpy, weak-backprop, torch-no_grad, weak-backward-free...
+    design: str  # "" or what the variant does to save memory: free, checkpoint, checkpoint-free
     engine: str  # the engine's NAME (benchmarks/engines/, or a user's --engine file)
     engine_version: str | None  # what the engine says of its version, from the child
     impl: str
@@ -125,6 +127,9 @@ ENVIRONMENT = record(
 
 SETTINGS = record(
     {
+        # Which workload the file holds (absent in files written before there were two: the
+        # classic one); the gate never compares two.
+        "workload": one_of(*workloads.WORKLOADS),
         "iters": whole(1),
         "size": whole(1),
         "depth": whole(1),
@@ -301,6 +306,7 @@ VARIANT = record(
         "interpreter": INTERPRETER,
         "engine": TEXT,
         "engine_version": nullable(TEXT),
+        "design": TEXT,
     },
     required=("name", "status"),
 )
@@ -360,18 +366,28 @@ def load_measured(path):
     return data
 
 
-def newest_valid(results_dir=RESULTS_DIR):
-    """(path, data, skipped): the newest loadable results file, and one message per newer file
-    that could not be loaded. ResultsError when there is none."""
+def newest_valid(results_dir=RESULTS_DIR, workload=workloads.DEFAULT):
+    """(path, data, skipped): the newest loadable results file of `workload` (the main job
+    writes a deep-chain file beside the classic one), and one message per newer file that could
+    not be loaded. ResultsError when there is none."""
     files = store.json_files(results_dir)
     if not files:
         raise ResultsError(
             f"no results in {results_dir}: run `python -m benchmarks run` first to measure"
         )
-    path, data, skipped = store.newest_valid(reversed(files), load_measured, ResultsError)
-    if path is None:
-        raise ResultsError(
-            f"no valid results file in {results_dir} ({'; '.join(skipped)}): "
-            "run `python -m benchmarks run` to measure again"
-        )
-    return path, data, skipped
+
+    skipped = []
+    for path in reversed(files):
+        try:
+            data = load_measured(path)
+        except ResultsError as e:
+            skipped.append(str(e))
+            continue
+        if workloads.of(data) == workload:
+            return path, data, skipped
+    how = "" if workload == workloads.DEFAULT else f" --workload {workload}"
+    raise ResultsError(
+        f"no valid results file of the {workload} workload in {results_dir}"
+        + (f" ({'; '.join(skipped)})" if skipped else "")
+        + f": run `python -m benchmarks run{how}` to measure"
+    )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import figures as F
+from .. import workloads
 from ..errors import HarnessError
 from ..files import environments, folders, results, store
 from ..files import ratios as ratio_files
@@ -142,6 +143,8 @@ def run(args):
                 else ("still running, or stopped without a word")
             )
             print(f"note: {path} is incomplete: its run was {how}")
+    if gate.noun == "results":
+        _refuse_two_workloads(old_path, old, new_path, new)
     for note in _differences(old, new, gate.environment_keys):
         print(note)
     if gate.noun == "ratios":
@@ -154,6 +157,18 @@ def run(args):
         return _across_environments(comparison, across)
     print(memory.format_comparison(comparison))
     return 1 if comparison.failed else 0
+
+
+def _refuse_two_workloads(old_path, old, new_path, new):
+    """HarnessError (exit 2) when OLD and NEW hold different workloads: a variant's peak in one
+    says nothing of its peak in the other, whatever the names they share."""
+    a, b = workloads.of(old), workloads.of(new)
+    if a != b:
+        raise HarnessError(
+            f"{old_path} holds the {a} workload and {new_path} the {b} workload: the gate"
+            f" compares two runs of one workload. Name two files of one, or leave out OLD:"
+            f" `compare` then picks the newest earlier file of NEW's workload and environment."
+        )
 
 
 def _across_environments(comparison, across):

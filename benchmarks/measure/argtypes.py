@@ -59,7 +59,7 @@ def bounded_float(low, high):
 MAX_COUNT = 10**9  # iterations or elements: more would run for days or need GiBs per array
 iters = whole_number(1, MAX_COUNT)
 size = whole_number(1, MAX_COUNT)  # elements per array; 10**9 float64 are 7.5 GiB each
-depth = whole_number(1, 1000)  # squares per iteration
+depth = whole_number(1, 1000)  # ops per iteration
 seed = whole_number(0, 2**32 - 1)  # numpy's generators take no negative seed
 gc_threshold = whole_number(1, 2**31 - 1)  # gc.set_threshold takes a C int
 repeat = whole_number(1, 1000)
@@ -77,16 +77,46 @@ def percentage(text):
 
 
 def add_loop_options(p, defaults):
-    """--iters, --size, --depth and --seed, each with its default (from a Settings) in its help:
-    the loop's shape, for `python -m benchmarks run` and `benchmarks/loop.py` alike."""
+    """--workload, --iters, --size, --depth and --seed, each with its default (from a Settings)
+    in its help: the loop's shape, for `python -m benchmarks run` and `benchmarks/loop.py`
+    alike. --iters and --depth default to the workload's own: `resolve_loop_options` fills
+    them in once the workload is known."""
+    from ..workloads import WORKLOADS
+
     d = defaults
-    p.add_argument("--iters", type=iters, default=d.iters, help=f"iterations (default {d.iters})")
+    others = [w for w in WORKLOADS.values() if w.name != d.workload]
+
+    def default(name):
+        own = f"(default {getattr(d, name)})"
+        return ", or ".join(
+            [own, *(f"{getattr(w, name)} with --workload {w.name}" for w in others)]
+        )
+
+    p.add_argument(
+        "--workload",
+        choices=list(WORKLOADS),
+        help="what an iteration does: "
+        + "; ".join(f"{w.name}: {w.what}" for w in WORKLOADS.values())
+        + f" (default {d.workload})",
+    )
+    p.add_argument("--iters", type=iters, help=f"iterations {default('iters')}")
     p.add_argument(
         "--size", type=size, default=d.size, help=f"elements per array (default {d.size:,})"
     )
-    p.add_argument(
-        "--depth", type=depth, default=d.depth, help=f"squares per iteration (default {d.depth})"
-    )
+    p.add_argument("--depth", type=depth, help=f"ops per iteration {default('depth')}")
     p.add_argument(
         "--seed", type=seed, default=d.seed, help=f"seed of the input arrays (default {d.seed})"
     )
+
+
+def resolve_loop_options(args):
+    """Fill in what `add_loop_options` left to the workload: its name, iterations and depth."""
+    from ..workloads import get
+
+    workload = get(args.workload)
+    args.workload = workload.name
+    if args.iters is None:
+        args.iters = workload.iters
+    if args.depth is None:
+        args.depth = workload.depth
+    return args

@@ -26,6 +26,7 @@ import psutil
 
 from .. import figures as F
 from ..files import folders, results
+from ..workloads import DEFAULT as DEFAULT_WORKLOAD
 from . import children, gcmodel, interpreters, probes
 from .probes import MIB
 
@@ -54,6 +55,8 @@ def loop_command(variant, settings, traced=False):
     cmd = [settings.python or sys.executable, LOOP, "--variant", variant.name]
     if variant.engine.role == "user":
         cmd += ["--engine", variant.engine.where]
+    if settings.workload != DEFAULT_WORKLOAD:
+        cmd += ["--workload", settings.workload]
     cmd += [
         "--iters",
         str(settings.iters),
@@ -221,11 +224,16 @@ def _record(variant, settings):
         settings.size,
         settings.depth,
         variant.live_array_floor_mib(
-            settings.size, settings.depth, settings.iters, retains_grad(variant, settings)
+            settings.size,
+            settings.depth,
+            settings.iters,
+            retains_grad(variant, settings),
+            settings.workload,
         ),
     )
     record["interpreter"] = interpreters.record_facts(settings.python)
     record["engine"] = variant.engine.name
+    record["design"] = variant.design
     return record
 
 

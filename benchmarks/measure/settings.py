@@ -3,6 +3,7 @@ defaults are the classic loop's, for `python -m benchmarks run` and `benchmarks/
 
 from dataclasses import asdict, dataclass, field
 
+from ..workloads import CLASSIC
 from .probes import MIB
 
 
@@ -14,9 +15,10 @@ def _half_the_ram_mib():
 
 @dataclass
 class Settings:
-    iters: int = 1000
+    workload: str = CLASSIC.name  # benchmarks/workloads/: classic or deep-chain
+    iters: int = CLASSIC.iters
     size: int = 100_000
-    depth: int = 3
+    depth: int = CLASSIC.depth
     seed: int = 0
     repeat: int = 1
     interval_s: float = 0.001

@@ -4,6 +4,7 @@ that cannot run the classic loop, and the user's engines a file measured or fail
 
 import re
 
+from .. import workloads as W
 from ..workloads import variants as V
 
 # What an engine says when its package is missing (Engine.missing): "torch is not installed
@@ -42,7 +43,7 @@ def not_installed(results):
     return lines((engine_of(v), v.get("error")) for v in skipped(results))
 
 
-def cannot(workload=V.CLASSIC):
+def cannot(workload=W.CLASSIC.name):
     """`NAME (why)` for each built-in engine that cannot run `workload`."""
     return [f"{name} ({why[workload]})" for name, why in V.CANNOT.items() if workload in why]
 

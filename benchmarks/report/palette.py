@@ -2,7 +2,7 @@
 
 Each engine file declares its colours (`COLOUR`): our strong graph is red and our weak graph
 blue (darker = more recorded), numpy grey, each peer its own hue. The mode also sets the line
-style, for readers who cannot tell the shades apart.
+style, for readers who cannot tell the shades apart, and a design (freeing, checkpoints) its own.
 """
 
 import zlib
@@ -14,6 +14,13 @@ from ..workloads.variants import ANY_WORKLOAD
 # elsewhere): a stable pick from colours no built-in engine declares.
 _OTHERS = ("#c51b7d", "#4d9221", "#b8860b", "#5e3c99", "#e7298a", "#66a61e")
 _LINESTYLES = {"backprop": "-", "backward": "--", "no_grad": ":"}
+# A design keeps its plain variant's colour (the same engine and graph) and draws its own line:
+# dash-dots, denser as it saves more.
+_DESIGN_STYLES = {
+    "free": (0, (6, 2, 1, 2)),
+    "checkpoint": (0, (3, 1, 1, 1)),
+    "checkpoint-free": (0, (1, 1)),
+}
 # Shades for an engine that declares one colour: the mode lightens it (backprop darkest).
 _LIGHTER = {"backprop": 0.0, "backward": 0.3, "no_grad": 0.6}
 
@@ -51,5 +58,7 @@ def linestyle(name):
     variant = ANY_WORKLOAD.get(name)
     if variant is not None and variant.engine.role == "reference":
         return "-."
+    if variant is not None and variant.design:
+        return _DESIGN_STYLES.get(variant.design, "--")
     mode = variant.mode if variant else name.rsplit("-", 1)[-1]
     return _LINESTYLES.get(mode, "-")

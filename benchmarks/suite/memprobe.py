@@ -4,6 +4,8 @@
 import gc
 import tracemalloc
 
+import numpy as np
+
 from ..measure.probes import MIB, GcRecorder, Progress
 
 
@@ -52,6 +54,22 @@ def measure_memory(fn, setup=None, teardown=None):
         "gc_collections": recorder.collections,
         "gc_collected": recorder.collected,
     }
+
+
+def loop_memory(settings, step, iterations, size, seed=0):
+    """`measure_memory` of `iterations` of a workload's loop as benchmarks/loop.py runs it
+    (`settings` and `step` from a workload's build): a fresh input of `size` elements each
+    iteration, the previous y alive until the next is made."""
+
+    def loop():
+        rng = np.random.default_rng(seed)
+        with settings():
+            y = None
+            for _ in range(iterations):
+                y = step(rng.standard_normal(size))  # the previous y lives until here
+            return y
+
+    return measure_memory(loop)
 
 
 def benchmark_with_memory(benchmark, target, *, setup=None, teardown=None, rounds=None):

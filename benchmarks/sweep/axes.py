@@ -72,7 +72,7 @@ AXES = {
         _count("gc_threshold", "gc threshold0", "--gc-threshold"),
         _count("size", "elements per array", "--size"),
         _count("iters", "iterations", "--iters"),
-        _count("depth", "squares per iteration", "--depth"),
+        _count("depth", "ops per iteration (squares; tanh in the deep chain)", "--depth"),
         Axis("python", _python_spec, _python, "the interpreter, as run --python", "--python", TEXT),
     )
 }

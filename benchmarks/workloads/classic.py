@@ -17,9 +17,41 @@ def build(variant, depth=3, retain_grad=False):
     engine = variant.engine
     step = engine.step(variant.mode, depth)
     if step is None:
-        backward = engine.backward(**({"retain_grad": True} if retain_grad else {}))
-        step = _step(engine.variable, engine.square, backward, variant.mode, depth)
-    return (lambda: engine.settings(variant.graph, variant.mode)), step
+        step = _step(
+            engine.variable, engine.square, variant.backward(retain_grad), variant.mode, depth
+        )
+    return variant.settings, step
+
+
+def floor_arrays(variant, depth, iters, retain_grad=False):
+    """The arrays the loop must hold at once (see Variant.live_array_floor_mib), for a chain of
+    `depth` ops that each read their input alone in backward (square).
+
+    An iteration holds its input x and what it makes; from the second iteration on, the
+    previous y is alive too until `y` is rebound, with whatever it keeps.
+    Recording: the chain (depth + 1 arrays); the previous y keeps its whole chain.
+    no_grad and numpy: x, the op's input and output; the previous y is one array.
+    backward adds the incoming grad and the grad being made, and the previous y keeps its
+    leaf's grad; with retain_grad every array of both chains keeps its grad. (numpy makes
+    `2 * x * gy` in the temporary `2 * x` made, for arrays of 256 KiB and more: smaller
+    ones cost a gradient pass one array more than this.)
+    A freeing backward (docs/semantics.md, "Freeing the graph") holds the chain and the grad
+    being made, at the last op's backward, whose incoming grad is a view of one number; the
+    strong graph keeps each output until its creator's backward, one array more from depth 2.
+    The previous y keeps its own array alone.
+    """
+    chain = depth + 1
+    if variant.mode == "no_grad":
+        now, kept = (3 if depth > 1 else 2), 1
+    elif variant.mode == "backprop":
+        now, kept = chain, chain
+    elif variant.frees:
+        now, kept = chain + 1 + (variant.graph == "strong" and depth > 1), 1
+    elif retain_grad:
+        now, kept = 2 * chain, 2 * chain
+    else:
+        now, kept = chain + 2, chain + 1
+    return now + (kept if iters > 1 else 0)
 
 
 def _step(variable, square, backward, mode, depth):

@@ -1,15 +1,19 @@
-"""Canonical variant names: one name per (engine, graph kind, mode), used in JSON, plots, pytest
-ids and the report alike, derived from the engine files' declarations (benchmarks/engines/).
+"""Canonical variant names: one name per (engine, graph kind, mode, design), used in JSON, plots,
+pytest ids and the report alike, derived from the engine files' declarations (benchmarks/engines/)
+and the workloads (benchmarks/workloads/__init__.py).
 
-A name joins the engine's prefix, the graph kind where the engine records several, and the mode:
-`strong-backprop` (ours: no prefix), `book-weak-backprop`, `torch-no_grad`. The plain-numpy
-reference is `numpy`.
+A name joins the engine's prefix, the graph kind where the engine records several, the mode, and
+the design where the variant saves memory in backward: `strong-backprop` (ours: no prefix),
+`book-weak-backprop`, `torch-no_grad`, `weak-backward-free`, `torch-backward-checkpoint`. The
+plain-numpy reference is `numpy`. A name says what runs, not on what: the workload is a setting
+of the run (`--workload`), and a results file holds one.
 """
 
 import os
 from dataclasses import dataclass
 
 from .. import engines as E
+from .. import workloads as W
 
 MODES = E.MODES
 ARRAY_MIB = 8 / 2**20  # one float64 element, in MiB
@@ -19,7 +23,8 @@ NO_PEERS_ENV = "AUTOGRAD_BENCH_NO_PEERS"
 ENGINES_ENV = "AUTOGRAD_BENCH_ENGINES"
 HEADLINE = ("strong-backprop", "weak-backprop")  # the pair the report's first sentence compares
 BOOK_TWIN = ("strong-backprop", "book-strong-backprop")  # our strong graph and the book's design
-CLASSIC = "classic"  # the workload a results file measures (`benchmarks/loop.py`)
+# Every design a workload measures, in the order names take: free, checkpoint, checkpoint-free.
+DESIGNS = tuple(dict.fromkeys(d for w in W.WORKLOADS.values() for d in w.designs))
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class Variant:
     engine: E.Engine
     graph: str  # a graph kind of the engine's, "" for an engine that records one kind
     mode: str  # "backprop", "backward" or "no_grad"
+    design: str = ""  # "", or designs of E.DESIGNS joined by "-": "free", "checkpoint-free"
 
     @property
     def impl(self):
@@ -37,7 +43,17 @@ class Variant:
     def name(self):
         if self.engine.role == "reference":
             return self.engine.name
-        return f"{self.impl}-{self.mode}"
+        return "-".join(p for p in (self.impl, self.mode, self.design) if p)
+
+    @property
+    def frees(self):
+        """Whether its backward frees what each op saved (retain_graph=False)."""
+        return "free" in self.design.split("-")
+
+    @property
+    def checkpoints(self):
+        """Whether it checkpoints its chain, recomputing activations in backward."""
+        return "checkpoint" in self.design.split("-")
 
     @property
     def is_peer(self):
@@ -52,31 +68,41 @@ class Variant:
         """Why the benchmark suite leaves this variant out (`missing`, or --no-peers), or None."""
         return left_out(self.engine)
 
-    def live_array_floor_mib(self, size, depth, iters, retain_grad=False):
-        """The least memory the loop can live in: the arrays it must hold at once.
+    def settings(self):
+        """A context manager held around a whole loop: the graph kind, and no_grad if asked."""
+        return self.engine.settings(self.graph, self.mode)
 
-        An iteration holds its input x and what it makes; from the second iteration on, the
-        previous y is alive too until `y` is rebound, with whatever it keeps.
-        Recording: the chain (depth + 1 arrays); the previous y keeps its whole chain.
-        no_grad and numpy: x, the op's input and output; the previous y is one array.
-        backward adds the incoming grad and the grad being made, and the previous y keeps its
-        leaf's grad; with retain_grad every array of both chains keeps its grad. (numpy makes
-        `2 * x * gy` in the temporary `2 * x` made, for arrays of 256 KiB and more: smaller
-        ones cost a gradient pass one array more than this.)
-        """
+    def backward(self, retain_grad=False):
+        """The function that backpropagates from y as this variant does."""
+        options = {"retain_grad": True} if retain_grad else {}
+        if self.frees:
+            options["retain_graph"] = False
+        return self.engine.backward(**options)
+
+    def live_array_floor_mib(self, size, depth, iters, retain_grad=False, workload_name=None):
+        """The least memory the loop can live in: the arrays it must hold at once, counted by
+        the workload (classic.floor_arrays, deep_chain.floor_arrays) unless the engine counts
+        its own."""
         arrays = self.engine.floor_arrays(self.mode, depth, iters, retain_grad)
         if arrays is None:
-            chain = depth + 1
-            if self.mode == "no_grad":
-                now, kept = (3 if depth > 1 else 2), 1
-            elif self.mode == "backprop":
-                now, kept = chain, chain
-            elif retain_grad:
-                now, kept = 2 * chain, 2 * chain
-            else:
-                now, kept = chain + 2, chain + 1
-            arrays = now + (kept if iters > 1 else 0)
+            arrays = W.get(workload_name).floor_arrays(self, depth, iters, retain_grad)
         return arrays * size * ARRAY_MIB
+
+
+def refused(variant, workload_name):
+    """Why `workload_name` does not measure `variant`, or None when it does."""
+    w = W.get(workload_name)
+    if w.name in variant.engine.cannot:
+        return variant.engine.cannot[w.name]
+    if variant.engine.op(w.op) is None:
+        return f"{variant.engine.name} has no {w.op}, the op of the {w.name} workload"
+    if variant.engine.role != "reference" and variant.mode not in w.modes:
+        return f"the {w.name} workload measures mode {', '.join(w.modes)}, not {variant.mode}"
+    if variant.design and variant.design not in w.designs:
+        return (
+            f"the {w.name} workload measures designs {', '.join(w.designs)}, not {variant.design}"
+        )
+    return None
 
 
 def left_out(engine):
@@ -88,11 +114,29 @@ def left_out(engine):
     return engine.missing()
 
 
-def of(engine, workload="classic"):
-    """The variants of `engine` that run `workload`: every mode, each graph kind within it."""
-    if workload is not None and workload in engine.cannot:
-        return ()
-    return tuple(Variant(engine, graph, mode) for mode in engine.modes for graph in engine.graphs)
+def of(engine, workload_name="classic"):
+    """The variants of `engine` that run a workload: every mode and design the workload
+    measures that the engine has, each graph kind within it. None: every variant of every
+    workload; a name that is no workload of W.WORKLOADS (the speed suite's "scalar" graphs):
+    every mode, plain, unless the engine says it cannot."""
+    if workload_name is None:
+        return _variants(engine, DESIGNS)
+    if workload_name not in W.WORKLOADS:
+        return () if workload_name in engine.cannot else _variants(engine, ())
+    designs = W.get(workload_name).designs
+    return tuple(v for v in _variants(engine, designs) if refused(v, workload_name) is None)
+
+
+def _variants(engine, designs):
+    """Every mode, then plain and each of `designs` the engine has (backward alone), then
+    each graph kind: strong-backward, weak-backward, strong-backward-free..."""
+    found = []
+    for mode in engine.modes:
+        for design in ("", *designs):
+            if design and (mode != "backward" or not set(design.split("-")) <= set(engine.designs)):
+                continue
+            found += [Variant(engine, graph, mode, design) for graph in engine.graphs]
+    return tuple(found)
 
 
 def every(workload="classic"):
@@ -107,14 +151,18 @@ def suite(workload):
     return every(workload) + tuple(v for s in specs for v in of(E.load(s), workload))
 
 
-def _matrix(roles):
-    return tuple(v for e in E.builtin().values() if e.role in roles for v in of(e))
+def matrix(workload_name="classic", peers=True):
+    """What `run --workload NAME` measures: the reference, ours and the book's design, then
+    (with `peers`) the peers, each with the variants the workload measures."""
+    roles = ("reference", "ours", "design", *(("peer",) if peers else ()))
+    return tuple(v for e in E.builtin().values() if e.role in roles for v in of(e, workload_name))
 
 
-DEFAULT_MATRIX = _matrix(("reference", "ours", "design"))
-PEER_VARIANTS = _matrix(("peer",))
+DEFAULT_MATRIX = matrix(peers=False)
+PEER_VARIANTS = tuple(v for v in matrix() if v.is_peer)
 ALL_VARIANTS = DEFAULT_MATRIX + PEER_VARIANTS
-BY_NAME = {v.name: v for v in ALL_VARIANTS}
+# Every built-in variant of every workload, by name: what `--variant` and `--only` accept.
+BY_NAME = {v.name: v for name in W.WORKLOADS for v in matrix(name)}
 NUMPY = BY_NAME["numpy"]
 # Every built-in engine's variants, whatever each can run (a scalar engine's too): colours and
 # labels for any name a file may hold.
@@ -145,25 +193,29 @@ def as_params(variants, name=lambda v: v.name):
 
 def impls():
     """Every implementation's name (`loop.py --impl`): numpy, strong, weak, book-strong, torch..."""
-    return list(dict.fromkeys(v.impl for v in ALL_VARIANTS))
+    return list(dict.fromkeys(v.impl for v in BY_NAME.values()))
 
 
 def modes_of(impl):
     """The modes `impl` can run."""
-    return tuple(dict.fromkeys(v.mode for v in ALL_VARIANTS if v.impl == impl)) or MODES
+    return tuple(dict.fromkeys(v.mode for v in BY_NAME.values() if v.impl == impl)) or MODES
 
 
-def by_impl(impl, mode, user=()):
-    """The variant of implementation `impl` (strong, torch, numpy...) in `mode`."""
-    for v in (*ALL_VARIANTS, *(v for e in user for v in of(e))):
-        if v.impl == impl and (v.mode == mode or v.engine.role == "reference"):
+def by_impl(impl, mode, user=(), design=""):
+    """The variant of implementation `impl` (strong, torch, numpy...) in `mode`, with `design`."""
+    for v in known(user).values():
+        if v.impl == impl and (
+            v.engine.role == "reference" or (v.mode == mode and v.design == design)
+        ):
             return v
-    raise ValueError(f"--impl {impl} has no mode {mode}")
+    with_design = f" with design {design}" if design else ""
+    raise ValueError(f"--impl {impl} has no mode {mode}{with_design}")
 
 
 def known(user=()):
-    """{name: Variant} of the built-in engines and the `user` engines (loaded Engines)."""
-    return {**BY_NAME, **{v.name: v for e in user for v in of(e)}}
+    """{name: Variant} of the built-in engines and the `user` engines (loaded Engines), in
+    every workload."""
+    return {**BY_NAME, **{v.name: v for e in user for v in of(e, None)}}
 
 
 def parse(name, user=()):
@@ -175,13 +227,26 @@ def parse(name, user=()):
         raise ValueError(f"unknown variant {name!r}; allowed: {', '.join(table)}") from None
 
 
-def select(only, variants=ALL_VARIANTS):
-    """Variants matching any of `only`: a variant name, an implementation, an engine or a mode."""
+def select(only, variants=ALL_VARIANTS, workload_name="classic"):
+    """Variants matching any of `only`: a variant name, an implementation, an engine, a mode or
+    a design (`free` chooses every freeing variant)."""
     chosen = []
     for word in only:
-        matched = [v for v in variants if word in (v.name, v.impl, v.mode, v.engine.name)]
+        matched = [v for v in variants if word in _words(v)]
         if not matched:
-            allowed = sorted({w for v in variants for w in (v.name, v.impl, v.mode, v.engine.name)})
-            raise ValueError(f"--only {word!r} matches no variant; allowed: {', '.join(allowed)}")
+            allowed = sorted({w for v in variants for w in _words(v)})
+            hint = ""
+            if word in BY_NAME:
+                others = [n for n in W.WORKLOADS if refused(BY_NAME[word], n) is None]
+                hint = (
+                    f" of the {workload_name} workload ({word}: --workload {' or '.join(others)})"
+                )
+            raise ValueError(
+                f"--only {word!r} matches no variant{hint}; allowed: {', '.join(allowed)}"
+            )
         chosen += [v for v in matched if v not in chosen]
     return chosen
+
+
+def _words(v):
+    return {v.name, v.impl, v.mode, v.engine.name, *v.design.split("-")} - {""}
