@@ -90,10 +90,11 @@ def section(html, name):
 def test_page_has_a_row_per_variant_and_its_plots(full):
     reports, html = full
     assert variant_rows(html) == [*SHOWN, "markup"]
-    for png in ("peak_mib.png", "rss_over_iterations.png", "rss_over_time.png"):
+    for png in ("peak_mib.png", "rss_over_iterations.png", "rss_over_time.png", "tradeoff.png"):
         assert (reports / png).read_bytes().startswith(b"\x89PNG")
     assert (reports / "mprofile_20261123115900.png").exists()
-    assert html.count("<img ") == 5  # the first screen's picture, three plots, one mprof curve
+    # The first screen's picture, three plots, memory against time, one mprof curve.
+    assert html.count("<img ") == 6
     table = section(html, "variants")
     table = table[table.index("<table") : table.index("</table>")]
     assert "exceeded limit" in table and "failed" in table

@@ -161,3 +161,25 @@ def test_the_chart_shows_the_newest_file_of_each_workload_from_one_environment()
     files = [("a.json", old_deep), ("b.json", classic), ("c.json", deep), ("d.json", elsewhere)]
     assert T.newest_of_each_workload(files) == [classic, deep]
     assert T.newest_of_each_workload([]) == []
+
+
+def test_the_page_shows_the_newest_file_of_each_workload_on_one_chart(tmp_path):
+    from report_samples import make_results, write
+
+    from benchmarks.report import render
+
+    reports = tmp_path / "reports"
+    classic = make_results(("weak-backward", "weak-backward-free"), status={}, iters=20)
+    deep = make_results(("weak-backward", "weak-backward-checkpoint"), status={}, iters=5)
+    deep["settings"]["workload"] = "deep-chain"
+    deep["variants"][1]["design"] = "checkpoint"
+    write(reports / "results" / "20261123T120000Z.json", classic)
+    write(reports / "results" / "20261123T120100Z.json", deep)
+    index = render(reports_dir=reports, repo_root=tmp_path, results=reports / "results" /
+                   "20261123T120000Z.json")  # fmt: skip
+    html = index.read_text(encoding="utf-8")
+    section = html[html.index('<section id="tradeoff"') :]
+    section = section[: section.index("</section>")]
+    assert 'data-workload="classic"' in section and 'data-workload="deep-chain"' in section
+    assert "weak-backward-checkpoint: its peak is" in section
+    assert (reports / "tradeoff.png").exists()

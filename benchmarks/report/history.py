@@ -13,7 +13,7 @@ from ..gates import memory as gate
 
 FIGURES = tuple(f for f in F.FIGURES if f.compared)
 # Settings that change what a variant measures: when they differ the comparison is flagged.
-WORKLOAD = ("iters", "size", "depth", "gc_enabled", "gc_threshold", "retain_grad")
+WORKLOAD = ("workload", "iters", "size", "depth", "gc_enabled", "gc_threshold", "retain_grad")
 
 
 @dataclass

@@ -9,6 +9,7 @@ import datetime as dt
 import jinja2
 
 from .. import figures as F
+from .. import workloads as W
 from ..workloads.variants import ARRAY_MIB
 
 _env = jinja2.Environment(
@@ -88,17 +89,21 @@ _env.globals["data_uri"] = data_uri
 def workload(results):
     st = results.get("settings") or {}
     size, depth = st.get("size"), st.get("depth")
+    work = W.get(W.of(results))
+    ops = depth if isinstance(depth, int) and 0 < depth <= 8 else 0
     expr = "x"
-    for _ in range(depth if isinstance(depth, int) and 0 < depth <= 8 else 0):
-        expr = f"square({expr})"
+    for _ in range(ops):
+        expr = f"{work.op}({expr})"
+    loop = f"y = {expr}" if ops else f"a chain of {describe(depth)} {work.op} ops"
     array = f" ({size * ARRAY_MIB:.2f} MiB)" if isinstance(size, int) else ""
     size_text = f"{size:,}" if isinstance(size, int) else describe(size)
     gc = "gc disabled" if st.get("gc_enabled") is False else "gc enabled"
     if st.get("gc_threshold"):
         gc += f", thresholds {describe(st['gc_threshold'])}"
     return (
-        f"Workload: {describe(st.get('iters'))} iterations of y = {expr} on a fresh array of"
-        f" {size_text} float64{array}; RSS sampled every {duration(st.get('interval_s'))}; {gc}."
+        f"Workload ({work.name}): {describe(st.get('iters'))} iterations of {loop} on a fresh"
+        f" array of {size_text} float64{array}; RSS sampled every"
+        f" {duration(st.get('interval_s'))}; {gc}."
     )
 
 

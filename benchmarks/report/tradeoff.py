@@ -46,7 +46,7 @@ class Point:
 
     @property
     def label(self):
-        return self.name + (" (native peak)" if self.peak == NATIVE else "")
+        return self.name + (f" ({F.NATIVE_PEAK.title})" if self.peak == NATIVE else "")
 
 
 def _untraced(record):
@@ -289,7 +289,7 @@ def _handles(found):
     handles.append(Line2D([], [], color="black", lw=1, ls=(0, (4, 2)), label="Pareto front"))
     if any(p.peak == NATIVE for p in found):
         handles.append(
-            Line2D([], [], ls="", marker="o", mfc="white", color="#555", label="native peak")
+            Line2D([], [], ls="", marker="o", mfc="white", color="#555", label=F.NATIVE_PEAK.title)
         )
     if any(not p.gradient for p in found):
         handles.append(

@@ -20,6 +20,7 @@ from . import (
     plots,
     ratios,
     scaling,
+    tradeoff,
     variants,
     why,
 )
@@ -29,6 +30,7 @@ ORDER = (
     plots,
     variants,
     why,
+    tradeoff,
     across,
     scaling,
     ratios,
