@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, replace
 
 from .. import engines as E
+from .. import workloads as W
 from ..files import ratios as ratio_files
 from ..files import store
 from ..measure import argtypes
@@ -28,7 +29,8 @@ from .interleave import Plan, Subject
 BACKWARD = "backward vs HIPS autograd"
 FORWARD = "forward vs PyTorch"
 NO_GRAD = "no_grad vs numpy"
-TABLES = (BACKWARD, FORWARD, NO_GRAD)
+DESIGNS = "designs vs plain, deep chain"
+TABLES = (BACKWARD, FORWARD, NO_GRAD, DESIGNS)
 DEPTH = 3  # squares in the classic step, forward and loop alike
 # The most each ratio may be for the engine to meet its targets (ours over the reference).
 TARGETS = {
@@ -37,6 +39,10 @@ TARGETS = {
     "forward, weak graph": 0.7,
     "forward, strong graph": 0.9,
     "no_grad": 1.03,
+    # What saving memory may cost (issue: checkpointing every sqrt(n) ops at no more than 1.5x
+    # the plain run's time; freeing recomputes nothing, so it should cost nothing).
+    "free": 1.0,
+    "checkpoint": 1.5,
 }
 
 # One classic-loop iteration is about 50 µs of memory-bound numpy work, and no_grad's whole
@@ -50,10 +56,11 @@ class Sizes:
     chain_ops: tuple[int, ...] = (1_000, 10_000, 100_000)
     width: int = 1_000  # squares in the wide graph
     loop_elements: int = 100_000  # per array in the classic loop
+    deep_chain: int = W.DEEP_CHAIN.depth  # tanh ops in the deep chain
 
 
 DEFAULT_SIZES = Sizes()
-QUICK = Sizes(chain_ops=(100,), width=100, loop_elements=1_000)  # plumbing, not figures
+QUICK = Sizes(chain_ops=(100,), width=100, loop_elements=1_000, deep_chain=9)  # plumbing
 DEFAULT_PLAN = Plan(freeze=True)  # for the process that only measures: see Plan.freeze
 QUICK_PLAN = Plan(max_rounds=2, min_rounds=2, block_s=0.001, budget_s=0.1, freeze=True)
 
@@ -115,8 +122,26 @@ def comparisons(sizes=DEFAULT_SIZES, user=()):
         what = f"one classic-loop iteration, {n:,} elements, {graph} graph"
         target = TARGETS["no_grad"]
         rows.append(Comparison(f"no_grad-{graph}-{n}", NO_GRAD, what, ours, numpy, target, DEPTH))
+    rows += _designs(sizes)
     for engine in user:
         rows += _theirs(engine, sizes, hips_engine, torch, numpy)
+    return rows
+
+
+def _designs(sizes):
+    """Each design of the deep chain against its plain variant, both graphs: what freeing and
+    checkpointing cost in time, as the trade-off chart states it."""
+    rows, n, depth = [], sizes.loop_elements, sizes.deep_chain
+    for graph in V.OURS:
+        plain = V.parse(f"{graph}-backward")
+        reference = _loop(plain, n, f"{graph} graph, deep chain: plain", W.DEEP_CHAIN, depth)
+        for design in W.DEEP_CHAIN.designs:
+            variant = V.parse(f"{graph}-backward-{design}")
+            ours = _loop(variant, n, f"{graph} graph, deep chain: {design}", W.DEEP_CHAIN, depth)
+            target = TARGETS["checkpoint" if variant.checkpoints else "free"]
+            what = f"{depth} tanh ops, {n:,} elements, one backward, {graph} graph: {design}"
+            rows.append(Comparison(f"{design}-{graph}-{depth}", DESIGNS, what, ours, reference,
+                                   target, depth))  # fmt: skip
     return rows
 
 
@@ -185,9 +210,12 @@ def _forward(variant, label):
     return Subject(variant.name, label, prepare, _peer(variant), lambda: built()[0]())
 
 
-def _loop(variant, size, label):
-    """Iterations of the classic loop: y lives until the next iteration replaces it."""
-    built = functools.cache(lambda: (classic.build(variant, DEPTH), itertools.cycle(_inputs(size))))
+def _loop(variant, size, label, workload=W.CLASSIC, depth=DEPTH):
+    """Iterations of a workload's loop (the classic one by default): y lives until the next
+    iteration replaces it."""
+    built = functools.cache(
+        lambda: (workload.build(variant, depth), itertools.cycle(_inputs(size)))
+    )
 
     def prepare(calls):
         (_, step), inputs = built()
@@ -200,9 +228,8 @@ def _loop(variant, size, label):
 
         return block
 
-    return Subject(
-        f"{variant.name}-{size}", label, prepare, _peer(variant), lambda: built()[0][0]()
-    )
+    key = f"{variant.name}-{size}" + ("" if workload is W.CLASSIC else f"-{workload.name}")
+    return Subject(key, label, prepare, _peer(variant), lambda: built()[0][0]())
 
 
 # The classic loop's inputs, the same arrays for every subject that runs the loop. Where an
