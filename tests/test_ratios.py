@@ -161,12 +161,18 @@ def test_the_table_holds_every_target_of_the_engine_work_once():
     assert targets["backward-wide-weak-1000"] == targets["backward-wide-strong-1000"] == 1.0
     assert targets["forward-weak"] == 0.7 and targets["forward-strong"] == 0.9
     assert targets["no_grad-weak-100000"] == targets["no_grad-strong-100000"] == 1.03
-    assert len(rows) == 18
+    # The deep chain's designs against its plain variant: freeing should cost nothing,
+    # checkpointing at most 1.5x (docs/semantics.md, "Checkpointing").
+    for graph in ("weak", "strong"):
+        assert targets[f"free-{graph}-64"] == 1.0
+        assert targets[f"checkpoint-{graph}-64"] == targets[f"checkpoint-free-{graph}-64"] == 1.5
+    assert len(rows) == 24
     peers = {row.table: {r.reference.peer for r in rows if r.table == row.table} for row in rows}
     assert peers == {
         ratios.BACKWARD: {"autograd"},
         ratios.FORWARD: {"torch"},
         ratios.NO_GRAD: {None},
+        ratios.DESIGNS: {None},
     }
     # Rows of one reference share its subject, so it is timed once per round for all of them.
     refs = {row.reference.key: row.reference for row in rows}
@@ -267,6 +273,7 @@ def test_the_speed_step_writes_a_ratios_file_in_a_fresh_process(tmp_path):
         ratios.BACKWARD: {"skipped"},
         ratios.FORWARD: {"skipped"},
         ratios.NO_GRAD: {"ok"},
+        ratios.DESIGNS: {"ok"},
     }
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
