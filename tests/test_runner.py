@@ -77,10 +77,10 @@ def test_repeat_keeps_median_min_max_and_tracemalloc_is_exact():
 def test_crashing_variant_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch):
     real = runner.loop_command
 
-    def crash_weak_no_grad(variant, settings, traced=False):
+    def crash_weak_no_grad(variant, settings, *how):
         if variant.name == "weak-no_grad":
             return [sys.executable, "-c", "raise RuntimeError('boom in the child')"]
-        return real(variant, settings, traced)
+        return real(variant, settings, *how)
 
     monkeypatch.setattr(runner, "loop_command", crash_weak_no_grad)
     chosen = [V.parse("weak-no_grad"), V.parse("numpy")]

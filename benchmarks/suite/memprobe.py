@@ -4,6 +4,7 @@
 import gc
 import tracemalloc
 
+from .. import figures as F
 from ..measure.probes import MIB, GcRecorder, Progress
 
 
@@ -48,7 +49,7 @@ def measure_memory(fn, setup=None, teardown=None):
     if teardown is not None:
         teardown(*args, **kwargs)
     return {
-        "tracemalloc_peak_mib": peak / MIB,
+        F.TRACED_PEAK.name: peak / MIB,
         "gc_collections": recorder.collections,
         "gc_collected": recorder.collected,
     }
