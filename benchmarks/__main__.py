@@ -1,9 +1,11 @@
 """`python -m benchmarks [run|speed|report|compare|sweep]`: with no subcommand, measure the
-default matrix (the classic loop, then the deep chain into a results file of its own), time the
-pytest-benchmark suite and the side-by-side ratios, sweep gc threshold0 and render the report
-(the main job)."""
+default matrix (the classic loop, then the deep chain into a results file of its own), sweep gc
+threshold0, time the side-by-side ratios and render the report (the main job); `speed` also
+times the pytest-benchmark suite."""
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +14,8 @@ from .errors import HarnessError, Interrupted, stop_on_signals
 from .files import folders, store
 from .gates import cli as gates_cli
 from .measure import argtypes
+
+DEFAULT_JOBS = max(1, min(2, os.cpu_count() or 1))
 
 
 def _add_workload_options(p):
@@ -74,6 +78,21 @@ def _add_workload_options(p):
         action="store_true",
         help=f"leave the peers ({_peer_names()}) out of the default matrix (and of the speed step)",
     )
+    p.add_argument(
+        "--native",
+        action=argparse.BooleanOptionalAction,
+        help="take the native pass too: each variant once more under memray, which sees every"
+        " allocator, C++ included (default: where memray is installed; pip install -e"
+        " '.[native]')",
+    )
+    p.add_argument(
+        "--flamegraph",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="keep the stacks alive at this variant's native peak, for its flame graph (the"
+        " strong graph's are always kept); repeat it for several",
+    )
 
 
 def _peer_names():
@@ -96,6 +115,15 @@ def _add_run_options(p):
         "--results-dir",
         default=folders.RESULTS_DIR,
         help=f"where the results files go (default {folders.RESULTS_DIR})",
+    )
+    p.add_argument(
+        "--jobs",
+        type=argtypes.positive_int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help="traced and native passes side by side (they count allocations, which nothing"
+        " beside them moves); untraced passes run alone whatever N"
+        f" (default {DEFAULT_JOBS}: the cores, at most 2)",
     )
 
 
@@ -167,7 +195,7 @@ def _add_all_options(p):
     p.add_argument(
         "--no-speed",
         action="store_true",
-        help="skip the speed step (skipped too with --only: it times the whole suite)",
+        help="skip the side-by-side ratios (skipped too with --only: they time the whole table)",
     )
     p.add_argument(
         "--no-sweep",
@@ -220,6 +248,8 @@ def _workload(args):
     if args.no_gc and args.gc_threshold:
         args.parser.error("--no-gc and --gc-threshold contradict each other: choose one")
     argtypes.resolve_loop_options(args)
+    if args.flamegraph and args.native is False:
+        args.parser.error("--flamegraph draws the native pass's peak: leave out --no-native")
     user = _user_engines(args)
     mine = [v for e in user for v in V.of(e, args.workload)]
     try:
@@ -229,6 +259,12 @@ def _workload(args):
             chosen = [*V.matrix(args.workload, peers=not args.no_peers), *mine]
     except ValueError as e:
         args.parser.error(str(e))
+    names = [v.name for v in chosen]
+    for name in args.flamegraph:
+        if name not in names:
+            args.parser.error(
+                f"--flamegraph {name}: not measured here; choose among {', '.join(names)}"
+            )
     settings = Settings(
         workload=args.workload,
         iters=args.iters,
@@ -242,6 +278,7 @@ def _workload(args):
         mem_limit_mib=args.mem_limit,
         retain_grad=args.retain_grad,
         timeout_s=args.timeout,
+        flamegraph=tuple(dict.fromkeys(args.flamegraph)),
     )
     return chosen, settings
 
@@ -270,14 +307,16 @@ def _measure(args):
     import dataclasses
     from datetime import UTC, datetime
 
-    from .measure import matrix
+    from .measure import matrix, runner
 
     chosen, settings = _workload(args)
     found, failures = _interpreters(args.python)
+    # --native where memray is not installed is refused before anything is measured.
+    native = [matrix.native_choice(args.native, i and i.executable) for i in found]
     # One id for the files of this command, so the report shows them together by default.
     batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") if len(found) > 1 else None
     written = []
-    for interpreter in found:
+    for interpreter, native_why in zip(found, native, strict=True):
         if interpreter is not None:
             facts = interpreter.facts
             print(
@@ -292,6 +331,12 @@ def _measure(args):
             spec=interpreter and interpreter.spec,
             batch=batch,
             engines=_engines_record(args, chosen),
+            passes=(
+                *runner.DEFAULT_PASSES,
+                *([runner.NATIVE] if native_why is None else []),
+            ),
+            jobs=args.jobs,
+            native_why=native_why,
         )
         print(f"results: {path}")
         written.append((path, data))
@@ -344,20 +389,27 @@ def _render(results_path, reports_dir, benchmark_json=None, sweep=None, ratios=N
     print(f"report: {index}")
 
 
-def _time_suite(reports_dir, peers, ratios_only=False, rounds=None, quick=False, user=()):
-    """The speed step: the pytest-benchmark suite, then the side-by-side ratios;
-    (its JSON file or None, the ratios file or None, 0 when both ran clean else 1)."""
+def _time_suite(reports_dir, peers, user=()):
+    """The pytest-benchmark suite: (its JSON file or None, 0 when it ran clean else 1)."""
     from .suite import speed
 
-    path, code = None, 0
-    if not ratios_only:
-        print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
-        path, code = speed.run(reports_dir, peers=peers, user=user)
-        _tell("benchmark suite", "pytest", path, code, "some benchmarks failed")
-    print("speed: ours against the peers, side by side in one process (about 30 s)", flush=True)
-    ratios, ratios_code = speed.run_ratios(reports_dir, peers, rounds, quick, user)
-    _tell("ratio step", "its", ratios, ratios_code, "some comparisons failed")
-    return path, ratios, 0 if code == ratios_code == 0 else 1
+    print("speed: pytest --benchmark-only, every group (a few minutes)", flush=True)
+    path, code = speed.run(reports_dir, peers=peers, user=user)
+    _tell("benchmark suite", "pytest", path, code, "some benchmarks failed")
+    return path, 0 if code == 0 else 1
+
+
+def _time_ratios(reports_dir, peers, rounds=None, quick=False, user=()):
+    """The side-by-side ratios: (the ratios file or None, 0 when it ran clean else 1)."""
+    from .suite import speed
+
+    print(
+        "speed: ours against the peers, side by side in one process (10 s; 30 s with the peers)",
+        flush=True,
+    )
+    ratios, code = speed.run_ratios(reports_dir, peers, rounds, quick, user)
+    _tell("ratio step", "its", ratios, code, "some comparisons failed")
+    return ratios, 0 if code == 0 else 1
 
 
 def _tell(step, who, path, code, failed):
@@ -385,7 +437,10 @@ def _cmd_run(args):
 def _cmd_speed(args):
     peers = not args.no_peers
     user = _user_engines(args)
-    code = _time_suite(args.reports_dir, peers, args.ratios_only, args.rounds, args.quick, user)[2]
+    code = 0
+    if not args.ratios_only:
+        code = _time_suite(args.reports_dir, peers, user)[1]
+    code |= _time_ratios(args.reports_dir, peers, args.rounds, args.quick, user)[1]
     return _failed([], args) or code
 
 
@@ -426,22 +481,31 @@ def _cmd_all(args):
             f" out --workload, or measure one with `run --workload {args.workload}`"
         )
     _check_writable(args.reports_dir)  # before minutes of measuring, not after
-    written, failures = _measure(args)
+    clock = _Clock()
+    with clock.step("run"):
+        written, failures = _measure(args)
     if not written:
         return _failed(failures, args)
     shown = [str(path) for path, _ in written]  # the report's sections show the classic loop
     if not (args.only or args.no_deep_chain):
-        deep, _ = _measure(_deep_chain(args))  # the same --python specs: counted once, above
+        with clock.step("deep chain"):
+            deep, _ = _measure(_deep_chain(args))  # the same --python specs: counted once, above
         written += deep
-    bench, ratios, speed_code, sweep_code = None, None, 0, 0
-    if not (args.no_speed or args.only):
-        bench, ratios, speed_code = _time_suite(
-            args.reports_dir, not args.no_peers, user=_user_engines(args)
-        )
+    ratios, speed_code, sweep_code = None, 0, 0
+    # The exact sweep first, the timed ratios after it: nothing else runs beside those.
     if not (args.no_sweep or args.only or args.no_gc):
-        sweep_code = _default_sweep(args)
-    _render(shown, args.reports_dir, bench, ratios=ratios)
-    # The report shows whatever was measured; an unusable --python spec (2), a failed speed
+        with clock.step("sweep"):
+            sweep_code = _default_sweep(args)
+    if not (args.no_speed or args.only):
+        with clock.step("ratios"):
+            ratios, speed_code = _time_ratios(
+                args.reports_dir, not args.no_peers, user=_user_engines(args)
+            )
+    with clock.step("report"):
+        # The benchmark suite's table: the newest file `speed` or pytest wrote, if any.
+        _render(shown, args.reports_dir, ratios=ratios)
+    print(clock.summary(), flush=True)
+    # The report shows whatever was measured; an unusable --python spec (2), a failed ratio
     # step or sweep, or a run in which no variant was measured (1) still fails the command.
     failed = _all_failed(written) or speed_code != 0 or sweep_code != 0
     return _failed(failures, args) or (1 if failed else 0)
@@ -452,7 +516,37 @@ def _deep_chain(args):
     chain's own iterations and depth."""
     deep = argparse.Namespace(**vars(args))
     deep.workload, deep.iters, deep.depth = "deep-chain", None, None
+    deep.flamegraph = []  # names of the classic matrix
     return deep
+
+
+class _Clock:
+    """The main job's wall time and CPU time (its own and its children's), step by step."""
+
+    def __init__(self):
+        self.steps = []  # (name, wall seconds, CPU seconds)
+        self.start = os.times()
+
+    @staticmethod
+    def _cpu(times):
+        return times.user + times.system + times.children_user + times.children_system
+
+    @contextlib.contextmanager
+    def step(self, name):
+        before = os.times()
+        try:
+            yield
+        finally:
+            after = os.times()
+            self.steps.append(
+                (name, after.elapsed - before.elapsed, self._cpu(after) - self._cpu(before))
+            )
+
+    def summary(self):
+        end = os.times()
+        wall, cpu = end.elapsed - self.start.elapsed, self._cpu(end) - self._cpu(self.start)
+        steps = ", ".join(f"{name} {w:.1f} s ({c:.1f} s)" for name, w, c in self.steps)
+        return f"time: {wall:.1f} s, {cpu:.1f} s of CPU; by step, wall (CPU): {steps}"
 
 
 @dataclass(frozen=True)
@@ -470,9 +564,11 @@ COMMANDS = {
         _cmd_run,
         "Measure each variant (default: the default matrix and the peers; --only chooses) in "
         "fresh processes: an untraced pass (RSS every --interval, the kernel's peak, time, "
-        "collections), a traced pass (tracemalloc's exact peak, live memory) and an explanation "
-        "pass (cycle census, GC model, the peak's attribution), into one results file under "
-        "--results-dir (one per --python). `report` renders it.",
+        "collections), a traced pass (tracemalloc's exact peak, live memory), an explanation "
+        "pass (cycle census, GC model, the peak's attribution) and, where memray is installed, "
+        "a native pass (every allocator's peak, C++ included), into one results file under "
+        "--results-dir (one per --python). The traced and native passes run --jobs side by "
+        "side, the untraced ones alone after them. `report` renders it.",
     ),
     "speed": Command(
         "time the pytest-benchmark suite into reports/speed/ and ours against the peers,"
@@ -498,8 +594,8 @@ COMMANDS = {
         "options set what the axes do not vary.",
     ),
     "all": Command(
-        "run (the classic loop, then the deep chain), speed, the default sweep of gc threshold0,"
-        " then report (what no subcommand does)",
+        "run (the classic loop, then the deep chain), the default sweep of gc threshold0, the"
+        " side-by-side ratios, then report (what no subcommand does)",
         _add_all_options,
         _cmd_all,
     ),

@@ -21,6 +21,7 @@ if not __package__:  # run as a file: make the repo root importable
 import numpy as np
 
 from benchmarks import engines
+from benchmarks import figures as F
 from benchmarks.errors import HarnessError
 from benchmarks.measure import argtypes
 from benchmarks.measure.probes import (
@@ -88,6 +89,13 @@ def make_parser():
         help="run the loop under memray, which sees every allocator (C++ too), write its "
         "capture to CAPTURE_FILE and report its peak (pip install -e '.[native]')",
     )
+    p.add_argument(
+        "--no-peak-stacks",
+        dest="peak_stacks",
+        action="store_false",
+        help="with --native: the peak alone, without the stacks alive at it (reading them back"
+        " takes seconds for PyTorch)",
+    )
     # Used by the measurement engine, not by people.
     p.add_argument("--progress-file", help=argparse.SUPPRESS)
     p.add_argument("--report-file", help=argparse.SUPPRESS)
@@ -134,6 +142,8 @@ def parse_args(argv=None):
     args.explaining = args.explain is not None or bool(args.explain_within)
     if args.explaining:
         args.tracemalloc = True
+    if not args.peak_stacks and not args.native:
+        parser.error("--no-peak-stacks goes with --native")
     if args.native:
         if args.tracemalloc:
             parser.error(
@@ -201,7 +211,7 @@ def run(args):
     if args.native:
         from benchmarks.measure.native import NativePass  # memray: only this pass imports it
 
-        native = NativePass(args.native)
+        native = NativePass(args.native, args.peak_stacks)
     settings, step = build(args.variant, args.depth, args.retain_grad, args.workload)
     rng = np.random.default_rng(args.seed)
     progress = Progress(args.progress_file)
@@ -260,22 +270,23 @@ def run(args):
 
             explained = explain.after_loop(live, step, lambda: rng.standard_normal(args.size))
     progress.set(args.iters)
+    # The figures under their names in the figure table, which the runner copies by pass.
     return {
         "variant": args.variant.name,
         "python": ".".join(map(str, sys.version_info[:3])),  # the interpreter that ran the loop
         "iters_done": done,
-        "baseline_rss_mib": baseline,
-        "seconds": seconds,
-        "seconds_per_iter": seconds / args.iters,
-        "input_draw_s": input_s,
-        "tracemalloc_peak_mib": traced_peak,
-        "kernel_peak_rss_mib": kernel_peak_rss_mib(),
+        F.BASELINE.name: baseline,
+        F.SECONDS.name: seconds,
+        F.PER_ITER.name: seconds / args.iters,
+        F.INPUT_DRAW.name: input_s,
+        F.TRACED_PEAK.name: traced_peak,
+        F.KERNEL_PEAK.name: kernel_peak_rss_mib(),
         "gc": recorder.summary(),
         "live": live.summary(done) if args.tracemalloc else None,
         "explain": explained,
         "engine_version": args.variant.engine.version(),
         "extra": {**args.variant.engine.facts(), **getattr(step, "facts", dict)()},
-        **(native.figures() if native else {"native_peak_mib": None, "native": None}),
+        **(native.figures() if native else {F.NATIVE_PEAK.name: None, "native": None}),
     }
 
 
@@ -294,15 +305,15 @@ def _draw_seconds(size, times=5):
 def main(argv=None):
     args = parse_args(argv)
     figures = run(args)
+    value = {f: figures[f.name] for f in F.FIGURES if f.name in figures}
     line = (
-        f"{figures['variant']}: {args.iters} iterations in {figures['seconds']:.2f} s, "
-        f"peak RSS {figures['kernel_peak_rss_mib']:.1f} MiB "
-        f"(baseline {figures['baseline_rss_mib']:.1f} MiB)"
+        f"{figures['variant']}: {args.iters} iterations in {value[F.SECONDS]:.2f} s, "
+        f"peak RSS {F.text(F.KERNEL_PEAK, value[F.KERNEL_PEAK])} "
+        f"(baseline {F.text(F.BASELINE, value[F.BASELINE])})"
     )
-    if figures["tracemalloc_peak_mib"] is not None:
-        line += f", tracemalloc peak {figures['tracemalloc_peak_mib']:.2f} MiB"
-    if figures["native_peak_mib"] is not None:
-        line += f", native peak {figures['native_peak_mib']:.2f} MiB"
+    for figure in (F.TRACED_PEAK, F.NATIVE_PEAK):
+        if value[figure] is not None:
+            line += f", {figure.title} {F.text(figure, value[figure])}"
     print(line, flush=True)
     if args.report_file:
         with open(args.report_file, "w") as f:

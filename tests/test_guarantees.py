@@ -644,10 +644,11 @@ def measuring_second_variant(tmp_path):
     """A run whose first variant is in its file and whose second is measuring: (run, its
     child loop.py, the results folder). Killed afterwards, whatever the test did."""
     out = tmp_path / "results"
-    # numpy's 20,000 iterations take a fraction of a second; the strong graph's, seconds.
+    # numpy's 20,000 iterations take a fraction of a second; the strong graph's, seconds. Its
+    # untraced passes come after the exact ones (traced, explained), one at a time.
     run = start_run(
         tmp_path, "--only", "numpy", "strong-backprop", "--iters", "20000", "--size", "1000",
-        "--results-dir", str(out),
+        "--no-native", "--results-dir", str(out),
     )  # fmt: skip
 
     def first_variant_kept():
@@ -682,6 +683,31 @@ def test_a_signal_to_the_run_alone_stops_its_child_and_keeps_what_was_measured(
     data = results.load(path)
     assert data["complete"] is False and data["interrupted"] == signal.Signals(signum).name
     assert [v["name"] for v in data["variants"]] == ["numpy"] and str(path) in err
+    assert not list(out.glob(".*")) and not list((tmp_path / "scratch").iterdir())
+
+
+def test_a_signal_while_passes_run_side_by_side_stops_them_all(tmp_path):
+    out = tmp_path / "results"
+    # Passes of minutes: stopped, they end at once; left to finish, the run outlives the wait.
+    run = start_run(
+        tmp_path, "--only", "strong-backprop", "weak-backprop", "--iters", "5000000", "--size",
+        "1000", "--no-native", "--jobs", "2", "--results-dir", str(out),
+    )  # fmt: skip
+    try:
+        # Both traced passes at once, each watched by a thread of the run.
+        wait_for(lambda: len(psutil.Process(run.pid).children()) == 2, "two passes at once")
+        both = psutil.Process(run.pid).children()
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+        run.communicate()
+    assert run.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err
+    assert all(gone(child) for child in both)
+    (path,) = store.json_files(out)
+    data = results.load(path)
+    assert data["interrupted"] == "SIGTERM" and data["variants"] == []
     assert not list(out.glob(".*")) and not list((tmp_path / "scratch").iterdir())
 
 

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.measure import attribution, peak_stacks, runner
+from benchmarks import __main__ as cli
+from benchmarks.files import results, store
+from benchmarks.files import sweeps as sweep_files
+from benchmarks.measure import attribution, peak_stacks, progress, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.report import flamegraph
 from benchmarks.workloads import variants as V
@@ -23,47 +26,165 @@ MIB = 2**20
 SIZE = 20_000
 ARRAY_MIB = SIZE * 8 / MIB
 HINT = "pip install -e '.[native]'"
+TINY = ["--iters", "3", "--size", "1000"]
 needs_memray = pytest.mark.skipif(
     importlib.util.find_spec("memray") is None,
     reason=f"memray is not installed ({HINT})",
 )
 
 
-def native_pass(name, folder, iters, **settings):
-    """The child's report of a native pass of variant `name`, run as the harness runs it."""
+def native_pass(name, folder, iters, more=()):
+    """The child's report of `loop.py --native` for variant `name`, with the options `more`."""
     capture = folder / f"{name}.bin"
     report = folder / f"{name}.json"
-    cmd = runner.loop_command(V.parse(name), Settings(iters=iters, size=SIZE, **settings))
-    cmd += ["--native", str(capture), "--report-file", str(report)]
+    cmd = runner.loop_command(V.parse(name), Settings(iters=iters, size=SIZE))
+    cmd += ["--native", str(capture), *more, "--report-file", str(report)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return json.loads(report.read_text())
 
 
+def run(folder, *argv):
+    """`python -m benchmarks run ARGV` in this process: (exit status, the results file or None)."""
+    code = cli.main(["run", *argv, "--results-dir", str(folder)])
+    files = store.json_files(folder) if folder.exists() else []
+    return code, (results.load(files[0]) if files else None)
+
+
 @pytest.fixture(scope="module")
-def strong(tmp_path_factory):
-    # 50 iterations: the first collection comes at the 43rd, so the peak holds 43 chains.
-    return native_pass("strong-backprop", tmp_path_factory.mktemp("native"), iters=50)
+def measured(tmp_path_factory):
+    """Our two graphs through `run` with the native pass: 50 iterations, so the strong graph's
+    peak holds 43 chains (its first collection comes at the 43rd)."""
+    folder = tmp_path_factory.mktemp("native")
+    only = ["--only", "strong-backprop", "weak-backprop", "--native"]
+    code, data = run(folder, *only, "--iters", "50", "--size", str(SIZE))
+    assert code == 0
+    return data
+
+
+@pytest.fixture(scope="module")
+def strong(measured):
+    return results.by_name(measured)["strong-backprop"]
 
 
 @needs_memray
-def test_the_weak_graphs_native_peak_sits_on_the_live_array_floor(tmp_path):
-    figures = native_pass("weak-backprop", tmp_path, iters=5)
-    floor = V.parse("weak-backprop").live_array_floor_mib(SIZE, 3, iters=5)
+def test_the_run_takes_the_native_pass_and_says_so(measured):
+    assert measured["environment"]["native"] == {"enabled": True, "why": None}
+    for v in measured["variants"]:
+        assert v["native"]["memray"] and v["native"]["allocations"] > 0
+        assert "capture_file" not in v["native"]  # gone with the pass's temporary folder
+
+
+@needs_memray
+def test_the_weak_graphs_native_peak_sits_on_the_live_array_floor(measured):
+    weak = results.by_name(measured)["weak-backprop"]
+    floor = weak["live_array_floor_mib"]
     # On top of the 8 arrays: the graph's Python objects and the frame objects memray's profile
     # hook keeps (7.5 KiB here), far less than an array: one array more would fail.
-    print(f"\nweak-backprop: native peak {figures['native_peak_mib']:.4f}, floor {floor:.4f} MiB")
-    assert floor <= figures["native_peak_mib"] <= floor + ARRAY_MIB / 4
-    assert figures["tracemalloc_peak_mib"] is None  # tracemalloc stays off in this pass
+    print(f"\nweak-backprop: native peak {weak['native_peak_mib']:.4f}, floor {floor:.4f} MiB")
+    assert floor <= weak["native_peak_mib"] <= floor + ARRAY_MIB / 4
+    assert weak["native"]["peak_stacks"] is None  # kept for the strong graph and --flamegraph
 
 
 @needs_memray
-def test_the_strong_graphs_native_peak_agrees_with_tracemalloc(strong, tmp_path):
-    cmd = runner.loop_command(V.parse("strong-backprop"), Settings(iters=50, size=SIZE), True)
-    subprocess.run([*cmd, "--report-file", str(tmp_path / "traced.json")], check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
-    traced = json.loads((tmp_path / "traced.json").read_text())["tracemalloc_peak_mib"]
-    assert strong["native_peak_mib"] == pytest.approx(traced, rel=0.03)
+def test_the_strong_graphs_native_peak_agrees_with_tracemalloc(strong):
+    assert strong["native_peak_mib"] == pytest.approx(strong["tracemalloc_peak_mib"], rel=0.03)
     assert strong["gc"]["collections"][0] == 1  # the peak is the one before the collection
+
+
+@needs_memray
+def test_a_sweep_takes_the_native_pass_as_a_pass(tmp_path):
+    argv = ["sweep", "gc_threshold=100,700", "--only", "weak-backprop", "--traced-only"]
+    argv += ["--native", "--iters", "3", "--size", "1000", "--sweeps-dir", str(tmp_path)]
+    assert cli.main(argv) == 0
+    data = sweep_files.load(store.json_files(tmp_path)[0])
+    assert data["passes"] == ["traced", "native"]
+    for point in data["points"]:
+        assert set(point["passes"]) == {"traced", "native"}
+        assert point["record"]["native_peak_mib"] >= point["record"]["live_array_floor_mib"]
+
+
+@needs_memray
+def test_flamegraph_keeps_a_variants_peak_stacks(tmp_path):
+    code, data = run(tmp_path, "--only", "numpy", "--flamegraph", "numpy", *TINY)
+    assert code == 0 and data["settings"]["flamegraph"] == ["numpy"]
+    (numpy,) = data["variants"]
+    summary = numpy["native"]["peak_stacks"]
+    assert summary["bytes"] == round(numpy["native_peak_mib"] * MIB)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--flamegraph", "weak-backprop"], "--flamegraph weak-backprop: not measured here;"
+         " choose among numpy"),
+        (["--flamegraph", "numpy", "--no-native"], "leave out --no-native"),
+    ],
+)  # fmt: skip
+def test_flamegraph_names_a_measured_variant_with_the_native_pass(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        run(tmp_path, "--only", "numpy", *argv, *TINY)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+@needs_memray
+def test_the_loop_alone_keeps_its_capture_and_the_stacks_unless_told(tmp_path):
+    kept = native_pass("weak-backprop", tmp_path, iters=3)
+    assert kept["native"]["capture_file"] == "weak-backprop.bin"
+    assert (tmp_path / "weak-backprop.bin").is_file()  # for memray's own tools
+    assert kept["native"]["peak_stacks"]["bytes"] == round(kept["native_peak_mib"] * MIB)
+    (tmp_path / "other").mkdir()
+    bare = native_pass("weak-backprop", tmp_path / "other", 3, ["--no-peak-stacks"])
+    assert bare["native"]["peak_stacks"] is None
+    assert bare["native_peak_mib"] == kept["native_peak_mib"]
+
+
+@pytest.fixture
+def no_memray(monkeypatch):
+    """memray hidden from this process, as find_spec sees a package that is not installed."""
+    monkeypatch.setitem(sys.modules, "memray", None)
+
+
+def test_without_memray_the_run_measures_the_rest_and_says_why(tmp_path, no_memray):
+    code, data = run(tmp_path, "--only", "numpy", *TINY)
+    assert code == 0
+    assert data["environment"]["native"] == {
+        "enabled": False,
+        "why": f"memray is not installed ({HINT})",
+    }
+    (numpy,) = data["variants"]
+    assert numpy["status"] == "ok" and numpy["tracemalloc_peak_mib"] > 0
+    assert numpy["native_peak_mib"] is None and numpy["native"] is None
+
+
+def test_without_memray_asking_for_the_native_pass_is_refused_before_measuring(
+    tmp_path, no_memray, capsys
+):
+    code, data = run(tmp_path, "--only", "numpy", "--native", *TINY)
+    assert code == 2 and data is None
+    assert f"error: --native: memray is not installed ({HINT})" in capsys.readouterr().err
+
+
+def test_no_native_leaves_it_out_and_says_so(tmp_path):
+    code, data = run(tmp_path, "--only", "numpy", "--no-native", *TINY)
+    assert code == 0
+    assert data["environment"]["native"] == {"enabled": False, "why": "left out (--no-native)"}
+
+
+def test_a_failed_native_pass_fails_nothing_else(monkeypatch):
+    real = runner.loop_command
+
+    def crash_native(variant, settings, traced=False, native=None, peak_stacks=True):
+        if native:
+            return [sys.executable, "-c", "raise RuntimeError('boom under memray')"]
+        return real(variant, settings, traced)
+
+    monkeypatch.setattr(runner, "loop_command", crash_native)
+    passes = (*runner.DEFAULT_PASSES, runner.NATIVE)
+    record = runner.measure(V.parse("numpy"), Settings(iters=3, size=1000), passes=passes)
+    assert record["status"] == "ok" and record["tracemalloc_peak_mib"] > 0
+    assert record["native_peak_mib"] is None
+    assert "boom under memray" in record["native"]["error"]
+    assert "boom under memray" in progress.summary(record)  # said beside the figures
 
 
 @needs_memray
@@ -74,7 +195,6 @@ def test_the_peak_stacks_hold_the_peak_to_the_byte(strong):
     files = [f["file"] for f in summary["frames"] if f["file"]]
     assert "autograd_core/_ops.py" in files
     assert not [f for f in files if Path(f).is_absolute()]  # never a machine's path
-    assert strong["native"]["capture_file"] == "strong-backprop.bin"
 
 
 @needs_memray

@@ -77,10 +77,10 @@ def test_repeat_keeps_median_min_max_and_tracemalloc_is_exact():
 def test_crashing_variant_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch):
     real = runner.loop_command
 
-    def crash_weak_no_grad(variant, settings, traced=False):
+    def crash_weak_no_grad(variant, settings, *how):
         if variant.name == "weak-no_grad":
             return [sys.executable, "-c", "raise RuntimeError('boom in the child')"]
-        return real(variant, settings, traced)
+        return real(variant, settings, *how)
 
     monkeypatch.setattr(runner, "loop_command", crash_weak_no_grad)
     chosen = [V.parse("weak-no_grad"), V.parse("numpy")]
@@ -230,3 +230,14 @@ def test_the_help_says_what_each_command_does_with_its_defaults(capsys):
     report = help_of(capsys, "report")
     assert "REPORTS_DIR/speed/" in report and "under .benchmarks/" in report
     assert "iterations (default 1000)" in " ".join(loop.make_parser().format_help().split())
+
+
+@pytest.mark.skipif(V.parse("torch-backward").missing() is not None, reason="torch not installed")
+def test_a_backward_loop_measures_the_graph_not_the_first_backwards_import():
+    # PyTorch's first backward() given a gradient imports sympy and torch.fx: 30 MiB alive,
+    # which the engine's warm_up() moves before the loop. Three iterations of 1000 elements
+    # then hold their numpy inputs and little else.
+    settings = Settings(iters=3, size=1000)
+    traced = runner.run_pass(V.parse("torch-backward"), settings, traced=True)
+    assert traced.status == "ok", traced.error
+    assert traced.report["tracemalloc_peak_mib"] < 1

@@ -3,6 +3,7 @@ sweep keeps its points and resumes, bad axes are refused, and a Dask cluster run
 passes (reports/README.md documents the sweep file)."""
 
 import contextlib
+import copy
 import json
 import os
 import signal
@@ -47,12 +48,13 @@ def traced_pair(tmp_path_factory):
 
 
 def test_a_two_point_sweep_equals_two_runs(tmp_path):
-    _, data = sweep(tmp_path, "gc_threshold=350,700", "--only", "strong-backprop", *TINY)
+    only = ["--only", "strong-backprop", "--no-native"]  # the native pass: tests/test_native.py
+    _, data = sweep(tmp_path, "gc_threshold=350,700", *only, *TINY)
     assert data["complete"] is True and data["passes"] == ["untraced", "traced"]
     assert data["settings"]["gc_threshold"] is None  # the axis sets it per point
     for threshold in (350, 700):
         folder = tmp_path / f"run-{threshold}"
-        argv = ["run", "--only", "strong-backprop", "--gc-threshold", str(threshold), *TINY]
+        argv = ["run", *only, "--gc-threshold", str(threshold), *TINY]
         assert cli.main([*argv, "--results-dir", str(folder)]) == 0
         (run,) = results.load(store.json_files(folder)[0])["variants"]
         point = by_point(data)[(threshold, "strong-backprop")]
@@ -222,14 +224,19 @@ def test_runner_combines_two_single_passes_into_what_both_give():
     from benchmarks.workloads import variants as V
 
     variant, settings = V.parse("weak-backprop"), Settings(iters=20, size=1000)
-    alone = {p: runner.measure(variant, settings, passes=(p,)) for p in runner.PASSES}
+    alone = {p: runner.measure(variant, settings, passes=(p,)) for p in runner.DEFAULT_PASSES}
     both = runner.measure(variant, settings)
-    combined = runner.combine(alone["untraced"], alone["traced"])
+    # In either order, as a sweep's passes land in whatever order they finish.
+    combined = runner.combine(alone)
     assert combined.keys() == both.keys()
     assert [combined[k] for k in EXACT] == [both[k] for k in EXACT]
+    later = copy.deepcopy(alone["traced"])
+    runner.add(later, "untraced", alone["untraced"])
+    assert later == combined
+    assert combined["gc"]["events"] == both["gc"]["events"]
     assert alone["untraced"]["tracemalloc_peak_mib"] is None
     failed = {**alone["traced"], "status": "error", "error": "traced pass: boom"}
-    assert runner.combine(alone["untraced"], failed)["error"] == "traced pass: boom"
+    assert runner.combine({**alone, "traced": failed})["error"] == "traced pass: boom"
 
 
 def test_the_main_job_sweeps_the_threshold_and_the_report_shows_it(tmp_path):

@@ -175,6 +175,9 @@ class Engine:
         setup = self._get("setup")
         if setup is not None:  # process-wide choices, e.g. PyTorch's thread count
             setup()
+        warm_up = self._get("warm_up")
+        if warm_up is not None and mode == "backward":  # a first backward's one-off work
+            warm_up()
         with contextlib.ExitStack() as stack:
             if graph:
                 stack.enter_context(self._get("GRAPHS")[graph]())

@@ -58,6 +58,7 @@ class VariantRecord(TypedDict, total=False):
     timeline: dict[str, Any] | None  # interval_s and the samples: t, rss_mib, iter
     live: dict[str, Any] | None  # schema 2: bytes alive at every iteration's end (traced pass)
     explain: dict[str, Any] | None  # schema 2: attribution, cycle census, GC model
+    native: dict[str, Any] | None  # the native pass: memray's version, the peak's stacks
     extra: dict[str, Any]  # what the workload reports of itself (a peer's threads, a shim)
     repeats: dict[str, dict[str, Any]]  # per repeated figure: median, min, max, values
     warnings: list[str]  # a figure left out and why, e.g. too few RSS samples for a peak
@@ -77,13 +78,14 @@ def new_record(name, impl, mode, iters, size, depth, live_array_floor_mib) -> Va
         iters=iters, size=size, depth=depth, iters_done=0,
     )  # fmt: skip
     record.update({f.name: None for f in F.FIGURES})
+    record[F.FLOOR.name] = live_array_floor_mib
     record.update(
-        live_array_floor_mib=live_array_floor_mib,
         engine_version=None,
         gc=None,
         timeline=None,
         live=None,
         explain=None,
+        native=None,
         extra={},
     )
     record["warnings"] = []  # figures left out, and why
@@ -122,6 +124,8 @@ ENVIRONMENT = record(
         "interpreter": record({"spec": nullable(TEXT), "executable": TEXT}),
         "batch": nullable(TEXT),
         "machine": nullable(TEXT),
+        # Whether the variants took the native pass, and why not (memray not installed...)
+        "native": record({"enabled": FLAG, "why": nullable(TEXT)}, required=("enabled",)),
     }
 )
 
@@ -141,6 +145,7 @@ SETTINGS = record(
         "mem_limit_mib": number(0),
         "retain_grad": FLAG,
         "timeout_s": number(0),
+        "flamegraph": list_of(NAME),  # variants whose native pass kept its peak's stacks
     }
 )
 
@@ -268,6 +273,46 @@ EXPLAIN = record(
     }
 )
 
+# The stacks alive at the native pass's peak (measure/peak_stacks.py): each frame once, each
+# stack the frames' numbers root first and the bytes its last frame allocated itself.
+PEAK_STACKS = record(
+    {
+        "bytes": whole(0),
+        "allocations": whole(0),
+        "min_share": number(0),
+        "frames": list_of(
+            record(
+                {
+                    "function": TEXT,
+                    "file": nullable(TEXT),
+                    "line": nullable(whole(0)),
+                    "kind": one_of("project", "python", "native", "other"),
+                },
+                required=("function", "file", "line", "kind"),
+            )
+        ),
+        "stacks": list_of(
+            record(
+                {"frames": list_of(whole(0)), "bytes": whole(0), "allocations": whole(0)},
+                required=("frames", "bytes", "allocations"),
+            )
+        ),
+    },
+    required=("bytes", "frames", "stacks"),
+)
+
+# The native pass (docs/measurement.md): memray's version and how its tracker was set, the
+# allocations it saw, the peak's stacks where kept (null otherwise); or {"error"} when it failed.
+NATIVE = record(
+    {
+        "error": TEXT,
+        "memray": TEXT,
+        "allocations": whole(0),
+        "tracker": OBJECT,
+        "peak_stacks": nullable(PEAK_STACKS),
+    }
+)
+
 SPREAD = record(
     {
         "median": nullable(number()),
@@ -303,6 +348,7 @@ VARIANT = record(
         "warnings": list_of(TEXT),
         "live": nullable(LIVE),
         "explain": nullable(EXPLAIN),
+        "native": nullable(NATIVE),
         "interpreter": INTERPRETER,
         "engine": TEXT,
         "engine_version": nullable(TEXT),

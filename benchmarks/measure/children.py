@@ -12,10 +12,24 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import STOP_SIGNALS
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# Set while a pool of watching threads is stopped: each watcher kills its child, and no new one
+# starts (`watchers`).
+_STOPPING = threading.Event()
+
+
+def stopping():
+    """Whether the harness is stopping the passes its threads watch: kill the child now."""
+    return _STOPPING.is_set()
+
+
+class Stopped(Exception):
+    """A pass that was about to start while the harness stops them all."""
 
 
 def _parent_death_signal():
@@ -43,6 +57,8 @@ def running(cmd, **kwargs):
     The stop signals wait while the child starts: one that came then would leave Popen with
     the child started and not yet known to anyone here. It is taken once `child` is set."""
     child = None
+    if stopping():
+        raise Stopped("the harness is stopping: no new child")
     try:
         with stop_signals_blocked():
             child = subprocess.Popen(cmd, preexec_fn=_parent_death_signal(), **kwargs)
@@ -69,6 +85,27 @@ def stop(child):
     if child.returncode is None:
         child.kill()
         child.wait()
+
+
+@contextlib.contextmanager
+def watchers(workers):
+    """A pool of `workers` threads, each watching one child process at a time. Left by an error
+    or a signal's Interrupted, it stops them: every child they watch is killed, no new one
+    starts, and the threads are gone before the exception goes on.
+
+    Threads, not processes: a child dies with the thread that started it (PR_SET_PDEATHSIG
+    follows the thread), and these live until the pool is shut down, after their children."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="pass")
+    try:
+        yield pool
+    except BaseException:
+        _STOPPING.set()
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            _STOPPING.clear()
+        raise
+    pool.shutdown(wait=True)
 
 
 def run(cmd, **kwargs):

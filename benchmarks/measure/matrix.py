@@ -1,7 +1,13 @@
 """Runs a matrix of variants and writes one results file: reserved before the first variant,
 rewritten whole after every variant, and marked `interrupted` when a signal stops the run, so
-an interrupted run still leaves valid JSON with what was measured."""
+an interrupted run still leaves valid JSON with what was measured.
 
+A matrix is a sweep of one point: its exact passes (traced, native) run first, `jobs` side by
+side, then its untraced passes one at a time (measure/schedule.py). A variant's record is
+saved once its last pass is in, in the matrix's order.
+"""
+
+import importlib.util
 import os
 import platform
 import shlex
@@ -11,9 +17,9 @@ from datetime import UTC, datetime
 
 import psutil
 
-from ..errors import Interrupted
+from ..errors import HarnessError, Interrupted
 from ..files import folders, results, store
-from . import interpreters, runner
+from . import children, interpreters, runner, schedule
 from .probes import KERNEL_PEAK, MIB
 from .progress import make_display
 
@@ -49,8 +55,41 @@ def _git_commit():
     return out.stdout.strip() or None
 
 
-def environment(command, python=None, spec=None, batch=None):
-    """The machine, and the interpreter the children run (`python`; None: this one)."""
+NATIVE_HINT = "pip install -e '.[native]'"
+
+
+def native_missing(python=None):
+    """Why the native pass cannot run under `python` (None: this interpreter), or None: memray
+    must be importable where the children run."""
+    if python is None:
+        if importlib.util.find_spec("memray") is None:
+            return f"memray is not installed ({NATIVE_HINT})"
+        return None
+    facts = interpreters.describe(python)
+    if facts["packages"].get("memray") is None:
+        return (
+            f"memray is not installed for Python {facts['python']} ({python}); pin it to install"
+            f" it there, e.g. --python {facts['python']}:memray==1.20.0"
+        )
+    return None
+
+
+def native_choice(wanted, python=None):
+    """Why the native pass is not taken under `python` (None: this interpreter), or None when
+    it is: `wanted` True (`--native`), False (`--no-native`) or None, the default, which takes
+    it where memray is installed. `--native` where it is not installed is refused
+    (HarnessError), before anything is measured."""
+    if wanted is False:
+        return "left out (--no-native)"
+    missing = native_missing(python)
+    if missing and wanted:
+        raise HarnessError(f"--native: {missing}")
+    return missing
+
+
+def environment(command, python=None, spec=None, batch=None, native=None):
+    """The machine, and the interpreter the children run (`python`; None: this one); `native`
+    says whether the native pass ran, and why not ({"enabled", "why"})."""
     facts = interpreters.describe(python)
     return {
         "python": facts["python"],
@@ -67,6 +106,7 @@ def environment(command, python=None, spec=None, batch=None):
         "git_commit": _git_commit(),
         "kernel_peak": KERNEL_PEAK,
         "command": command,
+        "native": native or {"enabled": False, "why": None},
         "started": _now(),
         "finished": None,
     }
@@ -80,33 +120,38 @@ def run(
     spec=None,
     batch=None,
     engines=None,
+    passes=runner.DEFAULT_PASSES,
+    jobs=1,
+    native_why=None,
 ):
-    """Measure `variants` one after another; return the results file's path and content.
+    """Measure `variants` (their `passes`, exact ones `jobs` side by side); return the results
+    file's path and content.
 
     spec: the `--python` text that chose `settings.python`; batch: one id shared by the files
     of one command that measured several interpreters (the report shows them together);
-    engines: the users' engines, {"user": {name: source}, "failed": {spec: why}}.
+    engines: the users' engines, {"user": {name: source}, "failed": {spec: why}}; native_why:
+    why the native pass is not among `passes`.
     """
     command = command or shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]])
+    native = {"enabled": runner.NATIVE in passes, "why": native_why}
     data = {
         "schema": results.SCHEMA,
         "complete": False,
-        "environment": environment(command, settings.python, spec, batch),
+        "environment": environment(command, settings.python, spec, batch, native),
         "settings": settings.as_json(),
         "engines": engines or {"user": {}, "failed": {}},
         "variants": [],
     }
     path = store.reserve(results_dir, data)
-    display = make_display(len(variants), settings)
+    state = _Matrix(variants, settings, passes)
+    display = make_display(state.passes_to_run(), settings)
     try:
-        with display:
-            for variant in variants:
-                with display.variant(variant.name) as on_progress:
-                    record = runner.measure(variant, settings, on_progress)
+        with display, children.watchers(jobs) as pool:
+            for record in state.run(pool, jobs, display):
                 display.done(record)  # its figures on the terminal, whatever the disk does
                 data["variants"].append(record)
                 store.save(path, data, record["name"])
-    except Interrupted as stop:  # the variant being measured is lost; those before are kept
+    except Interrupted as stop:  # the variants being measured are lost; those before are kept
         data["interrupted"] = stop.name
         data["environment"]["finished"] = _now()
         stop.note = f"the {len(data['variants'])} variant(s) measured before are in {path}"
@@ -119,3 +164,70 @@ def run(
     data["environment"]["finished"] = _now()
     store.save(path, data)
     return path, data
+
+
+class _Matrix:
+    """The passes of every variant, and each variant's record once its last pass is in."""
+
+    def __init__(self, variants, settings, passes):
+        self.variants = list(variants)
+        self.settings = settings
+        self.passes = [p for p in runner.PASSES if p in passes]
+        self.taken = [{} for _ in self.variants]  # per variant: {pass: its record}
+        self.running = [0 for _ in self.variants]  # per variant: its passes under way
+        # A peer not installed where the children run: recorded as skipped, with the reason.
+        self.skipped = {
+            i: record
+            for i, variant in enumerate(self.variants)
+            if (record := runner.skipped(variant, settings)) is not None
+        }
+        self.landed = 0  # variants handed out, in order
+
+    def passes_to_run(self):
+        return len(self.passes) * (len(self.variants) - len(self.skipped))
+
+    def _tasks(self, phase):
+        # Each pass is looked at as it is about to start: a variant whose untraced or traced
+        # pass failed takes no other (it would measure nothing new).
+        for name in self.passes:
+            if name in phase:
+                for i in range(len(self.variants)):
+                    if i not in self.skipped and self._measuring(i):
+                        yield i, name
+
+    def _measuring(self, i):
+        return all(r["status"] == "ok" for r in self.taken[i].values())
+
+    def run(self, pool, jobs, display):
+        """Every record, in the matrix's order, as soon as it and those before it are in."""
+        yield from self._ready()
+        for phase, limit in zip(schedule.PHASES, (jobs, 1), strict=True):
+
+            def submit(task):
+                i, name = task
+                self.running[i] += 1
+                label = f"{self.variants[i].name} ({name})"
+                return pool.submit(self._measure_pass, self.variants[i], name, label, display)
+
+            for (i, name), future in schedule.window(self._tasks(phase), limit, submit):
+                self.taken[i][name] = future.result()
+                self.running[i] -= 1
+                yield from self._ready()
+
+    def _measure_pass(self, variant, name, label, display):
+        with display.running(label) as on_progress:
+            record = runner.measure(variant, self.settings, on_progress, passes=(name,))
+        display.pass_done(label, record)
+        return record
+
+    def _complete(self, i):
+        if i in self.skipped:
+            return True
+        done = set(self.taken[i]) == set(self.passes)
+        return done or (not self._measuring(i) and self.running[i] == 0)
+
+    def _ready(self):
+        while self.landed < len(self.variants) and self._complete(self.landed):
+            i = self.landed
+            self.landed += 1
+            yield self.skipped.get(i) or runner.combine(self.taken[i])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import memray
 
+from .. import figures as F
 from . import peak_stacks
 from .probes import MIB
 
@@ -42,8 +43,9 @@ class NativePass:
     and nothing from before, so no baseline is subtracted.
     """
 
-    def __init__(self, capture_file):
+    def __init__(self, capture_file, keep_stacks=True):
         self.capture_file = Path(capture_file)
+        self.keep_stacks = keep_stacks
         self._tracker = memray.Tracker(self.capture_file, **TRACKER_OPTIONS)
 
     def start(self):
@@ -53,14 +55,18 @@ class NativePass:
         self._tracker.__exit__(None, None, None)
 
     def figures(self, min_share=peak_stacks.MIN_SHARE):
-        """The pass's figures for the child's report, read back from the capture."""
+        """The pass's figures for the child's report, read back from the capture; the stacks
+        alive at the peak only if kept (reading them takes seconds where the peak holds tens of
+        thousands of groups of allocations, as PyTorch's does)."""
         with memray.FileReader(self.capture_file) as reader:
             meta = reader.metadata
-            stacks = peak_stacks.summarise(stacks_at_peak(reader), min_share)
+            stacks = None
+            if self.keep_stacks:
+                stacks = peak_stacks.summarise(stacks_at_peak(reader), min_share)
         return {
             # memray's own high-water mark: it replays every record of the capture, as the
             # allocations alive there (the stacks' bytes) add up to, to the byte.
-            "native_peak_mib": meta.peak_memory / MIB,
+            F.NATIVE_PEAK.name: meta.peak_memory / MIB,
             "native": {
                 "capture_file": self.capture_file.name,
                 "allocations": meta.total_allocations,

@@ -1,15 +1,19 @@
 """The runner: every variant in its own fresh child process, sampled from outside.
 
-A variant is measured in two passes, each a new `benchmarks/loop.py` process: an untraced pass
-(RSS timeline sampled with psutil, the kernel's peak from `os.wait4`, GC activity, wall time)
-and a traced pass (the exact tracemalloc peak and the bytes alive at every iteration and
-collection, which would slow the first pass down). A third process explains the peak: it reruns
-the traced pass up to where the most was alive, takes a snapshot there, then counts one
-iteration's cyclic garbage; the GC model turns that census into a predicted peak. A caller may
-ask for either pass alone (a sweep runs traced passes side by side, untraced ones alone) and
-`combine` the two records into what both passes in a row would have given.
+A variant is measured in up to three passes, each a new `benchmarks/loop.py` process: an
+untraced pass (RSS timeline sampled with psutil, the kernel's peak from `os.wait4`, GC activity,
+wall time), a traced pass (the exact tracemalloc peak and the bytes alive at every iteration and
+collection, which would slow the first pass down) and, where memray is installed, a native pass
+(the peak of every allocator, C++ included: docs/measurement.md). The traced pass starts a
+process that explains the peak: it reruns the traced pass up to where the most was alive, takes
+a snapshot there, then counts one iteration's cyclic garbage; the GC model turns that census
+into a predicted peak. Each pass copies the figures its child reports, as benchmarks/figures.py
+names them. A caller may ask for one pass alone (the matrix and the sweep run the exact passes
+side by side, the untraced ones alone) and `combine` the records into what all of them in a row
+would have given.
 """
 
+import copy
 import json
 import mmap
 import os
@@ -50,8 +54,10 @@ class Pass:
     timeline: dict = field(default_factory=dict)
 
 
-def loop_command(variant, settings, traced=False):
-    """The loop.py command line that runs `variant` as `settings` say."""
+def loop_command(variant, settings, traced=False, native=None, peak_stacks=True):
+    """The loop.py command line that runs `variant` as `settings` say: untraced, traced, or
+    under memray writing to the capture file `native`, with the stacks alive at its peak
+    summarised if `peak_stacks`."""
     cmd = [settings.python or sys.executable, LOOP, "--variant", variant.name]
     if variant.engine.role == "user":
         cmd += ["--engine", variant.engine.where]
@@ -75,6 +81,10 @@ def loop_command(variant, settings, traced=False):
         cmd += ["--gc-threshold", str(settings.gc_threshold)]
     if traced:
         cmd.append("--tracemalloc")
+    if native:
+        cmd += ["--native", native]
+        if not peak_stacks:
+            cmd.append("--no-peak-stacks")
     return cmd
 
 
@@ -93,10 +103,11 @@ def _tail(path, limit=2000):
     return text[-limit:].strip()
 
 
-def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None):
+def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None, native=False,
+             peak_stacks=True):  # fmt: skip
     """Run one child process and sample it until it ends; never raises for the child's faults.
     `explain_at` makes it the explanation pass: a checkpoint or ("within", iteration, bytes)
-    (`_snapshot_at`).
+    (`_snapshot_at`); `native` the native pass, its capture in the pass's temporary folder.
 
     The child dies with this process (children.running), and is killed if anything, a signal
     included, stops the watching; its temporary folder goes with it."""
@@ -106,18 +117,23 @@ def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None)
         stderr_path = os.path.join(tmp, "stderr")
         with open(progress_path, "wb") as f:
             f.write(struct.pack("q", -1))
-        cmd = loop_command(variant, settings, traced)
+        capture = os.path.join(tmp, f"{variant.name}.bin") if native else None
+        cmd = loop_command(variant, settings, traced, capture, peak_stacks)
         if isinstance(explain_at, tuple):
             cmd += ["--explain-within", *map(str, explain_at[1:])]
         elif explain_at is not None:
             cmd += ["--explain", str(explain_at)]
         cmd += ["--progress-file", progress_path, "--report-file", report_path]
+        # Only the untraced pass keeps its RSS timeline: the others sample it no more often
+        # than the limits are checked, which leaves the CPU to the passes beside them.
+        exact = traced or native or explain_at is not None
+        interval_s = max(settings.interval_s, CHECK_S) if exact else settings.interval_s
         with open(progress_path, "r+b") as f, open(stderr_path, "wb") as err:
             shared = mmap.mmap(f.fileno(), 8)
             try:
                 start_unix = time.time()
                 with children.running(cmd, stdout=subprocess.DEVNULL, stderr=err) as child:
-                    result = _sample(child, shared, settings, on_progress)
+                    result = _sample(child, shared, settings, on_progress, interval_s)
                 result.timeline["start_unix"] = round(start_unix, 3)  # for mprof-format files
             finally:
                 shared.close()
@@ -129,7 +145,7 @@ def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None)
                 result.report = json.load(f)
             result.iters_done = result.report["iters_done"]
             # The child's own high-water mark, read as it finished: exact, and its own alone.
-            result.kernel_peak_rss_mib = result.report["kernel_peak_rss_mib"]
+            result.kernel_peak_rss_mib = result.report[F.KERNEL_PEAK.name]
             _check_the_limit_held(result, settings)
     return result
 
@@ -156,14 +172,13 @@ def _read_memory(proc):
         return None
 
 
-def _sample(child, shared, settings, on_progress):
+def _sample(child, shared, settings, on_progress, interval_s):
     """Sample the child's RSS every `interval_s` and its iteration until it exits; kill it past
-    the memory limit or the timeout, checked every CHECK_S whatever the sampling interval."""
+    the memory limit or the timeout, checked every CHECK_S whatever the sampling interval, or
+    when the harness stops its passes (children.stop_all)."""
     proc = psutil.Process(child.pid)
     t, rss, iters = [], [], []
-    result = Pass(
-        timeline={"interval_s": settings.interval_s, "t": t, "rss_mib": rss, "iter": iters}
-    )
+    result = Pass(timeline={"interval_s": interval_s, "t": t, "rss_mib": rss, "iter": iters})
     start = time.perf_counter()
     next_sample, deadline = start, start + settings.timeout_s
     while True:
@@ -193,7 +208,7 @@ def _sample(child, shared, settings, on_progress):
                 iters.append(i)
             if on_progress is not None:
                 on_progress(i)
-            next_sample = max(next_sample + settings.interval_s, now)
+            next_sample = max(next_sample + interval_s, now)
         peak = max(mib, result.kernel_peak_rss_mib or 0.0)
         if peak > settings.mem_limit_mib and result.status == "ok":
             result.status = "exceeded_limit"
@@ -205,6 +220,10 @@ def _sample(child, shared, settings, on_progress):
         elif now >= deadline and result.status == "ok":
             result.status = "error"
             result.error = f"timed out after {settings.timeout_s:g} s at iteration {max(i, 0)}"
+            child.send_signal(signal.SIGKILL)
+        elif children.stopping() and result.status == "ok":
+            result.status = "error"
+            result.error = f"stopped at iteration {max(i, 0)}: the harness is stopping"
             child.send_signal(signal.SIGKILL)
         wake = min(next_sample, now + CHECK_S, max(deadline, now))
         time.sleep(max(0.0, wake - time.perf_counter()))
@@ -237,14 +256,21 @@ def _record(variant, settings):
     return record
 
 
+def _copy_figures(record, pass_name, report):
+    """The figures pass `pass_name` produces, from its child's report (benchmarks/figures.py)."""
+    for figure in F.of_pass(pass_name):
+        record[figure.name] = report.get(figure.name)
+
+
 def _untraced_pass(record, variant, settings, on_progress):
     untraced = run_pass(variant, settings, on_progress=on_progress)
     record["timeline"] = untraced.timeline
     record["iters_done"] = untraced.iters_done
-    record["kernel_peak_rss_mib"] = untraced.kernel_peak_rss_mib
+    # What the parent saw: a killed child reports nothing itself, and its peak still tells.
+    record[F.KERNEL_PEAK.name] = untraced.kernel_peak_rss_mib
     samples = _loop_samples(untraced.timeline, settings.iters)
     if samples >= MIN_LOOP_SAMPLES:
-        record["peak_rss_mib"] = max(untraced.timeline["rss_mib"])
+        record[F.PEAK_RSS.name] = max(untraced.timeline["rss_mib"])
     else:
         record["warnings"].append(
             f"{samples} RSS sample(s) while the loop ran, fewer than {MIN_LOOP_SAMPLES}: no "
@@ -255,49 +281,54 @@ def _untraced_pass(record, variant, settings, on_progress):
         record.update(status=untraced.status, error=untraced.error)
         return
     report = untraced.report
-    record.update(
-        baseline_rss_mib=report["baseline_rss_mib"],
-        seconds=report["seconds"],
-        seconds_per_iter=report["seconds_per_iter"],
-        input_draw_s=report.get("input_draw_s"),
-        gc=report["gc"],
-        extra=report["extra"],
-        engine_version=report.get("engine_version"),
-    )
-    if record["peak_rss_mib"] is not None:
-        record["peak_increment_mib"] = record["peak_rss_mib"] - record["baseline_rss_mib"]
+    _copy_figures(record, UNTRACED, report)
+    record.update(gc=report["gc"], extra=report["extra"], engine_version=report["engine_version"])
+    peak, baseline = record[F.PEAK_RSS.name], record[F.BASELINE.name]
+    if peak is not None:
+        record[F.INCREMENT.name] = peak - baseline
 
 
 def _traced_pass(record, variant, settings, on_progress):
-    traced = run_pass(variant, settings, traced=True)
+    traced = run_pass(variant, settings, traced=True, on_progress=on_progress)
     if record["timeline"] is None:  # no untraced pass: this one says how far the loop got
         record["iters_done"] = traced.iters_done
     if traced.status != "ok":
         record.update(status=traced.status, error=f"traced pass: {traced.error}")
-    else:
-        record["tracemalloc_peak_mib"] = traced.report["tracemalloc_peak_mib"]
-        _add_live(record, traced.report)
-        record["explain"] = explain(variant, settings, record, traced.report)
-        record["model_peak_mib"] = (record["explain"].get("model") or {}).get("peak_mib")
+        return
+    _copy_figures(record, TRACED, traced.report)
+    seen = (traced.report.get("gc") or {}).get("events") or []
+    keys = ("iter", "generation", "collected", *LIVE_AT_COLLECTION)
+    record["live"] = dict(
+        traced.report["live"], collections=[{k: e.get(k) for k in keys} for e in seen]
+    )
+    _pair_collections(record)
+    record["explain"] = explain(variant, settings, record, traced.report)
+    _copy_figures(record, EXPLAIN, {F.MODEL_PEAK.name: _model_peak(record["explain"])})
 
 
-def _add_live(record, traced):
-    """The traced pass's live bytes beside each collection of the untraced pass. Both passes
-    allocate the same tracked objects, so their collections fall on the same iterations; if
-    they ever do not, the traced pass's collections are kept on their own."""
-    record["live"] = dict(traced["live"], collections=None)
-    mine = (record.get("gc") or {}).get("events") or []
-    seen = (traced.get("gc") or {}).get("events") or []
-    keys = ("live_before_mib", "live_after_mib", "freed_mib")
+def _model_peak(explained):
+    return (explained.get("model") or {}).get("peak_mib")
+
+
+LIVE_AT_COLLECTION = ("live_before_mib", "live_after_mib", "freed_mib")
+
+
+def _pair_collections(record):
+    """The traced pass's live bytes beside each collection of the untraced pass, once a record
+    holds both. Both passes allocate the same tracked objects, so their collections fall on the
+    same iterations; if they ever do not, the traced pass's collections are kept on their own
+    (`live.collections`), and the untraced pass's get null."""
+    seen = (record.get("live") or {}).get("collections")
+    if record.get("gc") is None or seen is None:
+        return  # not both passes yet: the traced pass's own collections stay
+    mine = record["gc"].get("events") or []
     if [(e["iter"], e["generation"]) for e in mine] == [(e["iter"], e["generation"]) for e in seen]:
         for event, twin in zip(mine, seen, strict=True):
-            event.update({k: twin.get(k) for k in keys})
+            event.update({k: twin.get(k) for k in LIVE_AT_COLLECTION})
+        record["live"]["collections"] = None
         return
     for event in mine:
-        event.update(dict.fromkeys(keys))
-    record["live"]["collections"] = [
-        {k: e.get(k) for k in ("iter", "generation", "collected", *keys)} for e in seen
-    ]
+        event.update(dict.fromkeys(LIVE_AT_COLLECTION))
 
 
 def explain(variant, settings, record, traced):
@@ -318,7 +349,7 @@ def explain(variant, settings, record, traced):
     threshold = (traced.get("gc") or {}).get("threshold") or [700, 10, 10]
     inputs = gcmodel.Inputs.from_census(
         found["census"],
-        record["live_array_floor_mib"] or 0.0,
+        record[F.FLOOR.name] or 0.0,
         threshold if settings.gc_enabled else (None, threshold[1]),
         settings.iters,
     )
@@ -334,23 +365,54 @@ def _snapshot_at(settings, traced):
     iteration the peak was reached in, the bytes that put every array of the peak alive)."""
     live = traced["live"]
     most, peak_iter = live["most_alive"], live.get("peak_iter")
-    peak = round(traced["tracemalloc_peak_mib"] * MIB)
+    peak = round(traced[F.TRACED_PEAK.name] * MIB)
     half_array = settings.size * 8 // 2
     if peak_iter is None or peak_iter < 0 or peak - most["mib"] * MIB <= half_array:
         return most["checkpoint"]
     return ("within", peak_iter, peak - half_array)
 
 
-UNTRACED, TRACED = "untraced", "traced"
-# What the traced pass (and the explanation pass it starts) adds to a record.
-TRACED_FIGURES = ("tracemalloc_peak_mib", "live", "explain", "model_peak_mib")
-# In the order `run` takes them: a pass after a failed one would measure nothing new.
-PASSES = {UNTRACED: _untraced_pass, TRACED: _traced_pass}
+def keeps_peak_stacks(variant, settings):
+    """Whether the native pass keeps the stacks alive at `variant`'s peak (for its flame
+    graph): the strong graph's variants, and those `--flamegraph` names."""
+    return variant.graph == "strong" or variant.name in settings.flamegraph
 
 
-def measure_once(variant, settings, on_progress=None, passes=tuple(PASSES)):
-    """The `passes` of `variant` (untraced, traced or both): a schema-1 variant record whose
-    figures from a pass not taken stay null."""
+def _native_pass(record, variant, settings, on_progress):
+    stacks = keeps_peak_stacks(variant, settings)
+    native = run_pass(variant, settings, on_progress=on_progress, native=True, peak_stacks=stacks)
+    if record["timeline"] is None and record["live"] is None:  # the only pass taken
+        record["iters_done"] = native.iters_done
+    if native.status != "ok":
+        # The other passes' figures stand without this one: the figure is null, with why.
+        record["native"] = {"error": f"native pass: {native.error}"}
+        return
+    _copy_figures(record, NATIVE, native.report)
+    found = dict(native.report["native"])
+    found.pop("capture_file")  # gone with the pass's temporary folder
+    record["native"] = found
+
+
+UNTRACED, TRACED, EXPLAIN, NATIVE = F.PASSES
+# In the order `measure` takes them: a pass after a failed untraced or traced one would measure
+# nothing new. A failed native pass fails nothing else (its figure is null, `native.error` why).
+PASSES = {UNTRACED: _untraced_pass, TRACED: _traced_pass, NATIVE: _native_pass}
+DEFAULT_PASSES = (UNTRACED, TRACED)
+# What each pass puts into a record: its figures (and the runner's from its child), and the
+# fields beside them; what `combine` takes from a record of that pass.
+ADDS = {
+    UNTRACED: (
+        *(f.name for f in (*F.of_pass(UNTRACED), F.PEAK_RSS, F.INCREMENT)),
+        "timeline", "gc", "extra", "engine_version", "iters_done", "warnings",
+    ),
+    TRACED: (*(f.name for f in (*F.of_pass(TRACED), *F.of_pass(EXPLAIN))), "live", "explain"),
+    NATIVE: (*(f.name for f in F.of_pass(NATIVE)), "native"),
+}  # fmt: skip
+
+
+def measure_once(variant, settings, on_progress=None, passes=DEFAULT_PASSES):
+    """The `passes` of `variant` (any of PASSES): a variant record whose figures from a pass
+    not taken stay null."""
     record = _record(variant, settings)
     for name in PASSES:
         if name in passes and record["status"] == "ok":
@@ -358,24 +420,34 @@ def measure_once(variant, settings, on_progress=None, passes=tuple(PASSES)):
     return record
 
 
-def combine(untraced, traced):
-    """The record `measure` would give for both passes, from an untraced-only and a
-    traced-only record of the same variant and settings (a sweep takes them apart)."""
-    if untraced["status"] != "ok":
-        return untraced  # `measure` starts no traced pass after a failed untraced one
-    record = dict(untraced)
-    if traced["status"] != "ok":
-        record.update(status=traced["status"], error=traced["error"])
-    for key in TRACED_FIGURES:
-        record[key] = traced.get(key)
-    if "repeats" in traced:
-        record["repeats"] = {**untraced.get("repeats", {}), **traced["repeats"]}
+def combine(records):
+    """The record `measure` would give for every pass of `records` ({pass: a record of that
+    pass alone}, of one variant and its settings), as the matrix and a sweep take them apart."""
+    taken = [name for name in PASSES if name in records]
+    record = copy.deepcopy(records[taken[0]])
+    for name in taken[1:]:
+        add(record, name, records[name])
     return record
 
 
-def measure(variant, settings, on_progress=None, passes=tuple(PASSES)):
-    """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`.
-    `passes` chooses the untraced pass, the traced one or both (the default, what `run` takes)."""
+def add(record, pass_name, other):
+    """Put what pass `pass_name` measured in `other` (a record of it alone) into `record`; the
+    first failure of the untraced and traced passes is the record's."""
+    if other["status"] != "ok" and record["status"] == "ok":
+        record.update(status=other["status"], error=other["error"])
+    keys = ADDS[pass_name]
+    if pass_name != UNTRACED and record["timeline"] is not None:
+        keys = [k for k in keys if k != "iters_done"]  # the untraced pass says how far it got
+    for key in keys:
+        record[key] = copy.deepcopy(other.get(key))
+    if "repeats" in other:
+        record["repeats"] = {**record.get("repeats", {}), **other["repeats"]}
+    _pair_collections(record)
+
+
+def skipped(variant, settings):
+    """The record of a variant whose engine is not installed where the children run (a peer),
+    with the reason; None for one that can run."""
     # A peer is installed or not for the interpreter the children run, not for this one.
     missing = (
         variant.missing()
@@ -384,6 +456,15 @@ def measure(variant, settings, on_progress=None, passes=tuple(PASSES)):
     )
     if missing:
         return {**_record(variant, settings), "status": "skipped", "error": missing}
+    return None
+
+
+def measure(variant, settings, on_progress=None, passes=DEFAULT_PASSES):
+    """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`.
+    `passes` chooses among the untraced, traced and native passes (default: the first two)."""
+    record = skipped(variant, settings)
+    if record is not None:
+        return record
     runs = []
     for _ in range(settings.repeat):
         runs.append(measure_once(variant, settings, on_progress, passes))

@@ -27,13 +27,20 @@ class Settings:
     mem_limit_mib: float = field(default_factory=_half_the_ram_mib)
     retain_grad: bool = False
     timeout_s: float = 600.0
+    # Variants whose native pass keeps the stacks alive at its peak, for a flame graph, beside
+    # the strong graph's, which always do (`--flamegraph`).
+    flamegraph: tuple[str, ...] = ()
     # The python every child runs (`--python`, via measure/interpreters.py); None: this one.
     # Recorded under the results' environment, not here: it says where, not what, was measured.
     python: str | None = None
 
+    def __post_init__(self):
+        self.flamegraph = tuple(self.flamegraph)  # a list, read back from a file
+
     def as_json(self):
         settings = asdict(self)
         del settings["python"]
+        settings["flamegraph"] = list(self.flamegraph)
         return settings
 
 

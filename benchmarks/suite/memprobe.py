@@ -6,6 +6,7 @@ import tracemalloc
 
 import numpy as np
 
+from .. import figures as F
 from ..measure.probes import MIB, GcRecorder, Progress
 
 
@@ -50,7 +51,7 @@ def measure_memory(fn, setup=None, teardown=None):
     if teardown is not None:
         teardown(*args, **kwargs)
     return {
-        "tracemalloc_peak_mib": peak / MIB,
+        F.TRACED_PEAK.name: peak / MIB,
         "gc_collections": recorder.collections,
         "gc_collected": recorder.collected,
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import HarnessError, Interrupted
 from ..files import folders, store
 from ..files import sweeps as files
-from ..measure import runner
+from ..measure import matrix, runner
 from ..measure.argtypes import positive_int
 from ..workloads import variants as V
 from . import axes as A
@@ -99,8 +99,17 @@ def run(args, workload):
                 for spec in axis["values"]:
                     A.interpreter(spec)
         variants, settings = workload(args)
-        passes = (runner.TRACED,) if args.traced_only else tuple(runner.PASSES)
-        data = engine.start(axes, variants, settings, passes, _command())
+        passes = (runner.TRACED,) if args.traced_only else runner.DEFAULT_PASSES
+        # A pass like the others, default where memray is installed; --traced-only means
+        # the traced pass alone, unless --native asks for this one too.
+        wanted = False if args.traced_only and args.native is None else args.native
+        why = matrix.native_choice(wanted, settings.python)
+        if why is None:
+            passes = (*passes, runner.NATIVE)
+        elif args.traced_only and args.native is None:
+            why = "left out (--traced-only)"
+        native = {"enabled": why is None, "why": why}
+        data = engine.start(axes, variants, settings, passes, _command(), native)
         path = None  # taken once the executor is up: a refused scheduler leaves no file
     _, failed = sweep(data, path, args.jobs, args.jobs_rss, args.scheduler, folder=args.sweeps_dir)
     return 1 if failed else 0
@@ -110,7 +119,8 @@ def default_sweep(settings, sweeps_dir):
     """The main job's sweep: (path, whether it failed)."""
     variants = [V.parse(name) for name in DEFAULT_VARIANTS]
     command = f"{_command()} (its default sweep)"
-    data = engine.start(DEFAULT_AXES, variants, settings, (runner.TRACED,), command)
+    native = {"enabled": False, "why": "left out (the main job's sweep takes the traced pass)"}
+    data = engine.start(DEFAULT_AXES, variants, settings, (runner.TRACED,), command, native)
     return sweep(data, None, jobs=DEFAULT_JOBS, folder=sweeps_dir)
 
 

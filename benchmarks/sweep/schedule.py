@@ -1,29 +1,30 @@
 """Runs a sweep: every missing pass of every point, through one executor.
 
-Traced passes go first, up to `jobs` side by side: tracemalloc counts the loop's own allocations,
-so what runs beside it cannot move the figure. Untraced passes (RSS, the kernel's peak, time)
-follow, `jobs_rss` at a time, one by default: neighbours do disturb those. Each point's entry
-says how many passes could run at once when each of its passes ran. The file is rewritten after
-every pass, so an interrupted sweep keeps what it measured.
+The exact passes (traced, native) go first, up to `jobs` side by side: they count the loop's
+own allocations, so what runs beside them cannot move their figures. Untraced passes (RSS, the
+kernel's peak, time) follow, `jobs_rss` at a time, one by default: neighbours do disturb those
+(measure/schedule.py, which the matrix shares). Each point's entry says how many passes could
+run at once when each of its passes ran. The file is rewritten after every pass, so an
+interrupted sweep keeps what it measured.
 """
 
 import sys
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .. import engines
-from .. import figures as F
 from ..errors import HarnessError
 from ..files import store
 from ..files import sweeps as files
-from ..measure import matrix, runner
+from ..measure import matrix, progress, runner
+from ..measure import schedule as passes
 from ..measure.settings import Settings
 from ..workloads import variants as V
 from . import axes as A
 from . import executors
 
-ORDER = (runner.TRACED, runner.UNTRACED)  # the fast, exact figures first
+ORDER = tuple(name for phase in passes.PHASES for name in phase)  # the exact figures first
 
 
 def now():
@@ -79,13 +80,17 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
         nonlocal count
         count += 1
         # The figures on the terminal first: they stay there whatever the disk does.
-        print(f"[{count}/{len(todo)}] {task.label()}: {_summary(record)}", file=stream, flush=True)
+        print(
+            f"[{count}/{len(todo)}] {task.label()}: {progress.pass_summary(record)}",
+            file=stream,
+            flush=True,
+        )
         _land(points, task, record, {"side_by_side": side_by_side, "worker": worker})
         data["points"] = [points[k] for k, _, _ in files.entries(data) if k in points]
         store.save(path, data, task.label(), resume)
 
-    for pass_name, limit in ((runner.TRACED, jobs), (runner.UNTRACED, jobs_rss)):
-        tasks = [t for t in todo if t.pass_name == pass_name]
+    for phase, limit in zip(passes.PHASES, (jobs, jobs_rss), strict=True):
+        tasks = [t for t in todo if t.pass_name in phase]
         side_by_side = min(limit, len(tasks))
 
         def submit(task):
@@ -94,7 +99,7 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
                 executors.measure_pass, variants[task.variant], settings, task.pass_name
             )
 
-        for task, future in _window(tasks, limit, submit):
+        for task, future in passes.window(tasks, limit, submit):
             try:
                 record, worker = future.result()
             except BrokenExecutor as e:
@@ -119,47 +124,21 @@ def resume(path):
     return f"`python -m benchmarks sweep --resume {path}`"
 
 
-def _window(tasks, limit, submit):
-    """(task, finished future) as they finish, with at most `limit` submitted at once."""
-    queue, pending = iter(tasks), {}
-    while True:
-        while len(pending) < limit and (task := next(queue, None)) is not None:
-            pending[submit(task)] = task
-        if not pending:
-            return
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            yield pending.pop(future), future
-
-
 def _land(points, task, record, how):
-    """Put one pass's record into its point's entry, combined with the other pass if taken."""
+    """Put one pass's record into its point's entry, combined with the passes taken before."""
     entry = points.setdefault(
         task.key, {"params": task.params, "variant": task.variant, "passes": {}, "record": None}
     )
-    if entry["record"] is not None:
-        untraced, traced = (
-            (entry["record"], record)
-            if task.pass_name == runner.TRACED
-            else (record, entry["record"])
-        )
-        record = runner.combine(untraced, traced)
-    entry["record"] = record
+    if entry["record"] is None:
+        entry["record"] = record
+    else:
+        runner.add(entry["record"], task.pass_name, record)
     entry["passes"][task.pass_name] = how
 
 
-def _summary(record):
-    if record["status"] != "ok":
-        lines = [line for line in str(record["error"]).splitlines() if line.strip()]
-        return f"{record['status']}: {lines[-1].strip() if lines else ''}"
-    return ", ".join(
-        f"{f.title} {F.text(f, record[f.name])}"
-        for f in F.FIGURES
-        if f.column and record.get(f.name) is not None and f.name != "live_array_floor_mib"
-    )
-
-
-def start(axes, variants, settings, passes, command):
-    """A new sweep's data, before any point. Its settings hold null for what the axes vary."""
+def start(axes, variants, settings, passes, command, native=None):
+    """A new sweep's data, before any point. Its settings hold null for what the axes vary;
+    `native` says whether its points take the native pass, and why not."""
     shared = A.settings_at(settings, {a["name"]: None for a in axes})
-    return files.new(axes, variants, shared, passes, matrix.environment(command))
+    environment = matrix.environment(command, native=native)
+    return files.new(axes, variants, shared, passes, environment)

@@ -1,0 +1,34 @@
+"""Which passes may run side by side, and a window that runs them so through an executor; the
+matrix (matrix.py) and the sweep (benchmarks/sweep/) schedule their passes alike.
+
+The traced pass (with the explanation pass it starts) and the native pass count allocations,
+which do not depend on what else runs on the machine: they run first, up to `jobs` at a time.
+The untraced pass times the loop and samples its RSS, which neighbours do disturb: those run
+after every exact pass, one at a time unless asked otherwise, never beside an exact pass.
+"""
+
+from concurrent.futures import FIRST_COMPLETED, wait
+
+from .runner import NATIVE, TRACED, UNTRACED
+
+EXACT = (TRACED, NATIVE)  # independent of load: side by side
+ALONE = (UNTRACED,)  # disturbed by neighbours: by themselves
+PHASES = (EXACT, ALONE)
+
+
+def phase_of(pass_name):
+    return next(i for i, phase in enumerate(PHASES) if pass_name in phase)
+
+
+def window(tasks, limit, submit):
+    """(task, finished future) as they finish, with at most `limit` submitted at once;
+    `submit(task)` gives the task's future."""
+    queue, pending = iter(tasks), {}
+    while True:
+        while len(pending) < limit and (task := next(queue, None)) is not None:
+            pending[submit(task)] = task
+        if not pending:
+            return
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield pending.pop(future), future
