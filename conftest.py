@@ -1,10 +1,12 @@
 """Repo-wide pytest settings: benchmarks run once in the plain test command, for real with
-`--benchmark-only` / `--benchmark-enable`."""
+`--benchmark-only` / `--benchmark-enable`, printed as benchmarks/suite/terminal.py says."""
 
 import os
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+pytest_plugins = ["benchmarks.suite.terminal"]
 
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
@@ -15,8 +17,10 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
-    # Runs before pytest-benchmark reads its options: a plain `pytest` runs each benchmark
-    # function once (fast), while `pytest --benchmark-only` still measures for real.
+    # Runs before pytest-benchmark reads its options.
+    from benchmarks.suite.terminal import timing  # imported as a plugin, after this module
+
     opt = config.option
-    if hasattr(opt, "benchmark_disable") and not (opt.benchmark_only or opt.benchmark_enable):
+    if not timing(config) and hasattr(opt, "benchmark_disable"):
+        # A plain `pytest` runs each benchmark function once (fast), untimed.
         opt.benchmark_disable = True

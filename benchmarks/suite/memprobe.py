@@ -4,7 +4,13 @@
 import gc
 import tracemalloc
 
+from .. import figures as F
 from ..measure.probes import MIB, GcRecorder, Progress
+
+# The keys of what measure_memory returns, and the benchmarks' `extra_info` holds.
+PEAK = F.TRACED_PEAK.name  # MiB
+COLLECTIONS = "gc_collections"  # the collections of each generation, [gen0, gen1, gen2]
+COLLECTED = "gc_collected"  # the objects those collections freed
 
 
 def _prepare(setup):
@@ -47,11 +53,7 @@ def measure_memory(fn, setup=None, teardown=None):
     del result  # what fn returned may hold a graph: free it untraced, before teardown
     if teardown is not None:
         teardown(*args, **kwargs)
-    return {
-        "tracemalloc_peak_mib": peak / MIB,
-        "gc_collections": recorder.collections,
-        "gc_collected": recorder.collected,
-    }
+    return {PEAK: peak / MIB, COLLECTIONS: recorder.collections, COLLECTED: recorder.collected}
 
 
 def benchmark_with_memory(benchmark, target, *, setup=None, teardown=None, rounds=None):
