@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from benchmarks import __main__ as cli
-from benchmarks.files import folders, results, store
+from benchmarks.files import results, store
 from benchmarks.files import sweeps as files
 from benchmarks.measure import runner
 from benchmarks.sweep import executors
@@ -237,19 +237,3 @@ def test_runner_combines_two_single_passes_into_what_both_give():
     assert alone["untraced"]["tracemalloc_peak_mib"] is None
     failed = {**alone["traced"], "status": "error", "error": "traced pass: boom"}
     assert runner.combine({**alone, "traced": failed})["error"] == "traced pass: boom"
-
-
-def test_the_main_job_sweeps_the_threshold_and_the_report_shows_it(tmp_path):
-    reports = tmp_path / "reports"
-    argv = ["--no-speed", "--no-peers", "--no-deep-chain", "--iters", "30", "--size", "1000"]
-    argv += ["--results-dir", str(folders.results_dir(reports)), "--reports-dir", str(reports)]
-    assert cli.main(argv) == 0
-    (path,) = store.json_files(folders.sweeps_dir(reports))
-    data = files.load(path)
-    assert data["axes"] == [{"name": "gc_threshold", "values": [100, 350, 700, 1400, 2800]}]
-    assert data["variants"] == ["strong-backprop", "weak-backprop"]
-    assert data["passes"] == ["traced"] and data["executor"]["jobs"] == 2
-    assert data["complete"] and {p["record"]["status"] for p in data["points"]} == {"ok"}
-    html = (reports / "index.html").read_text(encoding="utf-8")
-    assert path.name in html and "strong-backprop: the traced peak" in html
-    assert (reports / "scaling_gc_threshold.png").is_file()

@@ -1,7 +1,9 @@
 """The autograd engine's per-op cost, timed, with allocation peaks in `extra_info`: a scalar
 3-op chain, backward through long chains, and backward through a wide graph.
 
-Scalars (0-d arrays) keep numpy's share small, so these time the engine itself.
+Scalars (0-d arrays) keep numpy's share small, so these time the engine itself. The plain test
+command runs each benchmark once, untimed, to check that it runs: on graphs of at most
+`UNTIMED_OPS` ops (tests/test_backward.py takes a 100,000-op chain through backward).
 """
 
 import gc
@@ -16,6 +18,7 @@ from benchmarks.workloads.classic import build
 OURS = V.BY_NAME["weak-backward"].engine
 CHAIN_OPS = (1_000, 10_000, 100_000)
 WIDTH = 1_000
+UNTIMED_OPS = 1_000  # a 100,000-op chain takes seconds to record and trace, even once
 
 
 def _variants(*modes):
@@ -86,6 +89,8 @@ def _time_backward(benchmark, variant, shape, size, rounds):
     # strong graph's cycles are collected between rounds, never during one.
     engine = variant.engine
     backward = engine.backward()
+    if benchmark.disabled:
+        size = min(size, UNTIMED_OPS)
 
     def build_graph():
         return ([graphs.recorded(engine, shape, size)],), {}

@@ -9,6 +9,11 @@ import numpy as np
 from .. import figures as F
 from ..measure.probes import MIB, GcRecorder, Progress
 
+# The keys of what measure_memory returns, and the benchmarks' `extra_info` holds.
+PEAK = F.TRACED_PEAK.name  # MiB
+COLLECTIONS = "gc_collections"  # the collections of each generation, [gen0, gen1, gen2]
+COLLECTED = "gc_collected"  # the objects those collections freed
+
 
 def _prepare(setup):
     # pytest-benchmark's convention: setup returns (args, kwargs), or None for no arguments.
@@ -50,11 +55,7 @@ def measure_memory(fn, setup=None, teardown=None):
     del result  # what fn returned may hold a graph: free it untraced, before teardown
     if teardown is not None:
         teardown(*args, **kwargs)
-    return {
-        F.TRACED_PEAK.name: peak / MIB,
-        "gc_collections": recorder.collections,
-        "gc_collected": recorder.collected,
-    }
+    return {PEAK: peak / MIB, COLLECTIONS: recorder.collections, COLLECTED: recorder.collected}
 
 
 def loop_memory(settings, step, iterations, size, seed=0):
