@@ -2,7 +2,9 @@
 
 import gc
 import os
+import struct
 import tempfile
+import zlib
 
 import pytest
 
@@ -43,3 +45,37 @@ def no_temporary_files_left(tmp_path_factory):
         tempfile.tempdir = saved[1]
     left = sorted(p.name for p in folder.iterdir())
     assert not left, f"temporary files left behind: {left}"
+
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+# A valid 1x1 white PNG: what an undrawn figure is saved as.
+UNDRAWN_PNG = b"\x89PNG\r\n\x1a\n" + b"".join(
+    (
+        _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)),
+        _chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")),
+        _chunk(b"IEND", b""),
+    )
+)
+_DRAWING_MODULES = ("plots", "bars", "live_plots", "scaling_plots", "tradeoff")
+
+
+@pytest.fixture(autouse=True)
+def figures_built_not_drawn(request, monkeypatch):
+    """Drawing a figure (matplotlib's layout and rasterising) is most of a report's render time,
+    and most tests read what the page says. Their figures are built, every artist made from the
+    data as for real, but saved as UNDRAWN_PNG. Tests marked `plots` (what a drawing shows) or
+    `browser` (the page as a reader sees it) draw for real."""
+    if any(request.node.get_closest_marker(m) for m in ("plots", "browser")):
+        return
+    import importlib
+
+    def undrawn(fig):
+        assert fig.axes, "a figure without axes"
+        return UNDRAWN_PNG
+
+    for name in _DRAWING_MODULES:
+        module = importlib.import_module(f"benchmarks.report.{name}")
+        monkeypatch.setattr(module, "_png", undrawn)

@@ -49,13 +49,14 @@ def main_job(folder, *flags):
 
 @pytest.fixture(scope="module")
 def whole_job(tmp_path_factory):
-    """The main job without the peers, every step run: the matrix, the speed step (faked), the
-    default sweep and the report."""
+    """The main job without the peers, every step of the classic loop run: the matrix, the ratios
+    (faked), the default sweep and the report."""
     folder = tmp_path_factory.mktemp("main_job")
     with pytest.MonkeyPatch.context() as monkeypatch:
         calls = fake_speed(monkeypatch, folder)
         with contextlib.redirect_stdout(io.StringIO()) as out:
-            code, reports = main_job(folder, "--no-peers")
+            # The deep chain has a test of its own (tests/test_designs.py).
+            code, reports = main_job(folder, "--no-peers", "--no-deep-chain")
     html = (reports / "index.html").read_text(encoding="utf-8")
     return SimpleNamespace(
         code=code, reports=reports, speed_calls=calls, html=html, out=out.getvalue()
@@ -73,9 +74,7 @@ def test_the_main_job_times_the_ratios_and_shows_them(whole_job):
 def test_the_main_job_prints_its_time_by_step(whole_job):
     last = whole_job.out.splitlines()[-1]
     step = r"{} [\d.]+ s \([\d.]+ s\)"
-    steps = ", ".join(
-        step.format(name) for name in ("run", "deep chain", "sweep", "ratios", "report")
-    )
+    steps = ", ".join(step.format(name) for name in ("run", "sweep", "ratios", "report"))
     assert re.fullmatch(
         rf"time: [\d.]+ s, [\d.]+ s of CPU; by step, wall \(CPU\): {steps}", last
     ), last

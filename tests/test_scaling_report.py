@@ -38,6 +38,7 @@ def test_a_bending_curve_is_said_to_bend():
     )
 
 
+@pytest.mark.plots  # compares two drawings
 def test_a_models_prediction_is_drawn_beside_the_measurement():
     data = synthetic_sweep()
     plain = scaling.series(data, "gc_threshold")
