@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import HarnessError, Interrupted, stop_on_signals
 from .files import folders, store
@@ -549,6 +550,46 @@ class _Clock:
         return f"time: {wall:.1f} s, {cpu:.1f} s of CPU; by step, wall (CPU): {steps}"
 
 
+def _add_docs_options(p):
+    p.add_argument(
+        "--run",
+        dest="take_run",  # `run` holds the command's function
+        action="store_true",
+        help="first take a new reference run: the main job with the peers and without them and"
+        " the plain test command, each timed (minutes; on a quiet machine), into docs/reference/",
+    )
+    p.add_argument(
+        "--no-tests", action="store_true", help="with --run: keep the tests' time of the last run"
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 naming each figure the text quotes that the reference files"
+        " do not give, or give otherwise",
+    )
+
+
+def _cmd_docs(args):
+    from .report import reference
+
+    root = Path(__file__).resolve().parent.parent
+    folder = root / "docs" / "reference"
+    if args.take_run:
+        from .measure import reference_run
+
+        for path in reference_run.take(root, folder, tests=not args.no_tests):
+            print(f"reference: {path.relative_to(root)}")
+    files = reference.load(folder)
+    if args.check:
+        problems = reference.stale(root, files)
+        for name, problem in problems:
+            print(f"{name}: {problem}")
+        return 1 if problems else 0
+    for path in reference.rewrite(root, files):
+        print(f"docs: rewrote {path.relative_to(root)}")
+    return 0
+
+
 @dataclass(frozen=True)
 class Command:
     help: str  # one line, in the list of commands
@@ -572,7 +613,7 @@ COMMANDS = {
     ),
     "speed": Command(
         "time the pytest-benchmark suite into reports/speed/ and ours against the peers,"
-        " side by side, into reports/ratios/ (a few minutes)",
+        " side by side, into reports/ratios/",
         _add_speed_options,
         _cmd_speed,
     ),
@@ -592,6 +633,11 @@ COMMANDS = {
         "grid of settings, as `run` measures them, into one sweep file under --sweeps-dir; the "
         "report's Scaling section draws the newest sweep of each set of axes. The workload "
         "options set what the axes do not vary.",
+    ),
+    "docs": Command(
+        "write the figures README.md and docs/ quote from the reference run in docs/reference/",
+        _add_docs_options,
+        _cmd_docs,
     ),
     "all": Command(
         "run (the classic loop, then the deep chain), the default sweep of gc threshold0, the"

@@ -1,0 +1,83 @@
+"""A reference run for the docs (docs/reference/): the main job with the peers and without them,
+and the plain test command, each a child process timed from outside; the files the first job
+wrote and every time, copied where `python -m benchmarks docs` reads them.
+
+The main job prints its own wall time and the split by step as its last line
+(`time: ... by step, wall (CPU): run 9.4 s (16.7 s), ...`): that line is what is kept.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ..errors import HarnessError
+from ..files import folders, store
+
+TIME_LINE = re.compile(r"^time: ([\d.]+) s, [\d.]+ s of CPU; by step, wall \(CPU\): (.*)$", re.M)
+STEP = re.compile(r"([\w ]+?) ([\d.]+) s \([\d.]+ s\)(?:, |$)")
+JOBS = {"job": (), "job-no-peers": ("--no-peers",)}  # the key in times.json, the job's flags
+
+
+def job_times(output):
+    """{"wall_s", "steps": {step: seconds}} from the main job's printed output."""
+    found = TIME_LINE.findall(output)
+    if not found:
+        raise HarnessError("the main job printed no `time:` line: it did not finish")
+    wall, steps = found[-1]
+    return {"wall_s": float(wall), "steps": {n: float(s) for n, s in STEP.findall(steps)}}
+
+
+def _run(cmd, cwd):
+    print("reference run: " + " ".join(cmd[1:]), flush=True)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
+        raise HarnessError(f"{' '.join(cmd[1:])} exited {done.returncode}:\n{tail}")
+    return done.stdout, time.perf_counter() - start
+
+
+def _newest(folder):
+    files = store.json_files(folder)
+    if not files:
+        raise HarnessError(f"{folder}: the main job wrote no file here")
+    return files[-1]
+
+
+def take(root, reference_dir, tests=True):
+    """Run the jobs under `root` (the checkout) and write the reference files into
+    `reference_dir`, all or none; returns the paths written."""
+    times, copied = {}, {}
+    with tempfile.TemporaryDirectory(prefix="reference-") as scratch:
+        for key, flags in JOBS.items():
+            reports = Path(scratch) / key
+            cmd = [sys.executable, "-m", "benchmarks", *flags, "--reports-dir", str(reports)]
+            cmd += ["--results-dir", str(folders.results_dir(reports))]
+            out, _ = _run(cmd, root)
+            times[key] = job_times(out)
+            if key == "job":
+                classic, deep = store.json_files(folders.results_dir(reports))[-2:]
+                copied = {
+                    "classic.json": classic.read_bytes(),
+                    "deep-chain.json": deep.read_bytes(),
+                    "ratios.json": _newest(folders.ratios_dir(reports)).read_bytes(),
+                    "sweep.json": _newest(folders.sweeps_dir(reports)).read_bytes(),
+                }
+        if tests:
+            _, seconds = _run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], root
+            )
+            times["tests"] = {"wall_s": seconds}
+    reference_dir = Path(reference_dir)
+    if not tests and (reference_dir / "times.json").exists():  # the tests' time, kept
+        old = store.read_json(reference_dir / "times.json", HarnessError, "reference times")
+        times.update({"tests": old["tests"]} if "tests" in old else {})
+    files = {reference_dir / name: content for name, content in copied.items()}
+    files[reference_dir / "times.json"] = (json.dumps(times, indent=2) + "\n").encode()
+    reference_dir.mkdir(parents=True, exist_ok=True)
+    store.write_files_atomic(files)
+    return sorted(files)
