@@ -43,7 +43,7 @@ def test_a_figure_changed_by_hand_is_found_and_rewritten():
         reference.refresh(text, figures, {})
         == "peak <!--f:classic.x.traced-->1.00 MiB<!--/f--> here"
     )
-    with pytest.raises(reference.UnknownKey, match="'classic.y.traced'"):
+    with pytest.raises(reference.UnknownKey, match=r"'classic\.y\.traced'"):
         reference.refresh("<!--f:classic.y.traced-->?<!--/f-->", figures, {})
 
 
@@ -79,3 +79,11 @@ def test_the_main_jobs_time_line_is_read_as_it_is_printed():
     assert times["wall_s"] >= 0 and all(s >= 0 for s in times["steps"].values())
     with pytest.raises(HarnessError, match="no `time:` line"):
         reference_run.job_times("report: reports/index.html\n")
+
+
+def test_the_readme_shows_the_report_first_screens_picture():
+    from benchmarks.report.sections import first_screen
+
+    assert reference_run.PICTURE == first_screen.PICTURE
+    assert f"(docs/reference/{reference_run.PICTURE})" in (ROOT / "README.md").read_text()
+    assert (FOLDER / reference_run.PICTURE).read_bytes().startswith(b"\x89PNG")

@@ -19,6 +19,7 @@ from ..files import folders, store
 
 TIME_LINE = re.compile(r"^time: ([\d.]+) s, [\d.]+ s of CPU; by step, wall \(CPU\): (.*)$", re.M)
 STEP = re.compile(r"([\w ]+?) ([\d.]+) s \([\d.]+ s\)(?:, |$)")
+PICTURE = "strong_vs_weak.png"  # the report's first screen's picture, which the README shows
 JOBS = {"job": (), "job-no-peers": ("--no-peers",)}  # the key in times.json, the job's flags
 
 
@@ -66,6 +67,7 @@ def take(root, reference_dir, tests=True):
                     "deep-chain.json": deep.read_bytes(),
                     "ratios.json": _newest(folders.ratios_dir(reports)).read_bytes(),
                     "sweep.json": _newest(folders.sweeps_dir(reports)).read_bytes(),
+                    PICTURE: (reports / PICTURE).read_bytes(),
                 }
         if tests:
             _, seconds = _run(

@@ -21,7 +21,10 @@ from ..files import sweeps as sweep_files
 FIGURE = re.compile(r"<!--f:([\w.:+-]+)-->(.*?)<!--/f-->", re.S)
 TABLE = re.compile(r"(<!--table:([\w.:+-]+)-->\n)(.*?)(<!--/table-->)", re.S)
 # A number with a unit of what the project measures: it must carry a key wherever it is quoted.
-QUOTED = re.compile(r"(?<![\w.#/-])[0-9][0-9,]*(\.[0-9]+)?(\s?(MiB|KiB|MB|GiB|ms|µs|s)|x|×)(?![\w])")
+QUOTED = re.compile(
+    r"(?<![\w.#/-])[0-9][0-9,]*(\.[0-9]+)?"  # a number
+    r"(\s?(MiB|KiB|MB|GiB|ms|µs|s)|x|×)(?![\w])"  # a unit; a ratio's x follows without a space
+)
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
 
 # The reference run's files, in docs/reference/.
@@ -102,9 +105,19 @@ def _seconds(value):
 def _variant_figures(prefix, data):
     figures = {}
     for v in data["variants"]:
+        key = f"{prefix}.{v['name']}"
         for short, figure in KEYED.items():
             if v.get(figure.name) is not None:
-                figures[f"{prefix}.{v['name']}.{short}"] = F.text(figure, v[figure.name])
+                figures[f"{key}.{short}"] = F.text(figure, v[figure.name])
+        # The GC model's iterations between two collections, and the deep chain's split of an
+        # iteration's time between forward and backward.
+        gap = ((v.get("explain") or {}).get("model") or {}).get("mean_gap_iters")
+        if gap is not None:
+            figures[f"{key}.gap"] = f"{gap:.0f}"
+        for part in ("forward", "backward"):
+            seconds = (v.get("extra") or {}).get(f"{part}_s")
+            if seconds is not None:
+                figures[f"{key}.{part}"] = F.text(F.PER_ITER, seconds)
     return figures
 
 
