@@ -160,9 +160,21 @@ def predicted_time_ratio(point, plain):
     return 1 + count * every / depth * forward / (forward + backward)
 
 
-def sentences(found):
+def side_by_side_name(point):
+    """The name a ratios file gives this design's row against its plain variant (the speed
+    step times the deep chain's designs side by side in one process): checkpoint-weak-64."""
+    graph = point.name.split("-")[0]
+    return f"{point.design}-{graph}-{point.depth}"
+
+
+def sentences(found, side_by_side=None):
     """{workload: [sentence]}: which variants are on the front, and what each design buys and
-    costs as ratios against its plain variant, every number computed from the points."""
+    costs as ratios against its plain variant, every number computed from the points.
+
+    `side_by_side` ({name: record} of a ratios file) gives a design's time ratio as the speed
+    step measured it, in one process; without its row, the ratio of the two variants' own
+    untraced passes stands, and the sentence says it comes from two processes."""
+    side_by_side = side_by_side or {}
     said = {}
     for workload, group in by_workload(found).items():
         lines = []
@@ -185,10 +197,9 @@ def sentences(found):
                 )
                 continue
             peak = p.peak_mib / plain.peak_mib
-            time = p.seconds_per_iter / plain.seconds_per_iter
             text = (
                 f"{p.label}: its peak is {peak:.2f}x {plain.name}'s ({_mib(p)} against"
-                f" {_mib(plain)}), at {time:.2f}x its time per iteration"
+                f" {_mib(plain)}), at {_time_ratio(p, plain, side_by_side)}"
             )
             model = predicted_time_ratio(p, plain)
             if model is not None:
@@ -209,6 +220,14 @@ def sentences(found):
             lines.append(text + ".")
         said[workload] = lines
     return said
+
+
+def _time_ratio(p, plain, side_by_side):
+    row = side_by_side.get(side_by_side_name(p)) or {}
+    if row.get("status") == "ok" and row.get("ratio") is not None:
+        return f"{row['ratio']:.2f}x its time, timed side by side in one process"
+    time = p.seconds_per_iter / plain.seconds_per_iter
+    return f"{time:.2f}x its time per iteration (two processes' untraced passes)"
 
 
 def caption(sources):

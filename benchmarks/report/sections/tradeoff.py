@@ -37,11 +37,16 @@ def build(inputs):
         "narrow": png and tradeoff.plot(found, caption, narrow=True),
         "file": PLOT,
         "caption": caption,
-        "sentences": tradeoff.sentences(found),
+        "sentences": tradeoff.sentences(found, _side_by_side(inputs.ratios)),
         "left": left,
         "workloads": [W.of(data) for data in shown],
     }
     return Section("tradeoff", "Memory against time", _summary(found), values, {PLOT: png})
+
+
+def _side_by_side(run):
+    """{name: record} of the newest ratios file the report shows, for the designs' time ratios."""
+    return {} if run is None else {row.record.get("name"): row.record for row in run.rows}
 
 
 def _summary(found):
