@@ -19,6 +19,7 @@ from ..files import folders, store
 
 TIME_LINE = re.compile(r"^time: ([\d.]+) s, [\d.]+ s of CPU; by step, wall \(CPU\): (.*)$", re.M)
 STEP = re.compile(r"([\w ]+?) ([\d.]+) s \([\d.]+ s\)(?:, |$)")
+SUITE = "benchmarks/suite/bench_chains.py"
 PICTURE = "strong_vs_weak.png"  # the report's first screen's picture, which the README shows
 JOBS = {"job": (), "job-no-peers": ("--no-peers",)}  # the key in times.json, the job's flags
 
@@ -69,6 +70,11 @@ def take(root, reference_dir, tests=True):
                     "sweep.json": _newest(folders.sweeps_dir(reports)).read_bytes(),
                     PICTURE: (reports / PICTURE).read_bytes(),
                 }
+        # The scalar chains, where every engine runs, micrograd included: timed for real.
+        suite = Path(scratch) / "suite.json"
+        _run([sys.executable, "-m", "pytest", SUITE, "--benchmark-only", "-k", "scalar",
+              "-p", "no:cacheprovider", f"--benchmark-json={suite}"], root)  # fmt: skip
+        copied["suite.json"] = suite.read_bytes()
         if tests:
             _, seconds = _run(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], root

@@ -17,6 +17,7 @@ from ..errors import HarnessError
 from ..files import ratios as ratio_files
 from ..files import results, store
 from ..files import sweeps as sweep_files
+from . import pytest_bench
 
 FIGURE = re.compile(r"<!--f:([\w.:+-]+)-->(.*?)<!--/f-->", re.S)
 TABLE = re.compile(r"(<!--table:([\w.:+-]+)-->\n)(.*?)(<!--/table-->)", re.S)
@@ -28,8 +29,8 @@ QUOTED = re.compile(
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
 
 # The reference run's files, in docs/reference/.
-CLASSIC, DEEP, RATIOS, SWEEP, TIMES = (
-    "classic.json", "deep-chain.json", "ratios.json", "sweep.json", "times.json",
+CLASSIC, DEEP, RATIOS, SWEEP, SUITE, TIMES = (
+    "classic.json", "deep-chain.json", "ratios.json", "sweep.json", "suite.json", "times.json",
 )  # fmt: skip
 # A figure's short name in a key, and its definition.
 KEYED = {
@@ -90,6 +91,7 @@ def load(folder):
         DEEP: results.load(folder / DEEP),
         RATIOS: ratio_files.load(folder / RATIOS),
         SWEEP: sweep_files.load(folder / SWEEP),
+        SUITE: pytest_bench.load(folder / SUITE),
         TIMES: store.read_json(folder / TIMES, HarnessError, "reference times"),
     }
 
@@ -153,6 +155,14 @@ def facts(files):
         threshold = point["params"].get("gc_threshold")
         if value is not None and threshold is not None:
             figures[f"sweep.{point['variant']}.{threshold}"] = F.text(F.TRACED_PEAK, value)
+    for row in files[SUITE].rows:
+        # test_scalar_forward_backward[micrograd-backward]:
+        # suite.scalar-forward-backward.micrograd-backward
+        key = f"suite.{row.group}.{row.name.partition('[')[2].rstrip(']')}"
+        figures[f"{key}.median"] = F.text(F.PER_ITER, row.median)
+        peak = row.extra.get(F.TRACED_PEAK.name)
+        if peak is not None:
+            figures[f"{key}.traced"] = f"{peak * MIB / 1024:.1f} KiB"
     env = classic["environment"]
     packages = env.get("packages") or {}
     figures.update(
