@@ -30,8 +30,8 @@ def gc_off():
 @pytest.fixture(scope="session", autouse=True)
 def no_temporary_files_left(tmp_path_factory):
     """Every temporary file or folder the suite and the processes it starts make goes in one
-    folder, which must be empty at the end: the harness cleans up after itself (README.md,
-    "Guarantees"). Files a test makes in its own tmp_path are pytest's to remove."""
+    folder, which must be empty at the end: the harness cleans up after itself
+    (docs/guarantees.md). Files a test makes in its own tmp_path are pytest's to remove."""
     folder = tmp_path_factory.mktemp("tempdir")
     saved = os.environ.get("TMPDIR"), tempfile.tempdir
     os.environ["TMPDIR"] = tempfile.tempdir = str(folder)

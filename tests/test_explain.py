@@ -1,4 +1,4 @@
-"""The explanation of the peak (docs/measurement.md, "The GC model" and "Explaining the peak"):
+"""The explanation of the peak (docs/measurement.md, "The GC model" and "Why the peak"):
 the cycle census, the GC model against a measured peak, the peak's attribution, and the
 explanation in a results file and in the report. Small: 20,000-element arrays."""
 

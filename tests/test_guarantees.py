@@ -1,5 +1,5 @@
-"""What the harness promises under concurrency, signals, odd flags and bad files (the README's
-"Guarantees"): each test here reproduces one way the harness used to fail."""
+"""What the harness promises under concurrency, signals, odd flags and bad files
+(docs/guarantees.md): each test here reproduces one way the harness used to fail."""
 
 import concurrent.futures
 import copy

@@ -9,7 +9,7 @@ Pinned on CPython 3.11 with numpy 2: other interpreters' collectors move the str
 peaks (docs/measurement.md, "Interpreters"). The strong graph's peak also moves when an
 op makes more or fewer short-lived containers, although the graph keeps the same objects
 (docs/measurement.md, "Where in an op the collector runs"): a new figure here is a change to
-explain in the README, never just to re-pin.
+explain in docs/measurement.md, never just to re-pin.
 """
 
 import json

@@ -7,8 +7,8 @@ became slower against its reference) by more than `--max-worsening` percent, by 
 measures: the best-of-rounds ratio and the ratio of medians. A real slowdown moves both; one
 lucky or unlucky round moves the best-of ratio alone (three runs on a shared 2-core host moved
 best-of ratios by up to 16% between runs, ratios of medians by up to 17%, and both at once by
-up to 15%; see README). Like the memory gate, it also fails when it cannot vouch for NEW: a
-comparison OLD measured is missing from NEW or failed there.
+up to 15%; docs/measurement.md, "Side-by-side ratios"). Like the memory gate, it also fails
+when it cannot vouch for NEW: a comparison OLD measured is missing from NEW or failed there.
 """
 
 from dataclasses import dataclass, field

@@ -76,7 +76,7 @@ def settle_allocator():
     pages to fault in and trims them again soon after: that costs several times numpy's own
     work and depends on what ran earlier in the process. Freeing one 16 MiB block (under
     glibc's 32 MiB cap) raises its mmap and trim thresholds for good. A fresh process pays the
-    faults: see README.
+    faults: docs/measurement.md, "Time per iteration".
     """
     np.empty(16 * 2**20 // 8)  # allocated and freed at once
 
