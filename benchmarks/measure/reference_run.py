@@ -21,6 +21,7 @@ TIME_LINE = re.compile(r"^time: ([\d.]+) s, [\d.]+ s of CPU; by step, wall \(CPU
 STEP = re.compile(r"([\w ]+?) ([\d.]+) s \([\d.]+ s\)(?:, |$)")
 SUITE = "benchmarks/suite/bench_chains.py"
 PICTURE = "strong_vs_weak.png"  # the report's first screen's picture, which the README shows
+TIMES = "times.json"
 JOBS = {"job": (), "job-no-peers": ("--no-peers",)}  # the key in times.json, the job's flags
 
 
@@ -50,9 +51,23 @@ def _newest(folder):
     return files[-1]
 
 
-def take(root, reference_dir, tests=True):
-    """Run the jobs under `root` (the checkout) and write the reference files into
-    `reference_dir`, all or none; returns the paths written."""
+def _times(reference_dir):
+    path = Path(reference_dir) / TIMES
+    return store.read_json(path, HarnessError, "reference times") if path.exists() else {}
+
+
+def _write(files):
+    store.write_files_atomic(
+        {path: (json.dumps(c, indent=2) + "\n").encode() if isinstance(c, dict) else c
+         for path, c in files.items()}
+    )  # fmt: skip
+    return sorted(files)
+
+
+def take_jobs(root, reference_dir):
+    """Run the main jobs and the scalar chains' benchmarks under `root` (the checkout) and write
+    their files and times into `reference_dir`, all or none, keeping the tests' last time
+    (`time_tests` takes a new one once the docs quote the new files); the paths written."""
     times, copied = {}, {}
     with tempfile.TemporaryDirectory(prefix="reference-") as scratch:
         for key, flags in JOBS.items():
@@ -75,17 +90,16 @@ def take(root, reference_dir, tests=True):
         _run([sys.executable, "-m", "pytest", SUITE, "--benchmark-only", "-k", "scalar",
               "-p", "no:cacheprovider", f"--benchmark-json={suite}"], root)  # fmt: skip
         copied["suite.json"] = suite.read_bytes()
-        if tests:
-            _, seconds = _run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], root
-            )
-            times["tests"] = {"wall_s": seconds}
     reference_dir = Path(reference_dir)
-    if not tests and (reference_dir / "times.json").exists():  # the tests' time, kept
-        old = store.read_json(reference_dir / "times.json", HarnessError, "reference times")
-        times.update({"tests": old["tests"]} if "tests" in old else {})
+    times["tests"] = _times(reference_dir).get("tests", {"wall_s": None})
     files = {reference_dir / name: content for name, content in copied.items()}
-    files[reference_dir / "times.json"] = (json.dumps(times, indent=2) + "\n").encode()
+    files[reference_dir / TIMES] = times
     reference_dir.mkdir(parents=True, exist_ok=True)
-    store.write_files_atomic(files)
-    return sorted(files)
+    return _write(files)
+
+
+def time_tests(root, reference_dir):
+    """Time the plain test command under `root` into the reference times; the path written."""
+    _, seconds = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], root)
+    times = {**_times(reference_dir), "tests": {"wall_s": seconds}}
+    return _write({Path(reference_dir) / TIMES: times})

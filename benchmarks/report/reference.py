@@ -101,7 +101,7 @@ def _ratio(value):
 
 
 def _seconds(value):
-    return f"{value:.0f} s"
+    return "n/a" if value is None else f"{value:.0f} s"
 
 
 def _variant_figures(prefix, data):
