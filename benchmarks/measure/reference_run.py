@@ -85,7 +85,7 @@ def take_jobs(root, reference_dir):
                     "sweep.json": _newest(folders.sweeps_dir(reports)).read_bytes(),
                     PICTURE: (reports / PICTURE).read_bytes(),
                 }
-        # The scalar chains, where every engine runs, micrograd included: timed for real.
+        # The scalar chains, where every engine runs, scalar-only ones included: timed for real.
         suite = Path(scratch) / "suite.json"
         _run([sys.executable, "-m", "pytest", SUITE, "--benchmark-only", "-k", "scalar",
               "-p", "no:cacheprovider", f"--benchmark-json={suite}"], root)  # fmt: skip

@@ -2,7 +2,7 @@
 (docs/reference/) into the text, so the text cannot drift from the data.
 
 A quoted figure carries its key in an HTML comment that Markdown does not show:
-`<!--f:classic.strong-backprop.traced-->200.75 MiB<!--/f-->`; a table is a block,
+`<!--f:classic.VARIANT.traced-->1.23 MiB<!--/f-->`; a table is a block,
 `<!--table:classic-->` ... `<!--/table-->`. `python -m benchmarks docs` rewrites every figure and
 table from the reference files; `python -m benchmarks docs --run` takes a new reference run
 first. tests/test_docs.py fails when the text and the files disagree, or when a measured-looking
@@ -17,6 +17,7 @@ from ..errors import HarnessError
 from ..files import ratios as ratio_files
 from ..files import results, store
 from ..files import sweeps as sweep_files
+from ..workloads import variants as V
 from . import pytest_bench
 
 FIGURE = re.compile(r"<!--f:([\w.:+-]+)-->(.*?)<!--/f-->", re.S)
@@ -123,10 +124,11 @@ def _variant_figures(prefix, data):
     return figures
 
 
-def _plain(name):
-    """The deep chain's plain variant of a design: weak-backward-checkpoint -> weak-backward."""
-    graph = name.split("-")[0]
-    return f"{graph}-backward" if name.startswith(f"{graph}-backward-") else None
+def _plain(record):
+    """The name of a design's plain variant (the record's own name for a plain one)."""
+    design = record.get("design") or ""
+    name = record["name"]
+    return name[: -len(design) - 1] if design and name.endswith("-" + design) else name
 
 
 def facts(files):
@@ -135,14 +137,13 @@ def facts(files):
     figures = {**_variant_figures("classic", classic), **_variant_figures("deep", deep)}
     by_name = {v["name"]: v for v in classic["variants"]}
     peak = F.TRACED_PEAK.name
-    figures["classic.ratio"] = _ratio(
-        by_name["strong-backprop"][peak] / by_name["weak-backprop"][peak]
-    )
+    strong, weak = V.HEADLINE
+    figures["classic.ratio"] = _ratio(by_name[strong][peak] / by_name[weak][peak])
     size = classic["settings"]["size"]
     figures["classic.array"] = F.text(F.TRACED_PEAK, size * 8 / MIB)
     deep_by_name = {v["name"]: v for v in deep["variants"]}
     for name, v in deep_by_name.items():
-        plain = deep_by_name.get(_plain(name))
+        plain = deep_by_name.get(_plain(v))
         if plain and v.get(peak) is not None and plain.get(peak):
             figures[f"deep.{name}.share"] = f"{100 * v[peak] / plain[peak]:.1f}%"
     for record in ratios["comparisons"]:
@@ -156,8 +157,8 @@ def facts(files):
         if value is not None and threshold is not None:
             figures[f"sweep.{point['variant']}.{threshold}"] = F.text(F.TRACED_PEAK, value)
     for row in files[SUITE].rows:
-        # test_scalar_forward_backward[micrograd-backward]:
-        # suite.scalar-forward-backward.micrograd-backward
+        # test_scalar_forward_backward[VARIANT]:
+        # suite.scalar-forward-backward.VARIANT
         key = f"suite.{row.group}.{row.name.partition('[')[2].rstrip(']')}"
         figures[f"{key}.median"] = F.text(F.PER_ITER, row.median)
         peak = row.extra.get(F.TRACED_PEAK.name)
@@ -196,9 +197,8 @@ def _cell(v, figure):
 
 
 def _matrix_table(data):
-    header = ["variant", "tracemalloc peak", "native peak", "GC model", "kernel peak RSS",
-              "time / iteration"]  # fmt: skip
     figures = (F.TRACED_PEAK, F.NATIVE_PEAK, F.MODEL_PEAK, F.KERNEL_PEAK, F.PER_ITER)
+    header = ["variant", *(f.title for f in figures)]
     rows = [[f"`{v['name']}`", *(_cell(v, f) for f in figures)] for v in data["variants"]]
     return _table(header, rows)
 
