@@ -201,10 +201,12 @@ def left_out_lines(variants):
     that are not installed share one line per way to install them."""
     missing, other = {}, {}
     for v in variants:
-        if v.missing():
+        why = v.left_out()
+        # --no-peers comes first: a peer left out on purpose is not reported as not installed.
+        if why is not None and why == v.missing():
             missing.setdefault(v.engine.install, []).append(v.engine.name)
         else:
-            other.setdefault(v.left_out(), []).append(v.name)
+            other.setdefault(why, []).append(v.name)
     lines = [f"not installed: {_names(names)}: {how}" for how, names in missing.items()]
     return lines + [f"left out: {_names(names)}: {why}" for why, names in other.items()]
 
