@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import __main__ as cli
+from benchmarks import figures as F
 from benchmarks import workloads as W
 from benchmarks.errors import HarnessError
 from benchmarks.measure import reference_run
@@ -87,3 +88,22 @@ def test_the_readme_shows_the_report_first_screens_picture():
     assert reference_run.PICTURE == first_screen.PICTURE
     assert f"(docs/reference/{reference_run.PICTURE})" in (ROOT / "README.md").read_text()
     assert (FOLDER / reference_run.PICTURE).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_ratio_is_quoted_with_its_rounds_spread_and_the_time_ours_adds(files):
+    facts = reference.facts(files)
+    for record in files[reference.RATIOS]["comparisons"]:
+        if record.get("ratio") is None:
+            continue
+        key = f"ratio.{record['name']}"
+        low, high = facts[f"{key}.rounds"].split(" to ")
+        assert float(low.rstrip("x")) <= float(facts[key].rstrip("x")) <= float(high.rstrip("x"))
+        added = record["ours_best_s"] - record["reference_best_s"]
+        assert facts[f"{key}.added"] == F.text(F.PER_ITER, added)
+
+
+def test_the_suites_file_keeps_its_statistics_not_every_round():
+    stored = reference_run._without_rounds(
+        {"benchmarks": [{"stats": {"median": 1e-6, "rounds": 3, "data": [1e-6, 2e-6, 1e-6]}}]}
+    )
+    assert stored == {"benchmarks": [{"stats": {"median": 1e-6, "rounds": 3}}]}

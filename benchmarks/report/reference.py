@@ -147,8 +147,17 @@ def facts(files):
         if plain and v.get(peak) is not None and plain.get(peak):
             figures[f"deep.{name}.share"] = f"{100 * v[peak] / plain[peak]:.1f}%"
     for record in ratios["comparisons"]:
+        key = f"ratio.{record['name']}"
         if record.get("ratio") is not None:
-            figures[f"ratio.{record['name']}"] = _ratio(record["ratio"])
+            figures[key] = _ratio(record["ratio"])
+        if record.get("round_ratio_min") is not None and record.get("round_ratio_max"):
+            low, high = record["round_ratio_min"], record["round_ratio_max"]
+            figures[f"{key}.rounds"] = f"{_ratio(low)} to {_ratio(high)}"
+        if record.get("ours_best_s") is not None and record.get("reference_best_s"):
+            # What ours adds to the reference's time, per call, best round against best round.
+            ours, theirs = record["ours_best_s"], record["reference_best_s"]
+            figures[f"{key}.added"] = F.text(F.PER_ITER, ours - theirs)
+            figures[f"{key}.reference"] = F.text(F.PER_ITER, theirs)
         if record.get("target") is not None:
             figures[f"target.{record['name']}"] = f"{record['target']:g}x"
     for point in files[SWEEP]["points"]:
