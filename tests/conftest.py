@@ -69,13 +69,35 @@ def figures_built_not_drawn(request, monkeypatch):
     data as for real, but saved as UNDRAWN_PNG. Tests marked `plots` (what a drawing shows) or
     `browser` (the page as a reader sees it) draw for real."""
     if any(request.node.get_closest_marker(m) for m in ("plots", "browser")):
+        # Drawn for real even within a module whose shared fixture left them undrawn.
+        for module in _drawing_modules():
+            monkeypatch.setattr(module, "_png", _REAL_PNG[module.__name__])
         return
+    undraw(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def figures_undrawn_in_module():
+    """figures_built_not_drawn for a module's shared fixture, which is made before any test's
+    own fixtures: for the module's whole life."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        undraw(monkeypatch)
+        yield
+
+
+def _drawing_modules():
     import importlib
 
+    return [importlib.import_module(f"benchmarks.report.{name}") for name in _DRAWING_MODULES]
+
+
+_REAL_PNG = {module.__name__: module._png for module in _drawing_modules()}
+
+
+def undraw(monkeypatch):
     def undrawn(fig):
         assert fig.axes, "a figure without axes"
         return UNDRAWN_PNG
 
-    for name in _DRAWING_MODULES:
-        module = importlib.import_module(f"benchmarks.report.{name}")
+    for module in _drawing_modules():
         monkeypatch.setattr(module, "_png", undrawn)

@@ -48,7 +48,7 @@ def main_job(folder, *flags):
 
 
 @pytest.fixture(scope="module")
-def whole_job(tmp_path_factory):
+def whole_job(tmp_path_factory, figures_undrawn_in_module):
     """The main job without the peers, every step of the classic loop run: the matrix, the ratios
     (faked), the default sweep and the report."""
     folder = tmp_path_factory.mktemp("main_job")

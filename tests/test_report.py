@@ -60,7 +60,7 @@ BENCH_ROWS = [
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory):
+def full(tmp_path_factory, figures_undrawn_in_module):
     """(reports folder, page): three runs, the newest with a 20% bigger weak-backprop peak and a
     variant whose warning is markup; a good mprof file with a <script> in its command line and a
     malformed one; two autosaved pytest-benchmark files."""
