@@ -14,9 +14,9 @@ from shape_strategies import MARK, dumps, of_shape
 
 from benchmarks.files import mprof, results, shapes
 from benchmarks.files import ratios as ratio_files
-from benchmarks.files import sweeps as sweep_files
 from benchmarks.report import plots, pytest_bench, render
 from benchmarks.sweep import axes as A
+from benchmarks.sweep import files as sweep_files
 
 
 def few(examples):

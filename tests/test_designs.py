@@ -243,8 +243,8 @@ def test_the_main_job_measures_the_deep_chain_into_a_file_of_its_own_and_shows_t
 
 def test_a_sweep_of_depth_runs_the_deep_chain_at_each_depth(tmp_path):
     from benchmarks.files import store
-    from benchmarks.files import sweeps as sweep_files
     from benchmarks.sweep import axes as A
+    from benchmarks.sweep import files as sweep_files
     from benchmarks.sweep import schedule
 
     variant = V.parse("weak-backward-free")

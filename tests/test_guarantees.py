@@ -31,12 +31,12 @@ from benchmarks import __main__ as cli
 from benchmarks.errors import HarnessError
 from benchmarks.files import folders, mprof, results, shapes, store
 from benchmarks.files import ratios as ratio_files
-from benchmarks.files import sweeps as sweep_files
 from benchmarks.measure import runner
 from benchmarks.measure.settings import Settings
 from benchmarks.report import pytest_bench, render, scaling, why
 from benchmarks.suite import speed
 from benchmarks.sweep import axes as sweep_axes
+from benchmarks.sweep import files as sweep_files
 from benchmarks.workloads import variants as V
 
 INF = "__infinity__"  # written as 1e400: valid JSON syntax that Python reads as infinity

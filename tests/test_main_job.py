@@ -11,9 +11,9 @@ from report_samples import benchmark_json, make_variant, ratio_record, ratios_js
 
 from benchmarks import __main__ as cli
 from benchmarks.files import folders, store
-from benchmarks.files import sweeps as sweep_files
 from benchmarks.measure import runner
 from benchmarks.suite import speed
+from benchmarks.sweep import files as sweep_files
 
 TINY = ["--iters", "30", "--size", "1000", "--interval", "0.01"]
 

@@ -16,10 +16,10 @@ import pytest
 
 from benchmarks import __main__ as cli
 from benchmarks.files import results, store
-from benchmarks.files import sweeps as sweep_files
 from benchmarks.measure import attribution, peak_stacks, progress, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.report import flamegraph
+from benchmarks.sweep import files as sweep_files
 from benchmarks.workloads import variants as V
 
 MIB = 2**20

@@ -16,9 +16,8 @@ import pytest
 
 from benchmarks import __main__ as cli
 from benchmarks.files import results, store
-from benchmarks.files import sweeps as files
 from benchmarks.measure import runner
-from benchmarks.sweep import executors
+from benchmarks.sweep import executors, files
 from benchmarks.sweep import schedule as engine
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

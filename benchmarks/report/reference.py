@@ -16,7 +16,7 @@ from .. import figures as F
 from ..errors import HarnessError
 from ..files import ratios as ratio_files
 from ..files import results, store
-from ..files import sweeps as sweep_files
+from ..sweep import files as sweep_files
 from ..workloads import variants as V
 from . import pytest_bench
 

@@ -16,8 +16,8 @@ import numpy as np
 from .. import figures as F
 from ..files import folders, store
 from ..files import results as results_files
-from ..files import sweeps as sweep_files
 from ..sweep import axes as A
+from ..sweep import files as sweep_files
 from . import scaling_plots
 
 FLAT_SLOPE = 0.05  # a log-log slope closer to 0 than this: the figure does not grow

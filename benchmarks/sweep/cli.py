@@ -6,12 +6,11 @@ from pathlib import Path
 
 from ..errors import HarnessError, Interrupted
 from ..files import folders, store
-from ..files import sweeps as files
 from ..measure import matrix, runner
 from ..measure.argtypes import positive_int
 from ..workloads import variants as V
 from . import axes as A
-from . import executors
+from . import executors, files
 from . import schedule as engine
 
 OWN_OPTIONS = ("axes", "traced_only", "jobs", "jobs_rss", "scheduler", "resume", "sweeps_dir")

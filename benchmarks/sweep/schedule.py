@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from .. import engines
 from ..errors import HarnessError
 from ..files import store
-from ..files import sweeps as files
 from ..measure import matrix, progress, runner
 from ..measure import schedule as passes
 from ..measure.settings import Settings
 from ..workloads import variants as V
 from . import axes as A
-from . import executors
+from . import executors, files
 
 ORDER = tuple(name for phase in passes.PHASES for name in phase)  # the exact figures first
 

@@ -3,10 +3,8 @@ an interrupted sweep keeps what it measured and `--resume` can measure the rest.
 
 from pathlib import Path
 
-from ..measure import runner
-from ..sweep import axes as A
-from . import folders, results, store
-from .shapes import (
+from ..files import folders, results, store
+from ..files.shapes import (
     ANY,
     FLAG,
     NAME,
@@ -19,6 +17,8 @@ from .shapes import (
     record,
     whole,
 )
+from ..measure import runner
+from . import axes as A
 
 SCHEMA = 1
 
