@@ -150,10 +150,10 @@ def facts(files):
         key = f"ratio.{record['name']}"
         if record.get("ratio") is not None:
             figures[key] = _ratio(record["ratio"])
-        if record.get("round_ratio_min") is not None and record.get("round_ratio_max"):
+        if record.get("round_ratio_min") is not None and record.get("round_ratio_max") is not None:
             low, high = record["round_ratio_min"], record["round_ratio_max"]
             figures[f"{key}.rounds"] = f"{_ratio(low)} to {_ratio(high)}"
-        if record.get("ours_best_s") is not None and record.get("reference_best_s"):
+        if record.get("ours_best_s") is not None and record.get("reference_best_s") is not None:
             # What ours adds to the reference's time, per call, best round against best round.
             ours, theirs = record["ours_best_s"], record["reference_best_s"]
             figures[f"{key}.added"] = F.text(F.PER_ITER, ours - theirs)
