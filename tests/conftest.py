@@ -1,6 +1,8 @@
 """Fixtures shared by the tests."""
 
+import functools
 import gc
+import importlib
 import os
 import struct
 import tempfile
@@ -71,7 +73,7 @@ def figures_built_not_drawn(request, monkeypatch):
     if any(request.node.get_closest_marker(m) for m in ("plots", "browser")):
         # Drawn for real even within a module whose shared fixture left them undrawn.
         for module in _drawing_modules():
-            monkeypatch.setattr(module, "_png", _REAL_PNG[module.__name__])
+            monkeypatch.setattr(module, "_png", _real_pngs()[module.__name__])
         return
     undraw(monkeypatch)
 
@@ -86,15 +88,18 @@ def figures_undrawn_in_module():
 
 
 def _drawing_modules():
-    import importlib
-
     return [importlib.import_module(f"benchmarks.report.{name}") for name in _DRAWING_MODULES]
 
 
-_REAL_PNG = {module.__name__: module._png for module in _drawing_modules()}
+@functools.cache
+def _real_pngs():
+    # Taken the first time figures go undrawn (`undraw` asks first), so always the real ones.
+    return {module.__name__: module._png for module in _drawing_modules()}
 
 
 def undraw(monkeypatch):
+    _real_pngs()
+
     def undrawn(fig):
         assert fig.axes, "a figure without axes"
         return UNDRAWN_PNG
