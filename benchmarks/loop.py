@@ -207,6 +207,11 @@ class EngineFailed(Exception):
 
 def run(args):
     """Run the loop as `args` say; return the child-side figures."""
+    keeps_freed = False
+    if args.tracemalloc or args.native:  # exact: counts allocations, never reads RSS
+        from benchmarks.measure.allocator import keep_freed_memory
+
+        keeps_freed = keep_freed_memory()
     native = None
     if args.native:
         from benchmarks.measure.native import NativePass  # memray: only this pass imports it
@@ -285,6 +290,7 @@ def run(args):
         "live": live.summary(done) if args.tracemalloc else None,
         "explain": explained,
         "engine_version": args.variant.engine.version(),
+        "keeps_freed_memory": keeps_freed,  # measure/allocator.py
         "extra": {**args.variant.engine.facts(), **getattr(step, "facts", dict)()},
         **(native.figures() if native else {F.NATIVE_PEAK.name: None, "native": None}),
     }

@@ -164,6 +164,37 @@ def test_loop_script_prints_one_summary_line():
     assert "peak RSS" in line and "tracemalloc peak" in line
 
 
+def _child_report(tmp_path, name, *flags, keep_freed=True):
+    """The report of a loop.py child at small size; with keep_freed=False the exact pass leaves
+    the C allocator's policy as it is (everything else the same)."""
+    report = tmp_path / f"{name}-{keep_freed}.json"
+    argv = ["--variant", name, "--iters", "300", "--size", "20000", *flags]
+    argv += ["--report-file", str(report)]
+    code = "import sys; from benchmarks import loop; "
+    if not keep_freed:
+        code += "import benchmarks.measure.allocator as a; a.keep_freed_memory = lambda: False; "
+    code += "loop.main(sys.argv[1:])"
+    subprocess.run([sys.executable, "-c", code, *argv], cwd=REPO, check=True, capture_output=True)
+    return json.loads(report.read_text())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_the_exact_passes_keep_freed_memory_and_count_the_same(tmp_path):
+    # docs/measurement.md, "What the exact passes keep": the untraced pass, whose RSS is the
+    # figure, keeps the allocator's own policy; the traced pass keeps what is freed, and counts
+    # the same bytes and collections as it would without.
+    assert _child_report(tmp_path, "weak-backprop")["keeps_freed_memory"] is False
+    kept = _child_report(tmp_path, "strong-backprop", "--tracemalloc")
+    plain = _child_report(tmp_path, "strong-backprop", "--tracemalloc", keep_freed=False)
+    assert (kept["keeps_freed_memory"], plain["keeps_freed_memory"]) == (True, False)
+    assert kept["gc"]["events"]  # collections to compare
+    for key in ("tracemalloc_peak_mib", "live"):
+        assert kept[key] == plain[key], key
+    assert [(e["iter"], e["collected"]) for e in kept["gc"]["events"]] == [
+        (e["iter"], e["collected"]) for e in plain["gc"]["events"]
+    ]
+
+
 def test_what_entering_the_settings_allocates_does_not_move_the_collections(monkeypatch, request):
     # Setting a context variable allocates a number of GC-tracked objects that depends on the
     # variables' addresses. The loop must count gen0 from after that, or the strong graph's
