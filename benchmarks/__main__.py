@@ -302,9 +302,10 @@ def _user_engines(args):
     return loaded
 
 
-def _measure(args):
+def _measure(args, taken=None):
     """Run the matrix the options choose under each interpreter: ([(results file, its
-    content)], the --python specs that named no usable interpreter)."""
+    content)], the --python specs that named no usable interpreter). `taken`: a dict to fill
+    with what the run under this interpreter measured, pass by pass (matrix.run)."""
     import dataclasses
     from datetime import UTC, datetime
 
@@ -338,6 +339,7 @@ def _measure(args):
             ),
             jobs=args.jobs,
             native_why=native_why,
+            taken=taken if interpreter is None else None,
         )
         print(f"results: {path}")
         written.append((path, data))
@@ -461,18 +463,37 @@ def _cmd_sweep(args):
     return cli.run(args, _workload)
 
 
-def _default_sweep(args):
+def _default_sweep(args, run):
     """The main job's threshold curve; 0, or 1 when a pass did not come back or none was
-    measured."""
+    measured. Its points at the threshold0 the run took are the run's passes (`run`:
+    `_run_for_sweep`), not measured again."""
     from .sweep import cli
 
     _, settings = _workload(args)
     try:
-        _, failed = cli.default_sweep(settings, folders.sweeps_dir(args.reports_dir))
+        _, failed = cli.default_sweep(settings, folders.sweeps_dir(args.reports_dir), run)
     except HarnessError as e:  # the report still shows the run, and the newest earlier sweep
         print(f"error: the default sweep: {e}", file=sys.stderr)
         return 1
     return 1 if failed else 0
+
+
+def _run_for_sweep(args, written, taken):
+    """What the sweep may take of the classic run (`written`, `taken`: what `_measure` gave):
+    (its settings with the threshold0 its children ran under made explicit, its results file,
+    its passes, how many ran side by side), or None when it ran under other interpreters only
+    or without the collector."""
+    import dataclasses
+
+    _, settings = _workload(args)
+    mine = [
+        (path, data) for path, data in written if data["environment"]["interpreter"]["spec"] is None
+    ]
+    if not taken or not mine or not settings.gc_enabled:
+        return None
+    path, data = mine[0]
+    threshold0 = settings.gc_threshold or data["environment"]["gc_thresholds"][0]
+    return dataclasses.replace(settings, gc_threshold=threshold0), path, taken, args.jobs
 
 
 def _cmd_all(args):
@@ -483,10 +504,12 @@ def _cmd_all(args):
         )
     _check_writable(args.reports_dir)  # before minutes of measuring, not after
     clock = _Clock()
+    taken = {}  # the run's passes under this interpreter, which the sweep takes as they are
     with clock.step("run"):
-        written, failures = _measure(args)
+        written, failures = _measure(args, taken)
     if not written:
         return _failed(failures, args)
+    run = _run_for_sweep(args, written, taken)
     shown = [str(path) for path, _ in written]  # the report's sections show the classic loop
     if not (args.only or args.no_deep_chain):
         with clock.step("deep chain"):
@@ -496,7 +519,7 @@ def _cmd_all(args):
     # The exact sweep first, the timed ratios after it: nothing else runs beside those.
     if not (args.no_sweep or args.only or args.no_gc):
         with clock.step("sweep"):
-            sweep_code = _default_sweep(args)
+            sweep_code = _default_sweep(args, run)
     if not (args.no_speed or args.only):
         with clock.step("ratios"):
             ratios, speed_code = _time_ratios(

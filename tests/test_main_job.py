@@ -3,6 +3,7 @@ and the flags that leave steps out."""
 
 import contextlib
 import io
+import json
 import re
 from types import SimpleNamespace
 
@@ -91,6 +92,23 @@ def test_the_main_job_sweeps_the_threshold_and_the_report_shows_it(whole_job):
     assert data["complete"] and {p["record"]["status"] for p in data["points"]} == {"ok"}
     assert path.name in whole_job.html and "strong-backprop: the traced peak" in whole_job.html
     assert (reports / "scaling_gc_threshold.png").is_file()
+
+
+def test_the_sweep_takes_the_runs_own_threshold_from_the_run(whole_job):
+    # Its default threshold0 (700) is the run's: those traced passes are not measured again.
+    (path,) = store.json_files(folders.sweeps_dir(whole_job.reports))
+    points = sweep_files.load(path)["points"]
+    (results_path,) = store.json_files(folders.results_dir(whole_job.reports))
+    run = {v["name"]: v for v in json.loads(results_path.read_text())["variants"]}
+    taken = {p["variant"]: p for p in points if p["params"] == {"gc_threshold": 700}}
+    assert set(taken) == {"strong-backprop", "weak-backprop"}
+    for name, point in taken.items():
+        assert point["passes"]["traced"]["from"] == str(results_path)
+        for figure in ("tracemalloc_peak_mib", "model_peak_mib"):
+            assert point["record"][figure] == run[name][figure], (name, figure)
+    measured = [p for p in points if p["params"] != {"gc_threshold": 700}]
+    assert len(measured) == 8 and all("from" not in p["passes"]["traced"] for p in measured)
+    assert "in the run " + results_path.name in whole_job.html  # the table says where it is from
 
 
 @pytest.fixture

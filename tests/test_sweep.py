@@ -4,6 +4,7 @@ passes (reports/README.md documents the sweep file)."""
 
 import contextlib
 import copy
+import dataclasses
 import json
 import os
 import signal
@@ -236,3 +237,27 @@ def test_runner_combines_two_single_passes_into_what_both_give():
     assert alone["untraced"]["tracemalloc_peak_mib"] is None
     failed = {**alone["traced"], "status": "error", "error": "traced pass: boom"}
     assert runner.combine({**alone, "traced": failed})["error"] == "traced pass: boom"
+
+
+def test_a_sweep_takes_a_runs_exact_passes_only_where_its_settings_are_the_runs():
+    from benchmarks.measure.settings import Settings
+    from benchmarks.workloads import variants as V
+
+    variants = [V.parse("strong-backprop")]
+    base = Settings(iters=20, size=1000)
+    axes = [{"name": "gc_threshold", "values": [350, 700]}]
+    traced = {"name": "strong-backprop", "status": "ok", "x": 1}
+    taken = {"strong-backprop": {"traced": traced, "untraced": {**traced, "x": 2}}}
+    data = engine.start(axes, variants, base, runner.DEFAULT_PASSES, "test")
+    engine.reuse(data, taken, dataclasses.replace(base, gc_threshold=700), "run.json", 2)
+    (point,) = data["points"]
+    assert point["params"] == {"gc_threshold": 700}
+    # The traced pass is the run's; the untraced one is the load it ran beside: measured again.
+    assert point["passes"] == {"traced": {"side_by_side": 2, "worker": None, "from": "run.json"}}
+    assert point["record"]["x"] == 1
+    assert {(t.params["gc_threshold"], t.pass_name) for t in engine.missing(data)} == {
+        (350, "untraced"), (350, "traced"), (700, "untraced")
+    }  # fmt: skip
+    other = engine.start(axes, variants, base, runner.DEFAULT_PASSES, "test")
+    engine.reuse(other, taken, dataclasses.replace(base, gc_threshold=700, size=2000), "r", 2)
+    assert other["points"] == []  # another size: nothing of that run is this sweep's

@@ -123,6 +123,7 @@ def run(
     passes=runner.DEFAULT_PASSES,
     jobs=1,
     native_why=None,
+    taken=None,
 ):
     """Measure `variants` (their `passes`, exact ones `jobs` side by side); return the results
     file's path and content.
@@ -130,7 +131,9 @@ def run(
     spec: the `--python` text that chose `settings.python`; batch: one id shared by the files
     of one command that measured several interpreters (the report shows them together);
     engines: the users' engines, {"user": {name: source}, "failed": {spec: why}}; native_why:
-    why the native pass is not among `passes`.
+    why the native pass is not among `passes`; taken: a dict to fill with each measured
+    variant's passes, each as it gave it alone ({name: {pass: record}}), which a sweep through
+    the same settings can take instead of measuring them again.
     """
     command = command or shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]])
     native = {"enabled": runner.NATIVE in passes, "why": native_why}
@@ -163,6 +166,8 @@ def run(
     data["complete"] = True
     data["environment"]["finished"] = _now()
     store.save(path, data)
+    if taken is not None:
+        taken.update(state.by_pass())
     return path, data
 
 
@@ -219,6 +224,10 @@ class _Matrix:
             record = runner.measure(variant, self.settings, on_progress, passes=(name,))
         display.pass_done(label, record)
         return record
+
+    def by_pass(self):
+        """{variant name: {pass: its record alone}} of every variant measured."""
+        return {self.variants[i].name: dict(t) for i, t in enumerate(self.taken) if t}
 
     def _complete(self, i):
         if i in self.skipped:

@@ -257,6 +257,8 @@ def _taken(point):
         text = f"{name}: {'alone' if n == 1 else f'{n} side by side'}"
         if how.get("worker") not in (None, "local"):
             text += f" on {how['worker']}"
+        if how.get("from"):
+            text += f", in the run {Path(how['from']).name}"
         parts.append(text)
     return "; ".join(parts)
 

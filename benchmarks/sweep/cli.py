@@ -114,12 +114,17 @@ def run(args, workload):
     return 1 if failed else 0
 
 
-def default_sweep(settings, sweeps_dir):
-    """The main job's sweep: (path, whether it failed)."""
+def default_sweep(settings, sweeps_dir, run=None):
+    """The main job's sweep: (path, whether it failed). `run` (settings, results file, its
+    passes, how many side by side: what the main job's run measured under this interpreter)
+    gives the points that run measured already, its own threshold0 among them."""
     variants = [V.parse(name) for name in DEFAULT_VARIANTS]
     command = f"{_command()} (its default sweep)"
     native = {"enabled": False, "why": "left out (the main job's sweep takes the traced pass)"}
     data = engine.start(DEFAULT_AXES, variants, settings, (runner.TRACED,), command, native)
+    if run is not None:
+        measured, source, taken, side_by_side = run
+        engine.reuse(data, taken, measured, source, side_by_side)
     return sweep(data, None, jobs=DEFAULT_JOBS, folder=sweeps_dir)
 
 

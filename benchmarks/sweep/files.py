@@ -64,9 +64,13 @@ POINT = record(
     {
         "params": map_of(ANY),  # an axis name -> its value at this point
         "variant": NAME,
-        # How each pass was taken: how many ran side by side, and where (a Dask worker)
+        # How each pass was taken: how many ran side by side, where (a Dask worker), and the
+        # results file of the run it comes from when the main job's run measured it already
         "passes": map_of(
-            record({"side_by_side": whole(1), "worker": nullable(TEXT)}, required=("side_by_side",))
+            record(
+                {"side_by_side": whole(1), "worker": nullable(TEXT), "from": nullable(TEXT)},
+                required=("side_by_side",),
+            )
         ),
         "record": results.VARIANT,
     },

@@ -8,6 +8,7 @@ run at once when each of its passes ran. The file is rewritten after every pass,
 interrupted sweep keeps what it measured.
 """
 
+import copy
 import sys
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
@@ -116,6 +117,32 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
     data["environment"]["finished"] = now()
     store.save(path, data, resume=resume)
     return lost
+
+
+def reuse(data, taken, settings, source, side_by_side):
+    """Land in `data` the passes a run took already (`taken`: {variant name: {pass: its record
+    alone}}, measured under `settings`, into the results file `source`, `side_by_side` at a
+    time) at each point whose settings are the same: measuring them again would give the same
+    figures. Only exact passes: an untraced pass is the load it ran beside, and a sweep takes
+    its own."""
+    base = settings_of(data)
+    for k, params, name in files.entries(data):
+        if A.settings_at(base, params).as_json() != settings.as_json():
+            continue
+        for pass_name, record in (taken.get(name) or {}).items():
+            if (
+                pass_name in data["passes"]
+                and pass_name in passes.EXACT
+                and record["status"] == "ok"
+            ):
+                how = {"side_by_side": side_by_side, "worker": None, "from": str(source)}
+                _land_point(data, Task(k, params, name, pass_name), record, how)
+
+
+def _land_point(data, task, record, how):
+    points = {files.key(p["params"], p["variant"]): p for p in data["points"]}
+    _land(points, task, copy.deepcopy(record), how)
+    data["points"] = [points[k] for k, _, _ in files.entries(data) if k in points]
 
 
 def resume(path):
