@@ -56,8 +56,9 @@ def whole_job(tmp_path_factory, figures_undrawn_in_module):
     with pytest.MonkeyPatch.context() as monkeypatch:
         calls = fake_speed(monkeypatch, folder)
         with contextlib.redirect_stdout(io.StringIO()) as out:
-            # The deep chain has a test of its own (tests/test_designs.py).
-            code, reports = main_job(folder, "--no-peers", "--no-deep-chain")
+            # The deep chain and the native pass have tests of their own (tests/test_designs.py,
+            # tests/test_native.py).
+            code, reports = main_job(folder, "--no-peers", "--no-deep-chain", "--no-native")
     html = (reports / "index.html").read_text(encoding="utf-8")
     return SimpleNamespace(
         code=code, reports=reports, speed_calls=calls, html=html, out=out.getvalue()
