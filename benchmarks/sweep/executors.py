@@ -84,6 +84,7 @@ def _local_pool(workers):
         except BaseException:
             _stop_workers(pool)
             pool.shutdown(wait=False, cancel_futures=True)
+            _let_the_pool_thread_end(pool)
             raise
         pool.shutdown(wait=True)
     finally:
@@ -108,6 +109,15 @@ def _stop_workers(pool, grace_s=STOP_GRACE_S):
     writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
     if writer is not None:
         writer.close()
+
+
+def _let_the_pool_thread_end(pool, grace_s=STOP_GRACE_S):
+    """Wait (at most `grace_s`) for the pool's own thread, which ends once its workers are gone.
+    Left running, it closes its wake-up pipe while the interpreter's exit writes to it (3.11's
+    concurrent.futures takes no lock there), and the exit prints an OSError traceback."""
+    thread = getattr(pool, "_executor_manager_thread", None)
+    if thread is not None:
+        thread.join(grace_s)
 
 
 def _connect(scheduler):
