@@ -2,6 +2,7 @@
 the cycle census, the GC model against a measured peak, the peak's attribution, and the
 explanation in a results file and in the report. Small: 20,000-element arrays."""
 
+import dataclasses
 import gc
 import json
 import tracemalloc
@@ -179,6 +180,25 @@ def test_the_runner_explains_a_variant_in_a_third_process(tmp_path):
         "schema": results.SCHEMA, "settings": settings.as_json(), "variants": [record]
     })  # fmt: skip
     assert results.load(path)["variants"][0]["explain"]["census"] == found["census"]
+
+
+def test_the_census_is_the_same_at_any_threshold_so_a_sweep_takes_one():
+    # docs/measurement.md, "Sweeps": the threshold changes when the collector runs, not what an
+    # iteration leaves it. The main job's threshold sweep takes the run's census at every point.
+    variant, settings = V.parse("strong-backprop"), Settings(iters=120, size=SIZE)
+    at = {t: dataclasses.replace(settings, gc_threshold=t) for t in (350, 1400)}
+    traced = {t: runner.measure(variant, s, passes=(runner.TRACED,)) for t, s in at.items()}
+    assert traced[350]["tracemalloc_peak_mib"] < traced[1400]["tracemalloc_peak_mib"]
+    assert traced[350]["explain"]["census"] == traced[1400]["explain"]["census"]
+    given = runner.measure(
+        variant, at[1400], passes=(runner.TRACED,),
+        census=(traced[350]["explain"]["census"], "run.json"),
+    )  # fmt: skip
+    assert given["explain"]["attribution"] == {
+        "error": "not taken: the census is the one of run.json"
+    }
+    assert given["explain"]["model"] == traced[1400]["explain"]["model"]
+    assert given["model_peak_mib"] == traced[1400]["model_peak_mib"]
 
 
 def test_the_books_engine_backpropagates():

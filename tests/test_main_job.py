@@ -110,6 +110,15 @@ def test_the_sweep_takes_the_runs_own_threshold_from_the_run(whole_job):
     measured = [p for p in points if p["params"] != {"gc_threshold": 700}]
     assert len(measured) == 8 and all("from" not in p["passes"]["traced"] for p in measured)
     assert "in the run " + results_path.name in whole_job.html  # the table says where it is from
+    # The other thresholds take the run's census for the GC model, not an explanation pass.
+    for point in measured:
+        run_census = run[point["variant"]]["explain"]["census"]
+        explained = point["record"]["explain"]
+        assert explained["census"] == run_census
+        assert results_path.name in explained["attribution"]["error"]
+        threshold = point["params"]["gc_threshold"]
+        assert explained["model"]["inputs"]["threshold0"] == threshold
+        assert point["record"]["model_peak_mib"] == explained["model"]["peak_mib"]
 
 
 @pytest.fixture

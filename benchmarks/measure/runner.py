@@ -288,7 +288,7 @@ def _untraced_pass(record, variant, settings, on_progress):
         record[F.INCREMENT.name] = peak - baseline
 
 
-def _traced_pass(record, variant, settings, on_progress):
+def _traced_pass(record, variant, settings, on_progress, census=None):
     traced = run_pass(variant, settings, traced=True, on_progress=on_progress)
     if record["timeline"] is None:  # no untraced pass: this one says how far the loop got
         record["iters_done"] = traced.iters_done
@@ -302,7 +302,7 @@ def _traced_pass(record, variant, settings, on_progress):
         traced.report["live"], collections=[{k: e.get(k) for k in keys} for e in seen]
     )
     _pair_collections(record)
-    record["explain"] = explain(variant, settings, record, traced.report)
+    record["explain"] = explain(variant, settings, record, traced.report, census)
     _copy_figures(record, EXPLAIN, {F.MODEL_PEAK.name: _model_peak(record["explain"])})
 
 
@@ -331,9 +331,37 @@ def _pair_collections(record):
         event.update(dict.fromkeys(LIVE_AT_COLLECTION))
 
 
-def explain(variant, settings, record, traced):
+def explain(variant, settings, record, traced, census=None):
     """The explanation pass and the GC model for a measured variant: {"attribution", "census",
-    "model"}, or {"error": why} when the pass failed (the measured figures still stand)."""
+    "model"}, or {"error": why} when the pass failed (the measured figures still stand).
+
+    `census`, (a census, the results file it is from), taken at the same settings but the
+    collector's threshold, stands for this one's: the threshold changes when the collector
+    runs, not what an iteration leaves it (docs/measurement.md, "Sweeps"). No explanation pass
+    runs then, and the attribution says why it is missing."""
+    if census is not None:
+        figures, source = census
+        found = {
+            "attribution": {"error": f"not taken: the census is the one of {source}"},
+            "census": copy.deepcopy(figures),
+        }
+    else:
+        found = _explanation_pass(variant, settings, traced)
+        if "error" in found:
+            return found
+    threshold = (traced.get("gc") or {}).get("threshold") or [700, 10, 10]
+    inputs = gcmodel.Inputs.from_census(
+        found["census"],
+        record[F.FLOOR.name] or 0.0,
+        threshold if settings.gc_enabled else (None, threshold[1]),
+        settings.iters,
+    )
+    found["model"] = gcmodel.predict(inputs)
+    return found
+
+
+def _explanation_pass(variant, settings, traced):
+    """{"attribution", "census"} from the explanation pass, or {"error": why}."""
     where = _snapshot_at(settings, traced)
     third = run_pass(variant, settings, traced=True, explain_at=where)
     missed = third.status == "ok" and third.report["explain"]["attribution"].get("error")
@@ -346,14 +374,6 @@ def explain(variant, settings, record, traced):
     found = third.report["explain"]
     if isinstance(where, tuple) and missed:  # said beside the snapshot: it holds less
         found["attribution"]["peak_unseen_in_iter"] = where[1]
-    threshold = (traced.get("gc") or {}).get("threshold") or [700, 10, 10]
-    inputs = gcmodel.Inputs.from_census(
-        found["census"],
-        record[F.FLOOR.name] or 0.0,
-        threshold if settings.gc_enabled else (None, threshold[1]),
-        settings.iters,
-    )
-    found["model"] = gcmodel.predict(inputs)
     return found
 
 
@@ -410,13 +430,14 @@ ADDS = {
 }  # fmt: skip
 
 
-def measure_once(variant, settings, on_progress=None, passes=DEFAULT_PASSES):
+def measure_once(variant, settings, on_progress=None, passes=DEFAULT_PASSES, census=None):
     """The `passes` of `variant` (any of PASSES): a variant record whose figures from a pass
-    not taken stay null."""
+    not taken stay null. `census`: the traced pass's, taken already (`explain`)."""
     record = _record(variant, settings)
     for name in PASSES:
         if name in passes and record["status"] == "ok":
-            PASSES[name](record, variant, settings, on_progress)
+            given = {"census": census} if name == TRACED and census is not None else {}
+            PASSES[name](record, variant, settings, on_progress, **given)
     return record
 
 
@@ -459,15 +480,16 @@ def skipped(variant, settings):
     return None
 
 
-def measure(variant, settings, on_progress=None, passes=DEFAULT_PASSES):
+def measure(variant, settings, on_progress=None, passes=DEFAULT_PASSES, census=None):
     """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`.
-    `passes` chooses among the untraced, traced and native passes (default: the first two)."""
+    `passes` chooses among the untraced, traced and native passes (default: the first two);
+    `census`, one taken already at these settings but the threshold (`explain`)."""
     record = skipped(variant, settings)
     if record is not None:
         return record
     runs = []
     for _ in range(settings.repeat):
-        runs.append(measure_once(variant, settings, on_progress, passes))
+        runs.append(measure_once(variant, settings, on_progress, passes, census))
         if runs[-1]["status"] != "ok":
             return runs[-1]  # a failure is the result: repeating it measures nothing new
     record = dict(runs[len(runs) // 2])

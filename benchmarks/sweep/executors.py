@@ -20,9 +20,10 @@ CONNECT_TIMEOUT_S = 30
 STOP_GRACE_S = 2  # a worker that SIGTERM has not ended by then gets SIGKILL
 
 
-def measure_pass(variant, settings, pass_name):
-    """One pass of one point wherever the executor runs it: (variant record, where it ran)."""
-    return runner.measure(variant, settings, passes=(pass_name,)), _where()
+def measure_pass(variant, settings, pass_name, census=None):
+    """One pass of one point wherever the executor runs it: (variant record, where it ran).
+    `census`: the traced pass's, taken already (runner.explain)."""
+    return runner.measure(variant, settings, passes=(pass_name,), census=census), _where()
 
 
 def _where():

@@ -98,6 +98,9 @@ SWEEP = record(
         "passes": list_of(one_of(*runner.PASSES), unique=True),
         "executor": nullable(record({"where": TEXT, "jobs": whole(1), "jobs_rss": whole(1)})),
         "points": list_of(POINT),
+        # Per variant, the cycle census the traced passes take instead of an explanation pass
+        # when the sweep varies the collector's threshold alone: a run's, and which
+        "census": map_of(record({"from": TEXT, "census": results.CENSUS}, required=("from",))),
     },
     required=("sweep_schema", "results_schema", "axes", "variants", "passes", "points"),
 )

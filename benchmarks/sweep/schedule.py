@@ -13,6 +13,7 @@ import sys
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from .. import engines
 from ..errors import HarnessError
@@ -96,7 +97,11 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
         def submit(task):
             settings = A.settings_at(base, task.params)
             return executor.submit(
-                executors.measure_pass, variants[task.variant], settings, task.pass_name
+                executors.measure_pass,
+                variants[task.variant],
+                settings,
+                task.pass_name,
+                _census(data, task),
             )
 
         for task, future in passes.window(tasks, limit, submit):
@@ -124,7 +129,8 @@ def reuse(data, taken, settings, source, side_by_side):
     alone}}, measured under `settings`, into the results file `source`, `side_by_side` at a
     time) at each point whose settings are the same: measuring them again would give the same
     figures. Only exact passes: an untraced pass is the load it ran beside, and a sweep takes
-    its own."""
+    its own. When the sweep varies the collector's threshold alone, the run's cycle census
+    stands for every point's (runner.explain): their traced passes take no explanation pass."""
     base = settings_of(data)
     for k, params, name in files.entries(data):
         if A.settings_at(base, params).as_json() != settings.as_json():
@@ -137,6 +143,23 @@ def reuse(data, taken, settings, source, side_by_side):
             ):
                 how = {"side_by_side": side_by_side, "worker": None, "from": str(source)}
                 _land_point(data, Task(k, params, name, pass_name), record, how)
+    if {a["name"] for a in data["axes"]} != {"gc_threshold"} or settings.gc_threshold is None:
+        return
+    if A.settings_at(base, {"gc_threshold": settings.gc_threshold}).as_json() != settings.as_json():
+        return  # another workload, size or engine: its census is not this sweep's
+    for name in data["variants"]:
+        explained = ((taken.get(name) or {}).get(runner.TRACED) or {}).get("explain") or {}
+        if explained.get("census") is not None:
+            given = {"from": str(source), "census": explained["census"]}
+            data.setdefault("census", {})[name] = given
+
+
+def _census(data, task):
+    """What the traced pass of `task` takes instead of its explanation pass, or None."""
+    given = (data.get("census") or {}).get(task.variant)
+    if task.pass_name != runner.TRACED or given is None:
+        return None
+    return given["census"], Path(given["from"]).name
 
 
 def _land_point(data, task, record, how):
