@@ -195,3 +195,18 @@ def test_the_page_shows_the_newest_file_of_each_workload_on_one_chart(tmp_path):
     assert 'data-workload="classic"' in section and 'data-workload="deep-chain"' in section
     assert "weak-backward-checkpoint: its peak is" in section
     assert (reports / "tradeoff.png").exists()
+
+
+def test_a_plain_variant_of_zero_peak_or_time_gives_no_ratio_and_no_error():
+    # A results file may hold zeros (a hand-made one, or an engine that allocates nothing).
+    zero = results(
+        "deep-chain",
+        record("weak-backward", 0.0, 0.0),
+        record("weak-backward-free", 0.010, 4.59, design="free"),
+    )
+    (line,) = T.sentences(T.points([zero])[0])["deep-chain"][1:]
+    assert line == (
+        "weak-backward-free: its peak is 4.59 MiB against 0.00 MiB, weak-backward's, with no"
+        " time ratio (weak-backward took no time per iteration); off the front: weak-backward"
+        " is both faster and smaller."
+    )

@@ -196,11 +196,14 @@ def sentences(found, side_by_side=None):
                     " to compare it with."
                 )
                 continue
-            peak = p.peak_mib / plain.peak_mib
+            peak = _times(p.peak_mib, plain.peak_mib)
+            against = f"{_mib(p)} against {_mib(plain)}"
             text = (
-                f"{p.label}: its peak is {peak:.2f}x {plain.name}'s ({_mib(p)} against"
-                f" {_mib(plain)}), at {_time_ratio(p, plain, side_by_side)}"
+                f"{p.label}: its peak is {peak} {plain.name}'s ({against})"
+                if peak
+                else f"{p.label}: its peak is {against}, {plain.name}'s"
             )
+            text += f", {_time_ratio(p, plain, side_by_side)}"
             model = predicted_time_ratio(p, plain)
             if model is not None:
                 text += (
@@ -225,9 +228,16 @@ def sentences(found, side_by_side=None):
 def _time_ratio(p, plain, side_by_side):
     row = side_by_side.get(side_by_side_name(p)) or {}
     if row.get("status") == "ok" and row.get("ratio") is not None:
-        return f"{row['ratio']:.2f}x its time, timed side by side in one process"
-    time = p.seconds_per_iter / plain.seconds_per_iter
-    return f"{time:.2f}x its time per iteration (two processes' untraced passes)"
+        return f"at {row['ratio']:.2f}x its time, timed side by side in one process"
+    time = _times(p.seconds_per_iter, plain.seconds_per_iter)
+    if time is None:
+        return f"with no time ratio ({plain.name} took no time per iteration)"
+    return f"at {time} its time per iteration (two processes' untraced passes)"
+
+
+def _times(a, b):
+    """a / b as "1.23x", or None when b is 0: a ratio to nothing says nothing."""
+    return f"{a / b:.2f}x" if b else None
 
 
 def caption(sources):
