@@ -73,7 +73,6 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
     except (ValueError, HarnessError) as e:
         raise files.SweepError(f"{path}: {e}") from None
     data["executor"] = {"where": where, "jobs": jobs, "jobs_rss": jobs_rss}
-    points = {files.key(p["params"], p["variant"]): p for p in data["points"]}
     todo = missing(data)
     lost, count = [], 0
 
@@ -86,8 +85,7 @@ def run(data, path, executor, where, jobs=1, jobs_rss=1, stream=None):
             file=stream,
             flush=True,
         )
-        _land(points, task, record, {"side_by_side": side_by_side, "worker": worker})
-        data["points"] = [points[k] for k, _, _ in files.entries(data) if k in points]
+        _land(data, task, record, {"side_by_side": side_by_side, "worker": worker})
         store.save(path, data, task.label(), resume)
 
     for phase, limit in zip(passes.PHASES, (jobs, jobs_rss), strict=True):
@@ -142,7 +140,7 @@ def reuse(data, taken, settings, source, side_by_side):
                 and record["status"] == "ok"
             ):
                 how = {"side_by_side": side_by_side, "worker": None, "from": str(source)}
-                _land_point(data, Task(k, params, name, pass_name), record, how)
+                _land(data, Task(k, params, name, pass_name), copy.deepcopy(record), how)
     if {a["name"] for a in data["axes"]} != {"gc_threshold"} or settings.gc_threshold is None:
         return
     if A.settings_at(base, {"gc_threshold": settings.gc_threshold}).as_json() != settings.as_json():
@@ -162,19 +160,15 @@ def _census(data, task):
     return given["census"], Path(given["from"]).name
 
 
-def _land_point(data, task, record, how):
-    points = {files.key(p["params"], p["variant"]): p for p in data["points"]}
-    _land(points, task, copy.deepcopy(record), how)
-    data["points"] = [points[k] for k, _, _ in files.entries(data) if k in points]
-
-
 def resume(path):
     """The command that measures what the sweep in `path` misses."""
     return f"`python -m benchmarks sweep --resume {path}`"
 
 
-def _land(points, task, record, how):
-    """Put one pass's record into its point's entry, combined with the passes taken before."""
+def _land(data, task, record, how):
+    """Put one pass's record into its point's entry in `data`, combined with the passes taken
+    before; the points stay in grid order."""
+    points = {files.key(p["params"], p["variant"]): p for p in data["points"]}
     entry = points.setdefault(
         task.key, {"params": task.params, "variant": task.variant, "passes": {}, "record": None}
     )
@@ -183,6 +177,7 @@ def _land(points, task, record, how):
     else:
         runner.add(entry["record"], task.pass_name, record)
     entry["passes"][task.pass_name] = how
+    data["points"] = [points[k] for k, _, _ in files.entries(data) if k in points]
 
 
 def start(axes, variants, settings, passes, command, native=None):
