@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -684,6 +685,30 @@ def test_a_signal_to_the_run_alone_stops_its_child_and_keeps_what_was_measured(
     assert data["complete"] is False and data["interrupted"] == signal.Signals(signum).name
     assert [v["name"] for v in data["variants"]] == ["numpy"] and str(path) in err
     assert not list(out.glob(".*")) and not list((tmp_path / "scratch").iterdir())
+
+
+def test_a_stop_signal_another_thread_takes_still_ends_the_wait_for_passes():
+    # A signal sent to the process may land on any of its threads: here the thread running a
+    # pass. Its handler runs in the main thread, which must not sleep until that pass ends.
+    from benchmarks.errors import Interrupted, stop_on_signals
+    from benchmarks.measure import schedule
+
+    release, worker = threading.Event(), []
+
+    def a_long_pass():
+        worker.append(threading.get_ident())
+        release.wait(30)
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
+            kill = threading.Timer(0.3, lambda: signal.pthread_kill(worker[0], signal.SIGTERM))
+            start = time.monotonic()
+            with pytest.raises(Interrupted), stop_on_signals():
+                kill.start()
+                list(schedule.window([1], 1, lambda task: pool.submit(a_long_pass)))
+            assert time.monotonic() - start < 5  # not the 30 s the pass would have taken
+        finally:
+            release.set()
 
 
 def test_a_signal_while_passes_run_side_by_side_stops_them_all(tmp_path):

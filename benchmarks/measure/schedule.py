@@ -11,6 +11,10 @@ from concurrent.futures import FIRST_COMPLETED, wait
 
 from .runner import NATIVE, TRACED, UNTRACED
 
+# How often the waiting main thread wakes: a stop signal may be delivered to any thread (a
+# pass's watcher, say), and Python runs its handler only when the main thread next runs code,
+# which an untimed wait would put off until a pass ends, minutes later.
+SIGNAL_CHECK_S = 0.1
 EXACT = (TRACED, NATIVE)  # independent of load: side by side
 ALONE = (UNTRACED,)  # disturbed by neighbours: by themselves
 PHASES = (EXACT, ALONE)
@@ -29,6 +33,6 @@ def window(tasks, limit, submit):
             pending[submit(task)] = task
         if not pending:
             return
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        done, _ = wait(pending, timeout=SIGNAL_CHECK_S, return_when=FIRST_COMPLETED)
         for future in done:
             yield pending.pop(future), future
