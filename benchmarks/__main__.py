@@ -272,6 +272,7 @@ def _workload(args):
         size=args.size,
         depth=args.depth,
         seed=args.seed,
+        input=args.input,
         repeat=args.repeat,
         interval_s=args.interval,
         gc_enabled=not args.no_gc,

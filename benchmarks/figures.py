@@ -122,7 +122,7 @@ SECONDS = Figure(
 )
 INPUT_DRAW = Figure(
     "input_draw_s",
-    "input draw",
+    "fresh input",
     "s",
     0,
     gated=False,
@@ -130,7 +130,8 @@ INPUT_DRAW = Figure(
     source="untraced",
     compared=False,
     column=False,
-    doc="the least time drawing one fresh input took, timed after the loop",
+    doc="the least time making one fresh input (a copy of one drawn array) took, timed after"
+    " the loop",
 )
 MODEL_PEAK = Figure(
     "model_peak_mib",

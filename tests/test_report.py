@@ -380,7 +380,8 @@ def test_the_time_column_says_what_it_holds_with_the_files_own_draw_time(reports
     data["variants"][3]["status"] = "error"
     save(reports, "20261123T120000Z.json", data)
     note = section(render_page(reports), "variants")
-    assert "draws a fresh input of 100,000 elements, which alone took <b>1.2 ms</b>" in note
+    assert "makes a fresh input of 100,000 elements" in note
+    assert "which alone took <b>1.2 ms</b>" in note
     assert "pytest-benchmark suite" in note and "Time per" in note
 
 
@@ -397,6 +398,11 @@ def test_history_gives_percent_changes_and_flags_grown_peaks():
     assert weak["peak_rss_mib"].percent == pytest.approx(11, abs=0.01)
     assert rows["weak-backprop"].flagged
     assert not rows["numpy"].flagged and not rows["strong-backprop"].flagged
+
+    # A file from before the loop copied its input drew every one: the time's change is said.
+    before["settings"].pop("input", None)
+    now["settings"]["input"] = "copy"
+    assert history.settings_changed(before, now) == ["input: draw → copy"]
 
     now["variants"].pop()
     now["variants"].append(make_results(names=("weak-no_grad",), iters=40)["variants"][0])

@@ -2,11 +2,13 @@
 takes the others down."""
 
 import contextlib
+import gc
 import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from benchmarks import __main__ as cli
@@ -14,15 +16,19 @@ from benchmarks import engines, loop
 from benchmarks.files import results
 from benchmarks.measure import matrix, runner
 from benchmarks.measure.settings import Settings
+from benchmarks.workloads import classic
 from benchmarks.workloads import variants as V
 
 SMALL = dict(iters=30, size=20_000, depth=3)
+# Long enough for the RSS sampler's readings (runner.MIN_LOOP_SAMPLES, 1 ms apart) with room to
+# spare: 30 iterations of 20,000 elements take a few milliseconds.
+SAMPLED = dict(SMALL, iters=300)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
 def weak_backprop():
-    return runner.measure(V.parse("weak-backprop"), Settings(**SMALL))
+    return runner.measure(V.parse("weak-backprop"), Settings(**SAMPLED))
 
 
 def test_variant_record_has_every_field_with_sane_values(weak_backprop):
@@ -34,7 +40,7 @@ def test_variant_record_has_every_field_with_sane_values(weak_backprop):
         "ok",
         None,
     )
-    assert (r["iters"], r["iters_done"], r["size"], r["depth"]) == (30, 30, 20_000, 3)
+    assert (r["iters"], r["iters_done"], r["size"], r["depth"]) == (300, 300, 20_000, 3)
     assert 5 < r["baseline_rss_mib"] < r["peak_rss_mib"] < 500
     assert r["peak_increment_mib"] == pytest.approx(r["peak_rss_mib"] - r["baseline_rss_mib"])
     assert r["kernel_peak_rss_mib"] >= r["baseline_rss_mib"]
@@ -42,8 +48,8 @@ def test_variant_record_has_every_field_with_sane_values(weak_backprop):
     floor = 8 * 20_000 * 8 / 2**20
     assert r["live_array_floor_mib"] == pytest.approx(floor)
     assert floor <= r["tracemalloc_peak_mib"] < floor + 1.5
-    assert r["seconds"] > 0 and r["seconds_per_iter"] == pytest.approx(r["seconds"] / 30)
-    assert r["input_draw_s"] > 0  # the time to draw one input, recorded beside it
+    assert r["seconds"] > 0 and r["seconds_per_iter"] == pytest.approx(r["seconds"] / 300)
+    assert r["input_draw_s"] > 0  # the time to make one input, recorded beside it
     gc = r["gc"]
     assert gc["enabled"] is True and len(gc["collections"]) == 3
     assert gc["threshold"][0] > 0 and gc["collected"] >= 0
@@ -134,12 +140,50 @@ def test_bad_run_flags_exit_2_with_a_message(argv, message, capsys):
         (["--impl", "numpy", "--mode", "backward"], "--impl numpy records no graph"),
         (["--impl", "autograd", "--mode", "no_grad"], "--impl autograd supports --mode backward"),
         (["--impl", "bogus"], "--impl 'bogus': expected one of numpy, strong, weak"),
+        (["--input", "zeros"], "--input: invalid choice: 'zeros' (choose from 'copy', 'draw')"),
     ],
 )
 def test_bad_loop_flags_exit_2_with_a_message(argv, message):
     out = subprocess.run([sys.executable, runner.LOOP, *argv], capture_output=True, text=True)
     assert out.returncode == 2
     assert message in out.stderr
+
+
+@pytest.mark.parametrize("how", classic.INPUTS)
+def test_every_iteration_gets_a_new_array_and_no_tracked_object(how):
+    """The loop's input (docs/measurement.md, "Time per iteration"): a new array each time, as
+    the book's draw makes, and nothing the cyclic GC counts, so the way it is made cannot move
+    a collection of the strong graph."""
+    make = classic.fresh_input(1000, seed=3, how=how)
+    first, second = make(), make()
+    assert first.shape == (1000,) and first.dtype == np.float64
+    assert not np.shares_memory(first, second)
+    seeded = np.random.default_rng(3).standard_normal(1000)
+    assert np.array_equal(first, seeded)  # the seed's draw, either way
+    assert np.array_equal(second, seeded) == (how == "copy")  # a draw moves on
+    gc.disable()
+    try:
+        start = gc.get_count()[0]
+        for _ in range(100):
+            make()
+        assert gc.get_count()[0] == start
+    finally:
+        gc.enable()
+
+
+def test_an_unknown_input_is_refused_by_name():
+    with pytest.raises(ValueError, match="input 'zeros': choose one of copy, draw"):
+        classic.fresh_input(10, how="zeros")
+
+
+def test_a_run_records_how_its_inputs_were_made(tmp_path):
+    argv = ["run", "--only", "weak-backprop", "--iters", "3", "--size", "1000", "--no-native"]
+    for how in ("draw", "copy"):
+        assert cli.main([*argv, "--input", how, "--results-dir", str(tmp_path / how)]) == 0
+        (path,) = (tmp_path / how).glob("*.json")
+        data = json.loads(path.read_text())
+        assert data["settings"]["input"] == how
+        assert data["variants"][0]["input_draw_s"] > 0
 
 
 def test_loop_script_prints_one_summary_line():

@@ -139,6 +139,9 @@ SETTINGS = record(
         "depth": whole(1),
         "repeat": whole(1),
         "seed": whole(0),
+        # How each iteration got its input (absent in files written before the loop copied
+        # one drawn array: those drew every input).
+        "input": one_of(*workloads.classic.INPUTS),
         "interval_s": number(0),
         "gc_enabled": FLAG,
         "gc_threshold": nullable(whole(1)),

@@ -107,6 +107,16 @@ def add_loop_options(p, defaults):
     p.add_argument(
         "--seed", type=seed, default=d.seed, help=f"seed of the input arrays (default {d.seed})"
     )
+    from ..workloads.classic import INPUTS
+
+    p.add_argument(
+        "--input",
+        choices=list(INPUTS),
+        default=d.input,
+        help="each iteration's new input array: "
+        + "; ".join(f"{k}: {v}" for k, v in INPUTS.items())
+        + f" (default {d.input}: the same memory, without timing the generator)",
+    )
 
 
 def resolve_loop_options(args):

@@ -72,6 +72,8 @@ def loop_command(variant, settings, traced=False, native=None, peak_stacks=True)
         str(settings.depth),
         "--seed",
         str(settings.seed),
+        "--input",
+        settings.input,
     ]
     if retains_grad(variant, settings):
         cmd.append("--retain-grad")

@@ -20,6 +20,7 @@ class Settings:
     size: int = 100_000
     depth: int = CLASSIC.depth
     seed: int = 0
+    input: str = "copy"  # how each iteration gets its new input array: workloads/classic.INPUTS
     repeat: int = 1
     interval_s: float = 0.001
     gc_enabled: bool = True

@@ -80,7 +80,16 @@ def _figure(variant, name):
     return float(value) if isinstance(value, int | float) else None
 
 
+# Settings that move the time but not the memory: said when they differ, never keeping files
+# apart. Absent from a file, each has the value its files were made with.
+TIMING = {"input": "draw"}
+
+
 def settings_changed(previous, current):
     """`iters: 1000 → 500`-style notes for the workload settings that differ between the runs."""
     old, new = previous.get("settings", {}), current.get("settings", {})
-    return [f"{k}: {old.get(k)} → {new.get(k)}" for k in WORKLOAD if old.get(k) != new.get(k)]
+    found = [f"{k}: {old.get(k)} → {new.get(k)}" for k in WORKLOAD if old.get(k) != new.get(k)]
+    for k, absent in TIMING.items():
+        if old.get(k, absent) != new.get(k, absent):
+            found.append(f"{k}: {old.get(k, absent)} → {new.get(k, absent)}")
+    return found

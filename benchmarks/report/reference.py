@@ -41,6 +41,7 @@ KEYED = {
     "model": F.MODEL_PEAK,
     "floor": F.FLOOR,
     "per_iter": F.PER_ITER,
+    "input": F.INPUT_DRAW,
 }
 MIB = 2**20
 

@@ -4,10 +4,9 @@
 import gc
 import tracemalloc
 
-import numpy as np
-
 from .. import figures as F
 from ..measure.probes import MIB, GcRecorder, Progress
+from ..workloads import classic
 
 # The keys of what measure_memory returns, and the benchmarks' `extra_info` holds.
 PEAK = F.TRACED_PEAK.name  # MiB
@@ -63,12 +62,13 @@ def loop_memory(settings, step, iterations, size, seed=0):
     (`settings` and `step` from a workload's build): a fresh input of `size` elements each
     iteration, the previous y alive until the next is made."""
 
+    fresh_input = classic.fresh_input(size, seed)  # its one drawn array is not the loop's
+
     def loop():
-        rng = np.random.default_rng(seed)
         with settings():
             y = None
             for _ in range(iterations):
-                y = step(rng.standard_normal(size))  # the previous y lives until here
+                y = step(fresh_input())  # the previous y lives until here
             return y
 
     return measure_memory(loop)

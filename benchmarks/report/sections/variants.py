@@ -9,7 +9,8 @@ from markupsafe import Markup
 
 from ... import figures as F
 from ...files import results as results_files
-from .. import native, palette
+from ...workloads.classic import INPUTS
+from .. import history, native, palette
 from ..page import capital, describe
 from ..section import Section
 
@@ -91,18 +92,21 @@ def time_note(results):
     draws = [v[F.INPUT_DRAW.name] for v in variants if isinstance(v.get(F.INPUT_DRAW.name), float)]
     if not draws:
         return None
-    size = (results.get("settings") or {}).get("size")
+    settings = results.get("settings") or {}
+    size = settings.get("size")
+    how = settings.get("input", history.TIMING["input"])
     draw = F.text(F.INPUT_DRAW, statistics.median(draws))
     return Markup(
         "{title} is the untraced loop's, as <code>benchmarks/loop.py</code> runs it:"
-        " each iteration draws a fresh input of {size} elements, which alone took <b>{draw}</b>"
-        " here (the least of five draws after the loop, median over the variants), and writes"
-        " its arrays into pages glibc has just mapped or given back. The pytest-benchmark suite"
-        " and the speed ratios draw their inputs beforehand and settle the allocator, so they"
-        ' time the step alone, a fraction of this (<code>docs/measurement.md</code>, "Time per'
-        ' iteration").'
+        " each iteration makes a fresh input of {size} elements ({how}),"
+        " which alone took <b>{draw}</b> here (the least of five after the loop, median"
+        " over the variants), and writes its arrays into pages glibc has just mapped or given"
+        " back. The pytest-benchmark suite and the speed ratios take their inputs from a pool"
+        " and settle the allocator, so they time the step alone, a fraction of this"
+        ' (<code>docs/measurement.md</code>, "Time per iteration").'
     ).format(
         title=capital(F.PER_ITER.title),
         size=f"{size:,}" if isinstance(size, int) else describe(size),
         draw=draw,
+        how=INPUTS.get(how, how),
     )
