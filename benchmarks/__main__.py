@@ -389,6 +389,7 @@ def _render(results_path, reports_dir, benchmark_json=None, sweep=None, ratios=N
         benchmark_json=benchmark_json,
         sweep=sweep,
         ratios=ratios,
+        jobs=DEFAULT_JOBS,  # its sections' plots, drawn side by side
     )
     print(f"report: {index}")
 

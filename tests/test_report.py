@@ -4,6 +4,9 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +17,8 @@ from benchmarks.files import mprof, store
 from benchmarks.files import results as results_files
 from benchmarks.report import headline, history, palette, plots, pytest_bench, render
 from benchmarks.report.sections import variants as variants_section
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The table leaves the skipped variants out: the first screen names what is not installed, once.
 SHOWN = [v["name"] for v in make_results()["variants"] if v["status"] != "skipped"]
@@ -99,6 +104,33 @@ def test_page_has_a_row_per_variant_and_its_plots(full):
     table = table[table.index("<table") : table.index("</table>")]
     assert "exceeded limit" in table and "failed" in table
     assert "skipped" not in table and "torch" not in table
+
+
+# Run in a fresh interpreter: forking is only taken where no other thread runs, and a test
+# worker has its own threads.
+SIDE_BY_SIDE = """
+import sys
+from pathlib import Path
+from benchmarks.report import render, sections
+folder = Path(sys.argv[1])
+assert sections._can_fork()
+pages = []
+for jobs in (1, 2):
+    render(reports_dir=folder, repo_root=folder.parent, jobs=jobs)
+    pages.append({p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()})
+assert pages[0] == pages[1], sorted(n for n in pages[0] if pages[0][n] != pages[1].get(n))
+print(sorted(pages[0]))
+"""
+
+
+def test_sections_drawn_side_by_side_are_those_drawn_one_at_a_time(reports):
+    save(reports, "20261123T120000Z.json", make_results(iters=40))
+    out = subprocess.run(
+        [sys.executable, "-c", SIDE_BY_SIDE, str(reports)],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "'index.html'" in out.stdout and "'peak_mib.png'" in out.stdout
 
 
 def test_page_is_self_contained(full):

@@ -23,6 +23,7 @@ def render(
     benchmark_json=None,
     sweep=None,
     ratios=None,
+    jobs=1,
 ):
     """Render <reports_dir>/index.html and the files its sections write beside it (plots, flame
     graphs, mprof timelines); returns the page's path. A HarnessError says why it cannot.
@@ -37,6 +38,7 @@ def render(
     sweep: a sweep file for the Scaling section; None picks the newest in <reports_dir>/sweeps.
     ratios: a ratios file (the speed step's side-by-side ratios); None picks the newest valid
         one in <reports_dir>/ratios/.
+    jobs: sections built side by side, in that many processes (sections.build).
     Notices and warnings also go to the `benchmarks.report` logger, so the terminal shows them.
     """
     reports_dir = Path(reports_dir)
@@ -52,7 +54,7 @@ def render(
     inputs = Inputs(
         path, data, pool, lead, reports_dir, Path(repo_root), runs, bench, ratio_run, sweep, notices
     )
-    built = sections.build(inputs)
+    built = sections.build(inputs, jobs)
     outputs = {}  # file name in reports_dir -> its bytes, or None to remove it
     for section in built:
         for name, content in section.files.items():

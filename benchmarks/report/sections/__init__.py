@@ -10,6 +10,12 @@ Adding a section is three steps: a module here with `build(inputs) -> Section`, 
 and one line in ORDER below.
 """
 
+import multiprocessing
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
+
+from ...errors import STOP_SIGNALS
 from . import (
     across,
     benchmarks,
@@ -41,6 +47,37 @@ ORDER = (
 )
 
 
-def build(inputs):
-    """Every section, in ORDER."""
-    return [module.build(inputs) for module in ORDER]
+def build(inputs, jobs=1):
+    """Every section, in ORDER; with `jobs` > 1, that many at a time in forked processes (a
+    section's time is mostly matplotlib drawing its plots, which holds the GIL: threads would
+    not help). Forking is only safe with no other thread running: otherwise, one at a time."""
+    if jobs <= 1 or not _can_fork():
+        return [module.build(inputs) for module in ORDER]
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(jobs, context, initializer=_worker, initargs=(inputs,))
+    try:
+        return list(pool.map(_build, range(len(ORDER))))
+    finally:
+        # A stop signal (or a section's error) must not wait for the sections still queued.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+
+
+def _can_fork():
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+_inputs = None  # a worker's Inputs, inherited from the parent through the fork
+
+
+def _worker(inputs):
+    global _inputs
+    _inputs = inputs
+    # A stop signal ends a worker at once; the parent says what was stopped.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def _build(index):
+    return ORDER[index].build(_inputs)
