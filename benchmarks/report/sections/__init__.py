@@ -54,7 +54,10 @@ def build(inputs, jobs=1):
     if jobs <= 1 or not _can_fork():
         return [module.build(inputs) for module in ORDER]
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(jobs, context, initializer=_worker, initargs=(inputs,))
+    try:
+        pool = ProcessPoolExecutor(jobs, context, initializer=_worker, initargs=(inputs,))
+    except OSError:  # no working semaphores (a container without /dev/shm): one at a time
+        return [module.build(inputs) for module in ORDER]
     try:
         return list(pool.map(_build, range(len(ORDER))))
     finally:
