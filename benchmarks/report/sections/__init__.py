@@ -51,12 +51,8 @@ def build(inputs, jobs=1):
     """Every section, in ORDER; with `jobs` > 1, that many at a time in forked processes (a
     section's time is mostly matplotlib drawing its plots, which holds the GIL: threads would
     not help). Forking is only safe with no other thread running: otherwise, one at a time."""
-    if jobs <= 1 or not _can_fork():
-        return [module.build(inputs) for module in ORDER]
-    context = multiprocessing.get_context("fork")
-    try:
-        pool = ProcessPoolExecutor(jobs, context, initializer=_worker, initargs=(inputs,))
-    except OSError:  # no working semaphores (a container without /dev/shm): one at a time
+    pool = _pool(jobs, inputs)
+    if pool is None:
         return [module.build(inputs) for module in ORDER]
     try:
         return list(pool.map(_build, range(len(ORDER))))
@@ -69,6 +65,18 @@ def build(inputs, jobs=1):
 
 def _can_fork():
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _pool(jobs, inputs):
+    """`jobs` forked workers that hold `inputs`, or None where they cannot be had: one job,
+    another thread running, or no working semaphores (a container without /dev/shm)."""
+    if jobs <= 1 or not _can_fork():
+        return None
+    context = multiprocessing.get_context("fork")
+    try:
+        return ProcessPoolExecutor(jobs, context, initializer=_worker, initargs=(inputs,))
+    except OSError:
+        return None
 
 
 _inputs = None  # a worker's Inputs, inherited from the parent through the fork
