@@ -93,20 +93,22 @@ def time_block(subject, calls, timer=TIMER):
 
 
 def _calls_per_block(subject, plan, timer):
-    """Calls that make one block of `subject` last about `plan.block_s` (at least one): probes
-    of 1, 10, 100... calls until one is long enough to go by, then one block of the size that
+    """(calls that make one block of `subject` last about `plan.block_s`, at least one; the
+    seconds per call of the last probe when it was already such a block, else None): probes of
+    1, 10, 100... calls until one is long enough to go by, then one block of the size that
     gives to confirm it (a probe of a few calls can catch a slow moment)."""
     calls = 1
     while True:
-        seconds = time_block(subject, calls, timer) * calls
+        per_call = time_block(subject, calls, timer)
+        seconds = per_call * calls
         if seconds >= plan.block_s / 10 or calls >= 10**6:
             break
         calls *= 10
     estimate = max(1, round(calls * plan.block_s / max(seconds, 1e-9)))
-    if estimate == 1:  # one call fills a block: nothing to confirm
-        return 1
+    if estimate == 1:  # one call fills a block: nothing to confirm, and the probe is a block
+        return 1, (per_call if calls == 1 else None)
     seconds = time_block(subject, estimate, timer) * estimate
-    return max(1, round(estimate * plan.block_s / max(seconds, 1e-9)))
+    return max(1, round(estimate * plan.block_s / max(seconds, 1e-9))), None
 
 
 def run(reference, subjects, plan, timer=TIMER):
@@ -116,7 +118,9 @@ def run(reference, subjects, plan, timer=TIMER):
     calls' caches. The block length comes from the reference; the number of rounds from the
     first round's time, preparation included. A subject that raises is left out
     of the later rounds with its error; the reference raising ends the batch, since every ratio
-    needs it.
+    needs it. Where one call of the reference fills a block, the probe that found so was timed
+    as a block is, first in the order round 0 takes: it stands as the reference's block of
+    round 0 (a 100,000-op graph is not recorded and backpropagated once more for nothing).
     """
     timings = Timings()
     everyone = [reference, *subjects]
@@ -125,17 +129,24 @@ def run(reference, subjects, plan, timer=TIMER):
     if plan.freeze:
         gc.collect()
         gc.freeze()
-    calls = _attempt(timings, reference, lambda: _calls_per_block(reference, plan, timer))
+    probe_started = timer()
+    found = _attempt(timings, reference, lambda: _calls_per_block(reference, plan, timer))
     if reference.key in timings.failed:
         return timings
-    timings.calls = calls
+    timings.calls, first = found
     rounds, r = plan.max_rounds, 0
     while r < rounds and reference.key not in timings.failed:
         started = timer()
         live = [s for s in everyone if s.key not in timings.failed]
         shift = r % len(live)
         for subject in live[shift:] + live[:shift]:
-            seconds = _attempt(timings, subject, lambda s=subject: time_block(s, calls, timer))
+            if r == 0 and subject is reference and first is not None:
+                timings.seconds[reference.key] = [first]
+                started = probe_started  # the round's time holds that block, as it would have
+                continue
+            seconds = _attempt(
+                timings, subject, lambda s=subject: time_block(s, timings.calls, timer)
+            )
             if seconds is not None:
                 timings.seconds.setdefault(subject.key, []).append(seconds)
         if r == 0:
