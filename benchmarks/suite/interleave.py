@@ -142,7 +142,7 @@ def run(reference, subjects, plan, timer=TIMER):
         for subject in live[shift:] + live[:shift]:
             if r == 0 and subject is reference and first is not None:
                 timings.seconds[reference.key] = [first]
-                started = probe_started  # the round's time holds that block, as it would have
+                started = probe_started  # round 0 lasted that block too: the budget counts it
                 continue
             seconds = _attempt(
                 timings, subject, lambda s=subject: time_block(s, timings.calls, timer)
