@@ -197,6 +197,43 @@ def test_wide_graph_counts_its_adds_as_ops():
     assert row.ops == 1_999
 
 
+def test_a_repeatable_backward_records_one_graph_where_one_call_fills_a_block(monkeypatch):
+    # HIPS autograd's vjp leaves its trace as it was: blocks of one call share one recording,
+    # made for the first; blocks of several calls take a graph each, and a released subject
+    # records again for the next batch.
+    made = []
+    monkeypatch.setattr(ratios.graphs, "recorded", lambda *a: made.append(1) or len(made))
+    run = []
+    engine = types.SimpleNamespace(backward=lambda: run.append, settings=lambda *a: None)
+    variant = types.SimpleNamespace(engine=engine, graph="", is_peer=False)
+    hips = ratios._backward("hips", "x", variant, "neg", 10, repeatable=True)
+    for _ in range(3):
+        hips.prepare(1)()
+    assert (len(made), run) == (1, [1, 1, 1])
+    hips.prepare(2)()
+    assert (len(made), run[-2:]) == (3, [2, 3])
+    hips.release()
+    hips.prepare(1)()
+    assert (len(made), run[-1]) == (4, 4)
+    ours = ratios._backward("ours", "x", variant, "neg", 10)  # ours takes a graph every block
+    ours.prepare(1)()
+    ours.prepare(1)()
+    assert len(made) == 6 and run[-2:] == [5, 6]
+
+
+def test_every_backward_reference_is_hips_recorded_once_per_batch(monkeypatch):
+    made = []
+    monkeypatch.setattr(ratios.graphs, "recorded", lambda engine, *a: made.append(engine.name))
+    rows = [r for r in ratios.comparisons(TINY) if r.table == ratios.BACKWARD]
+    assert rows and {r.reference.peer for r in rows} == {"autograd"}
+    for row in rows:
+        made.clear()
+        for subject in (row.reference, row.ours, row.reference, row.ours):
+            subject.prepare(1)  # the blocks are not run: no engine needs to be installed
+        row.reference.release()
+        assert made == ["autograd", "ours", "ours"], row.name
+
+
 def _fake_rows(clock, log):
     ref = fake("ref", 0.001, clock, log, peer="autograd")
     return [

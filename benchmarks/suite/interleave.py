@@ -36,6 +36,7 @@ class Subject:
     prepare: Callable[[int], Callable[[], object]]
     peer: str | None = None  # the peer package it needs; None for ours and plain numpy
     settings: Callable[[], AbstractContextManager] = nullcontext  # held around a whole block
+    release: Callable[[], None] = lambda: None  # drops what its blocks shared, once timed
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Plan:
     max_rounds: int = 11
     min_rounds: int = 3
     block_s: float = 0.01
-    budget_s: float = 5.0
+    budget_s: float = 3.0
     # After the warm-up, move every object alive (the frameworks' modules, mostly) out of the
     # cyclic GC's sight for good (gc.freeze): the collection before each block, and any that a
     # block runs, then cost what the workload made, not a walk over every object imported

@@ -86,13 +86,7 @@ def comparisons(sizes=DEFAULT_SIZES, user=()):
     hips_engine = E.builtin()["autograd"]
     ours_engine = V.BY_NAME["weak-backward"].engine
     for shape, size, target in [*chains, ("wide", sizes.width, TARGETS["backward, wide graph"])]:
-        hips = _backward(
-            f"autograd-{shape}-{size}",
-            "HIPS autograd: vjp(ones_like(out)) after make_vjp",
-            V.Variant(hips_engine, "", "backward"),
-            shape,
-            size,
-        )
+        hips = _hips(hips_engine, shape, size)
         ops = 2 * size - 1 if shape == "wide" else size  # the wide graph's adds count too
         for graph in V.OURS:
             ours = _backward(
@@ -150,13 +144,7 @@ def _theirs(engine, sizes, hips_engine, torch, numpy):
     of squares (the one op every engine declares), the recorded scalar forward and, for an
     engine of arrays, the no_grad loop. No target: the ratios say where it stands."""
     rows, size, n = [], sizes.chain_ops[len(sizes.chain_ops) // 2], sizes.loop_elements
-    hips = _backward(
-        f"autograd-square-{size}",
-        "HIPS autograd: vjp(ones_like(out)) after make_vjp",
-        V.Variant(hips_engine, "", "backward"),
-        "square",
-        size,
-    )
+    hips = _hips(hips_engine, "square", size)
     for v in V.of(engine, None):
         if v.mode == "backward":
             mine = _backward(f"{v.impl}-square-{size}", f"{v.impl}: backward", v, "square", size)
@@ -175,12 +163,31 @@ def _theirs(engine, sizes, hips_engine, torch, numpy):
     return rows
 
 
-def _backward(key, label, variant, shape, size):
-    """Backward passes, each through a graph recorded before the clock starts."""
+def _hips(engine, shape, size):
+    """HIPS autograd's backward through graph `shape`: the reference of the backward table."""
+    label = "HIPS autograd: vjp(ones_like(out)) after make_vjp"
+    variant = V.Variant(engine, "", "backward")
+    return _backward(f"autograd-{shape}-{size}", label, variant, shape, size, repeatable=True)
+
+
+def _backward(key, label, variant, shape, size, repeatable=False):
+    """Backward passes, each through a graph recorded before the clock starts.
+
+    `repeatable`: the engine's backward leaves its recording as it was (HIPS autograd's vjp is a
+    function of its trace), so where one call fills a block, every block backpropagates the
+    one recording made for the first (a 100,000-op trace takes HIPS a second to record, ten
+    times its backward). Blocks of several calls still take a graph each: one graph called
+    again would stay in the cache, as several graphs do not."""
     engine = variant.engine
+    kept = []
 
     def prepare(calls):
-        outputs = [graphs.recorded(engine, shape, size) for _ in range(calls)]
+        if repeatable and calls == 1:
+            if not kept:
+                kept.append(graphs.recorded(engine, shape, size))
+            outputs = kept
+        else:
+            outputs = [graphs.recorded(engine, shape, size) for _ in range(calls)]
         backward = engine.backward()
 
         def block():
@@ -190,7 +197,7 @@ def _backward(key, label, variant, shape, size):
         return block
 
     settings = functools.partial(engine.settings, variant.graph, "backward")
-    return Subject(key, label, prepare, _peer(variant), settings)
+    return Subject(key, label, prepare, _peer(variant), settings, release=kept.clear)
 
 
 def _forward(variant, label):
@@ -264,6 +271,8 @@ def measure(rows, plan=DEFAULT_PLAN, on_batch=None, timer=interleave.TIMER):
             longer = LONGER_BLOCKS.get(batch[0].table, 1)
             batch_plan = replace(plan, block_s=plan.block_s * longer)
             timings = interleave.run(reference, [r.ours for r in batch], batch_plan, timer)
+            for subject in (reference, *(r.ours for r in batch)):
+                subject.release()  # what its blocks shared: the next batch needs none of it
         done = [_record(row, why, timings) for row in batch]
         records.update((r["name"], r) for r in done)
         if on_batch is not None:
