@@ -5,6 +5,8 @@ Nothing here asserts on speed: timings are injected, or (for the plumbing) taken
 and only checked for their shape.
 """
 
+import collections
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -105,6 +107,20 @@ def test_the_first_calls_warm_up_and_never_count(clock):
     timings = interleave.run(ref, [ours], PLAN, timer=clock)
     assert max(timings.seconds["ours"]) == pytest.approx(0.002)
     assert max(timings.seconds["ref"]) == pytest.approx(0.001)
+
+
+def test_a_family_warmed_up_once_in_the_process_is_not_warmed_again(clock):
+    log, warmed = [], set()
+    for size in (10, 100):  # the same code at two sizes, as the chains at 10,000 and 100,000 ops
+        ref = dataclasses.replace(fake(f"ref-{size}", 0.005, clock, log), family="ref")
+        ours = dataclasses.replace(fake(f"ours-{size}", 0.004, clock, log), family="ours")
+        interleave.run(ref, [ours], PLAN, timer=clock, warmed=warmed)
+    blocks = collections.Counter(key for key, _ in log)  # the warm-up is one block more
+    assert (blocks["ref-10"] - blocks["ref-100"], blocks["ours-10"] - blocks["ours-100"]) == (1, 1)
+    assert warmed == {"ref", "ours"}
+    for _ in range(2):  # no family: warmed up every time
+        interleave.run(fake("lone", 0.005, clock, log), [], PLAN, timer=clock, warmed=warmed)
+    assert collections.Counter(key for key, _ in log)["lone"] == 2 * blocks["ref-10"]
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,9 @@ class Subject:
     peer: str | None = None  # the peer package it needs; None for ours and plain numpy
     settings: Callable[[], AbstractContextManager] = nullcontext  # held around a whole block
     release: Callable[[], None] = lambda: None  # drops what its blocks shared, once timed
+    # Subjects of one family run the same code at other sizes: in one process, the warm-up of
+    # the first serves the others (a 100,000-op chain after the 10,000-op one needs none).
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,13 @@ def _calls_per_block(subject, plan, timer):
     return max(1, round(estimate * plan.block_s / max(seconds, 1e-9))), None
 
 
-def run(reference, subjects, plan, timer=TIMER):
+def run(reference, subjects, plan, timer=TIMER, warmed=None):
     """Time `reference` and `subjects` in interleaved rounds; Timings by subject key.
 
     One call of each first, untimed for the ratio: lazy imports (a peer's framework) and first
-    calls' caches. The block length comes from the reference; the number of rounds from the
-    first round's time, preparation included. A subject that raises is left out
+    calls' caches; none for a subject whose family is in `warmed` (the families warmed so far
+    in this process, which this adds to). The block length comes from the reference; the number
+    of rounds from the first round's time, preparation included. A subject that raises is left out
     of the later rounds with its error; the reference raising ends the batch, since every ratio
     needs it. Where one call of the reference fills a block, the probe that found so was timed
     as a block is, first in the order round 0 takes: it stands as the reference's block of
@@ -125,8 +129,13 @@ def run(reference, subjects, plan, timer=TIMER):
     """
     timings = Timings()
     everyone = [reference, *subjects]
+    warmed = set() if warmed is None else warmed
     for subject in everyone:
+        if subject.family is not None and subject.family in warmed:
+            continue
         _attempt(timings, subject, lambda s=subject: time_block(s, 1, timer))
+        if subject.family is not None and subject.key not in timings.failed:
+            warmed.add(subject.family)
     if plan.freeze:
         gc.collect()
         gc.freeze()

@@ -197,7 +197,8 @@ def _backward(key, label, variant, shape, size, repeatable=False):
         return block
 
     settings = functools.partial(engine.settings, variant.graph, "backward")
-    return Subject(key, label, prepare, _peer(variant), settings, release=kept.clear)
+    family = key.removesuffix(f"-{size}")  # the same code at every size
+    return Subject(key, label, prepare, _peer(variant), settings, kept.clear, family)
 
 
 def _forward(variant, label):
@@ -259,7 +260,7 @@ def absent(subject):
 def measure(rows, plan=DEFAULT_PLAN, on_batch=None, timer=interleave.TIMER):
     """Every row's record (`ratio_files`), timing the rows that share a reference together;
     `on_batch(records)` after each reference's batch, e.g. to save and show progress."""
-    batches = {}
+    batches, warmed = {}, set()
     for row in rows:
         batches.setdefault(row.reference.key, []).append(row)
     records = {}
@@ -270,8 +271,9 @@ def measure(rows, plan=DEFAULT_PLAN, on_batch=None, timer=interleave.TIMER):
         if why is None:
             longer = LONGER_BLOCKS.get(batch[0].table, 1)
             batch_plan = replace(plan, block_s=plan.block_s * longer)
-            timings = interleave.run(reference, [r.ours for r in batch], batch_plan, timer)
-            for subject in (reference, *(r.ours for r in batch)):
+            ours = [r.ours for r in batch]
+            timings = interleave.run(reference, ours, batch_plan, timer, warmed)
+            for subject in (reference, *ours):
                 subject.release()  # what its blocks shared: the next batch needs none of it
         done = [_record(row, why, timings) for row in batch]
         records.update((r["name"], r) for r in done)
