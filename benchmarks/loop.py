@@ -18,6 +18,13 @@ import tracemalloc
 if not __package__:  # run as a file: make the repo root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# numpy's BLAS on one thread, as PyTorch runs here (engines/torch.py), unless the user set
+# otherwise; before numpy is imported. No workload calls a BLAS routine, and at import
+# OpenBLAS's threads spun for 0.1 s of CPU, taken from the pass beside this one
+# (docs/measurement.md, "One variant, fresh processes"). The child's report says what it ran under.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # numpy built with OpenMP's BLAS
+os.environ.setdefault("MKL_NUM_THREADS", "1")  # numpy built with MKL
 
 from benchmarks import engines
 from benchmarks import figures as F
@@ -25,6 +32,7 @@ from benchmarks.errors import HarnessError
 from benchmarks.measure import argtypes
 from benchmarks.measure.probes import (
     MIB,
+    THREAD_LIMITS,
     GcRecorder,
     LiveProbe,
     Progress,
@@ -291,7 +299,11 @@ def run(args):
         "explain": explained,
         "engine_version": args.variant.engine.version(),
         "keeps_freed_memory": keeps_freed,  # measure/allocator.py
-        "extra": {**args.variant.engine.facts(), **getattr(step, "facts", dict)()},
+        "extra": {
+            **args.variant.engine.facts(),
+            **getattr(step, "facts", dict)(),
+            "thread_limits": {name: os.environ.get(name) for name in THREAD_LIMITS},
+        },
         **(native.figures() if native else {F.NATIVE_PEAK.name: None, "native": None}),
     }
 

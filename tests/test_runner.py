@@ -14,7 +14,7 @@ import pytest
 from benchmarks import __main__ as cli
 from benchmarks import engines, loop
 from benchmarks.files import results
-from benchmarks.measure import matrix, runner
+from benchmarks.measure import matrix, probes, runner
 from benchmarks.measure.settings import Settings
 from benchmarks.workloads import classic
 from benchmarks.workloads import variants as V
@@ -220,6 +220,18 @@ def _child_report(tmp_path, name, *flags, keep_freed=True):
     code += "loop.main(sys.argv[1:])"
     subprocess.run([sys.executable, "-c", code, *argv], cwd=REPO, check=True, capture_output=True)
     return json.loads(report.read_text())
+
+
+def test_a_child_runs_numpys_blas_on_one_thread_unless_told_otherwise(tmp_path, monkeypatch):
+    # docs/measurement.md, "One variant, fresh processes": OpenBLAS's threads spin at import,
+    # taking CPU from the pass beside; a limit the user set is kept.
+    for name in probes.THREAD_LIMITS:
+        monkeypatch.delenv(name, raising=False)
+    limits = _child_report(tmp_path, "numpy")["extra"]["thread_limits"]
+    assert limits == dict.fromkeys(probes.THREAD_LIMITS, "1")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    limits = _child_report(tmp_path, "numpy", "--tracemalloc")["extra"]["thread_limits"]
+    assert limits["OPENBLAS_NUM_THREADS"] == "2" and limits["OMP_NUM_THREADS"] == "1"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
