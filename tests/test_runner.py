@@ -328,3 +328,22 @@ def test_a_backward_loop_measures_the_graph_not_the_first_backwards_import():
     traced = runner.run_pass(V.parse("torch-backward"), settings, traced=True)
     assert traced.status == "ok", traced.error
     assert traced.report["tracemalloc_peak_mib"] < 1
+
+
+def test_side_by_side_the_peers_passes_start_first_and_alone_the_matrix_order_holds(monkeypatch):
+    # A peer's pass (PyTorch's import takes seconds) started last would leave the other worker
+    # idle at the end of the exact phase; the untraced passes keep the order the user sees.
+    from benchmarks.measure import schedule
+
+    monkeypatch.setattr(runner, "skipped", lambda variant, settings: None)  # installed or not
+    chosen = [V.parse(n) for n in ("numpy", "weak-backprop", "torch-backprop", "strong-backprop")]
+    state = matrix._Matrix(chosen, Settings(**SMALL), (runner.UNTRACED, runner.TRACED))
+    names = [(chosen[i].name, p) for i, p in state._tasks(schedule.EXACT)]
+    assert names == [
+        ("torch-backprop", "traced"),
+        ("numpy", "traced"),
+        ("weak-backprop", "traced"),
+        ("strong-backprop", "traced"),
+    ]
+    alone = [chosen[i].name for i, _ in state._tasks(schedule.ALONE)]
+    assert alone == ["numpy", "weak-backprop", "torch-backprop", "strong-backprop"]

@@ -196,9 +196,18 @@ class _Matrix:
         # pass failed takes no other (it would measure nothing new).
         for name in self.passes:
             if name in phase:
-                for i in range(len(self.variants)):
+                for i in self._order(phase):
                     if i not in self.skipped and self._measuring(i):
                         yield i, name
+
+    def _order(self, phase):
+        """The variants in the order their passes start. Side by side, the peers' first: their
+        imports (PyTorch's takes seconds) make their passes the longest, and the longest started
+        last would leave the other worker idle at the phase's end."""
+        every = range(len(self.variants))
+        if phase == schedule.ALONE:
+            return every
+        return sorted(every, key=lambda i: not self.variants[i].is_peer)
 
     def _measuring(self, i):
         return all(r["status"] == "ok" for r in self.taken[i].values())
