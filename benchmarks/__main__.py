@@ -123,7 +123,8 @@ def _add_run_options(p):
         default=DEFAULT_JOBS,
         metavar="N",
         help="traced and native passes side by side (they count allocations, which nothing"
-        " beside them moves); untraced passes run alone whatever N"
+        " beside them moves); an untraced pass's loop runs alone whatever N, and with N of 2"
+        " or more two untraced children set up side by side before their loops"
         f" (default {DEFAULT_JOBS}: the cores, at most 2)",
     )
 

@@ -32,6 +32,7 @@ from benchmarks.errors import HarnessError
 from benchmarks.measure import argtypes
 from benchmarks.measure.probes import (
     MIB,
+    READY,
     THREAD_LIMITS,
     GcRecorder,
     LiveProbe,
@@ -120,6 +121,9 @@ def make_parser():
         metavar=("I", "B"),
         help=argparse.SUPPRESS,
     )
+    # The untraced pass beside another one's set-up: set up, say so on the progress page, then
+    # wait for a byte on stdin before the loop (benchmarks/measure/turns.py).
+    p.add_argument("--wait-for-turn", action="store_true", help=argparse.SUPPRESS)
     return p
 
 
@@ -234,7 +238,11 @@ def run(args):
     # Settings first, then the collection: setting a context variable allocates a number of
     # GC-tracked objects that depends on the variables' addresses, so a gen0 count started
     # before it would shift every collection of the strong graph from one process to the next.
-    with settings():
+    with settings():  # the engine set up (PyTorch imported and warmed up)
+        if args.wait_for_turn:  # set up beside another child; the loop alone (turns.py)
+            progress.set(READY)
+            if not sys.stdin.buffer.read(1):
+                raise HarnessError("the harness went away before this pass's turn came")
         gc.collect()  # a clean heap for the baseline, whatever set-up left behind
         if args.no_gc:
             gc.disable()

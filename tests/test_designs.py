@@ -215,7 +215,7 @@ def test_the_main_job_measures_the_deep_chain_into_a_file_of_its_own_and_shows_t
 
     measured = []
 
-    def fake(variant, settings, on_progress=None, passes=()):
+    def fake(variant, settings, on_progress=None, passes=(), turns=None):
         measured.append((settings.workload, settings.iters, settings.depth, variant.name))
         record = runner._record(variant, settings)
         return {**record, "tracemalloc_peak_mib": 1.0, "seconds_per_iter": 0.001}

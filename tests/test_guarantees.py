@@ -646,11 +646,13 @@ def measuring_second_variant(tmp_path):
     """A run whose first variant is in its file and whose second is measuring: (run, its
     child loop.py, the results folder). Killed afterwards, whatever the test did."""
     out = tmp_path / "results"
-    # numpy's 20,000 iterations take a fraction of a second; the strong graph's, seconds. Its
-    # untraced passes come after the exact ones (traced, explained), one at a time.
+    # numpy's 20,000 iterations take a fraction of a second; the strong graph's a little more.
+    # Its untraced passes come after the exact ones (traced, explained), one at a time: with
+    # --jobs 1, the second child starts only once the first variant is in (with two jobs, it
+    # would set up beside the first's and be half done; tests/test_turns.py covers that).
     run = start_run(
         tmp_path, "--only", "numpy", "strong-backprop", "--iters", "20000", "--size", "1000",
-        "--no-native", "--results-dir", str(out),
+        "--no-native", "--jobs", "1", "--results-dir", str(out),
     )  # fmt: skip
 
     def first_variant_kept():

@@ -126,7 +126,7 @@ def measured_at_once(monkeypatch):
     """runner.measure replaced by one that returns a sample record at once, for tests of which
     steps the job runs (whole_job measures for real)."""
 
-    def measure(variant, settings, on_progress=None, passes=runner.PASSES):
+    def measure(variant, settings, on_progress=None, passes=runner.PASSES, turns=None):
         return make_variant(variant.name, iters=settings.iters, size=settings.size)
 
     monkeypatch.setattr(runner, "measure", measure)

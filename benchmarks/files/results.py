@@ -188,6 +188,9 @@ TIMELINE = record(
         "rss_mib": list_of(number(0)),
         "iter": list_of(whole(-1)),  # -1: before the loop
         "start_unix": nullable(number(0)),  # schema 2
+        # An untraced pass that took its turn (measure/turns.py): set-up and loop, Unix times
+        "setup_unix": list_of(nullable(number(0)), length=2),
+        "turn_unix": nullable(list_of(number(0), length=2)),
     }
 )
 

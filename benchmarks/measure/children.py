@@ -66,6 +66,9 @@ def running(cmd, **kwargs):
     finally:
         if child is not None:
             stop(child)
+            if child.stdin is not None:  # a pipe the parent writes (an untraced pass's turn)
+                with contextlib.suppress(OSError):
+                    child.stdin.close()
 
 
 @contextlib.contextmanager

@@ -215,22 +215,25 @@ class _Matrix:
     def run(self, pool, jobs, display):
         """Every record, in the matrix's order, as soon as it and those before it are in."""
         yield from self._ready()
-        for phase, limit in zip(schedule.PHASES, (jobs, 1), strict=True):
+        for phase in schedule.PHASES:
+            limit, turns = schedule.limit(phase, jobs)
 
-            def submit(task):
+            def submit(task, turns=turns):
                 i, name = task
                 self.running[i] += 1
                 label = f"{self.variants[i].name} ({name})"
-                return pool.submit(self._measure_pass, self.variants[i], name, label, display)
+                return pool.submit(
+                    self._measure_pass, self.variants[i], name, label, display, turns
+                )
 
             for (i, name), future in schedule.window(self._tasks(phase), limit, submit):
                 self.taken[i][name] = future.result()
                 self.running[i] -= 1
                 yield from self._ready()
 
-    def _measure_pass(self, variant, name, label, display):
+    def _measure_pass(self, variant, name, label, display, turns):
         with display.running(label) as on_progress:
-            record = runner.measure(variant, self.settings, on_progress, passes=(name,))
+            record = runner.measure(variant, self.settings, on_progress, (name,), turns=turns)
         display.pass_done(label, record)
         return record
 

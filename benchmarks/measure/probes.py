@@ -63,6 +63,10 @@ def kernel_peak_rss_mib():
     return peak / MIB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
 
 
+# The progress page of a child set up and waiting for its loop's turn (turns.py); -1 before.
+READY = -2
+
+
 class Progress:
     """The iteration reached, for the gc callback and (through a shared page) the parent."""
 

@@ -13,6 +13,7 @@ side by side, the untraced ones alone) and `combine` the records into what all o
 would have given.
 """
 
+import contextlib
 import copy
 import json
 import mmap
@@ -32,7 +33,7 @@ from .. import figures as F
 from ..files import folders, results
 from ..workloads import DEFAULT as DEFAULT_WORKLOAD
 from . import children, gcmodel, interpreters, probes
-from .probes import MIB
+from .probes import MIB, READY
 
 LOOP = str(folders.PROJECT_ROOT / "benchmarks" / "loop.py")
 REPEATED = tuple(f.name for f in F.FIGURES if f.repeated)
@@ -106,10 +107,12 @@ def _tail(path, limit=2000):
 
 
 def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None, native=False,
-             peak_stacks=True):  # fmt: skip
+             peak_stacks=True, turns=None):  # fmt: skip
     """Run one child process and sample it until it ends; never raises for the child's faults.
     `explain_at` makes it the explanation pass: a checkpoint or ("within", iteration, bytes)
-    (`_snapshot_at`); `native` the native pass, its capture in the pass's temporary folder.
+    (`_snapshot_at`); `native` the native pass, its capture in the pass's temporary folder;
+    `turns` (turns.Turns) has the child set up beside others and run its loop alone, the time
+    it waited for its turn left out of its timeline and its timeout.
 
     The child dies with this process (children.running), and is killed if anything, a signal
     included, stops the watching; its temporary folder goes with it."""
@@ -125,6 +128,8 @@ def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None,
             cmd += ["--explain-within", *map(str, explain_at[1:])]
         elif explain_at is not None:
             cmd += ["--explain", str(explain_at)]
+        if turns is not None:
+            cmd.append("--wait-for-turn")
         cmd += ["--progress-file", progress_path, "--report-file", report_path]
         # Only the untraced pass keeps its RSS timeline: the others sample it no more often
         # than the limits are checked, which leaves the CPU to the passes beside them.
@@ -132,12 +137,20 @@ def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None,
         interval_s = max(settings.interval_s, CHECK_S) if exact else settings.interval_s
         with open(progress_path, "r+b") as f, open(stderr_path, "wb") as err:
             shared = mmap.mmap(f.fileno(), 8)
+            turn = None
             try:
+                turn = _Turn(turns) if turns is not None else None  # waits while a loop runs
                 start_unix = time.time()
-                with children.running(cmd, stdout=subprocess.DEVNULL, stderr=err) as child:
-                    result = _sample(child, shared, settings, on_progress, interval_s)
+                stdin = subprocess.PIPE if turn else subprocess.DEVNULL
+                quiet = {"stdin": stdin, "stdout": subprocess.DEVNULL, "stderr": err}
+                with children.running(cmd, **quiet) as child:
+                    result = _sample(child, shared, settings, on_progress, interval_s, turn)
                 result.timeline["start_unix"] = round(start_unix, 3)  # for mprof-format files
+                if turn:
+                    result.timeline.update(turn.facts())
             finally:
+                if turn:
+                    turn.close()
                 shared.close()
         if result.status == "ok" and child.returncode != 0:
             result.status = "error"
@@ -174,16 +187,64 @@ def _read_memory(proc):
         return None
 
 
-def _sample(child, shared, settings, on_progress, interval_s):
+class _Turn:
+    """One untraced pass's place in `turns`: setting up from before its child starts, then
+    waiting for its loop's turn, then looping until its child ends."""
+
+    def __init__(self, turns):
+        self.ticket = turns.start_setting_up()
+        self.turns, self.state = turns, "setting up"
+        self.started = time.time()
+        self.ready = self.go = None
+
+    def take(self, child):
+        """The child is set up: wait for the turn, then start its loop; the seconds waited."""
+        self.ready = time.time()
+        self.turns.done_setting_up()
+        self.state = "waiting"
+        self.turns.take_turn(self.ticket)  # children.Stopped if the harness stops meanwhile
+        self.state = "looping"
+        self.go = time.time()
+        with contextlib.suppress(OSError):  # a child already gone: its exit is seen next
+            child.stdin.write(b"g")
+            child.stdin.close()
+        return self.go - self.ready
+
+    def facts(self):
+        """Once the child has ended, for its timeline (Unix times): when it set up, and its
+        turn, from the start of its loop to its end (null if none came)."""
+        ready, go = (round(x, 3) if x else None for x in (self.ready, self.go))
+        turn = [go, round(time.time(), 3)] if go else None
+        return {"setup_unix": [round(self.started, 3), ready], "turn_unix": turn}
+
+    def close(self):
+        if self.state == "setting up":
+            self.turns.done_setting_up()
+        if self.state == "looping":
+            self.turns.end_turn(self.ticket)
+        elif self.state != "done":
+            self.turns.leave(self.ticket)
+        self.state = "done"
+
+
+def _sample(child, shared, settings, on_progress, interval_s, turn=None):
     """Sample the child's RSS every `interval_s` and its iteration until it exits; kill it past
     the memory limit or the timeout, checked every CHECK_S whatever the sampling interval, or
-    when the harness stops its passes (children.stop_all)."""
+    when the harness stops its passes (children.stop_all). With a `turn` (_Turn), the child
+    waits once set up until its loop's turn comes: that wait is in neither the timeline's
+    times nor the timeout."""
     proc = psutil.Process(child.pid)
     t, rss, iters = [], [], []
     result = Pass(timeline={"interval_s": interval_s, "t": t, "rss_mib": rss, "iter": iters})
     start = time.perf_counter()
     next_sample, deadline = start, start + settings.timeout_s
     while True:
+        if turn and turn.state == "setting up" and struct.unpack_from("q", shared)[0] == READY:
+            waited = 0.0
+            with contextlib.suppress(children.Stopped):  # seen below: the child is killed
+                waited = turn.take(child)
+            start, deadline = start + waited, deadline + waited
+            next_sample = max(next_sample + waited, time.perf_counter())
         # wait4 rather than Popen.wait: it also gives the child's rusage (the kernel's peak).
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
         if pid:
@@ -195,7 +256,7 @@ def _sample(child, shared, settings, on_progress, interval_s):
             break
         now = time.perf_counter()
         memory = _read_memory(proc)
-        i = struct.unpack_from("q", shared)[0]
+        i = max(struct.unpack_from("q", shared)[0], -1)  # READY is "not in its loop yet" too
         if result.status == "ok":  # once killed, it stays the iteration the error names
             result.iters_done = max(i, 0)
         mib = 0.0
@@ -264,8 +325,8 @@ def _copy_figures(record, pass_name, report):
         record[figure.name] = report.get(figure.name)
 
 
-def _untraced_pass(record, variant, settings, on_progress):
-    untraced = run_pass(variant, settings, on_progress=on_progress)
+def _untraced_pass(record, variant, settings, on_progress, turns=None):
+    untraced = run_pass(variant, settings, on_progress=on_progress, turns=turns)
     record["timeline"] = untraced.timeline
     record["iters_done"] = untraced.iters_done
     # What the parent saw: a killed child reports nothing itself, and its peak still tells.
@@ -432,14 +493,16 @@ ADDS = {
 }  # fmt: skip
 
 
-def measure_once(variant, settings, on_progress=None, passes=DEFAULT_PASSES, census=None):
+def measure_once(variant, settings, on_progress=None, passes=DEFAULT_PASSES, census=None,
+                 turns=None):  # fmt: skip
     """The `passes` of `variant` (any of PASSES): a variant record whose figures from a pass
-    not taken stay null. `census`: the traced pass's, taken already (`explain`)."""
+    not taken stay null. `census`: the traced pass's, taken already (`explain`); `turns`: the
+    untraced pass's (`run_pass`)."""
     record = _record(variant, settings)
+    given = {TRACED: {"census": census}, UNTRACED: {"turns": turns}}
     for name in PASSES:
         if name in passes and record["status"] == "ok":
-            given = {"census": census} if name == TRACED and census is not None else {}
-            PASSES[name](record, variant, settings, on_progress, **given)
+            PASSES[name](record, variant, settings, on_progress, **given.get(name, {}))
     return record
 
 
@@ -482,16 +545,17 @@ def skipped(variant, settings):
     return None
 
 
-def measure(variant, settings, on_progress=None, passes=DEFAULT_PASSES, census=None):
+def measure(variant, settings, on_progress=None, passes=DEFAULT_PASSES, census=None, turns=None):
     """`variant` measured `settings.repeat` times; figures are medians, spreads under `repeats`.
     `passes` chooses among the untraced, traced and native passes (default: the first two);
-    `census`, one taken already at these settings but the threshold (`explain`)."""
+    `census`, one taken already at these settings but the threshold (`explain`); `turns`, the
+    untraced passes' set-ups and loops (turns.Turns)."""
     record = skipped(variant, settings)
     if record is not None:
         return record
     runs = []
     for _ in range(settings.repeat):
-        runs.append(measure_once(variant, settings, on_progress, passes, census))
+        runs.append(measure_once(variant, settings, on_progress, passes, census, turns))
         if runs[-1]["status"] != "ok":
             return runs[-1]  # a failure is the result: repeating it measures nothing new
     record = dict(runs[len(runs) // 2])

@@ -4,12 +4,15 @@ matrix (matrix.py) and the sweep (benchmarks/sweep/) schedule their passes alike
 The traced pass (with the explanation pass it starts) and the native pass count allocations,
 which do not depend on what else runs on the machine: they run first, up to `jobs` at a time.
 The untraced pass times the loop and samples its RSS, which neighbours do disturb: those run
-after every exact pass, one at a time unless asked otherwise, never beside an exact pass.
+after every exact pass, never beside one. In the matrix two of them are under way at once when
+`jobs` allows: their children start and import side by side, and their loops run one after the
+other, each alone (turns.py).
 """
 
 from concurrent.futures import FIRST_COMPLETED, wait
 
 from .runner import NATIVE, TRACED, UNTRACED
+from .turns import Turns
 
 # How often the waiting main thread wakes: a stop signal may be delivered to any thread (a
 # pass's watcher, say), and Python runs its handler only when the main thread next runs code,
@@ -18,6 +21,15 @@ SIGNAL_CHECK_S = 0.1
 EXACT = (TRACED, NATIVE)  # independent of load: side by side
 ALONE = (UNTRACED,)  # disturbed by neighbours: by themselves
 PHASES = (EXACT, ALONE)
+
+
+def limit(phase, jobs):
+    """(how many of `phase`'s passes may be under way at once, the Turns they share or None)."""
+    if phase is EXACT:
+        return jobs, None
+    if jobs < 2:
+        return 1, None
+    return 2, Turns()  # two children setting up side by side, at most one loop
 
 
 def phase_of(pass_name):
