@@ -121,6 +121,13 @@ def make_parser():
         metavar=("I", "B"),
         help=argparse.SUPPRESS,
     )
+    # With --explain-within: if no bytecode of iteration I saw B bytes, the snapshot at the
+    # first checkpoint after it with between LOW and HIGH bytes alive (the traced pass's most,
+    # and what the trace function left beside it).
+    p.add_argument(
+        "--explain-else", nargs=2, type=argtypes.whole_number(0, 2**63 - 1),
+        metavar=("LOW", "HIGH"), help=argparse.SUPPRESS,
+    )  # fmt: skip
     # The untraced pass beside another one's set-up: set up, say so on the progress page, then
     # wait for a byte on stdin before the loop (benchmarks/measure/turns.py).
     p.add_argument("--wait-for-turn", action="store_true", help=argparse.SUPPRESS)
@@ -150,6 +157,8 @@ def parse_args(argv=None):
         parser.error("--no-gc and --gc-threshold contradict each other: choose one")
     if args.explain is not None and args.explain_within:
         parser.error("--explain and --explain-within contradict each other: choose one")
+    if args.explain_else is not None and not args.explain_within:
+        parser.error("--explain-else goes with --explain-within")
     args.explaining = args.explain is not None or bool(args.explain_within)
     if args.explaining:
         args.tracemalloc = True
@@ -274,6 +283,8 @@ def run(args):
                 raise EngineFailed(args.variant, i, e) from e
             if i == watch_iter:
                 sys.settrace(None)
+                if live.snapshot is None:  # no bytecode saw the peak: the next best place
+                    live.snapshot_range = args.explain_else
             done = i + 1
             if live.iteration_end(i):
                 break  # the explanation pass has its snapshot

@@ -332,3 +332,47 @@ def test_a_peak_no_bytecode_sees_is_said_to_be_inside_one_call():
     assert row["where"].startswith("at the iteration end of iteration")
     gap = record["tracemalloc_peak_mib"] - found["total_mib"]
     assert f"the other {gap:.2f} MiB were alive only inside one C call" in row["unseen"]
+
+
+def _explanation_children(monkeypatch):
+    """The explain_at of every explanation child `runner.measure` starts from now on."""
+    started, real = [], runner.run_pass
+
+    def counting(variant, settings, *args, explain_at=None, **kwargs):
+        if explain_at is not None:
+            started.append(explain_at)
+        return real(variant, settings, *args, explain_at=explain_at, **kwargs)
+
+    monkeypatch.setattr(runner, "run_pass", counting)
+    return started
+
+
+def test_a_peak_no_bytecode_sees_falls_back_in_the_same_child_where_a_later_checkpoint_can(
+    monkeypatch,
+):
+    # weak-backward's iteration ends all hold the same arrays: the first after the peak's
+    # iteration is as good a checkpoint as the traced pass's first, and no second child runs.
+    started = _explanation_children(monkeypatch)
+    record = runner.measure(V.parse("weak-backward"), Settings(iters=3, size=10_000))
+    found, most = record["explain"]["attribution"], record["live"]["most_alive"]
+    (where,) = started
+    half_array = 10_000 * 8 // 2
+    assert where[0] == "within" and where[3:] == (where[3], where[3] + half_array)
+    assert where[3] == round(most["mib"] * 2**20)
+    assert found["peak_unseen_in_iter"] == record["live"]["peak_iter"] == 1
+    assert found["at"] == {"kind": "iteration end", "iter": 1}
+    # The arrays of the traced pass's most, and what tracing the iteration left: a few KiB.
+    assert most["mib"] <= found["total_mib"] < most["mib"] + 16 / 1024
+
+
+def test_without_a_later_checkpoint_holding_as_much_a_second_child_takes_the_first(monkeypatch):
+    started = _explanation_children(monkeypatch)
+    real = runner._snapshot_at
+    # No checkpoint holds more than half an array above the most: no stand-in in the same child.
+    shifted = lambda *a: (*real(*a)[:3], real(*a)[4] + 1, real(*a)[4] + 2)  # noqa: E731
+    monkeypatch.setattr(runner, "_snapshot_at", shifted)
+    record = runner.measure(V.parse("weak-backward"), Settings(iters=3, size=10_000))
+    found, most = record["explain"]["attribution"], record["live"]["most_alive"]
+    assert [type(w) for w in started] == [tuple, int] and started[1] == most["checkpoint"]
+    assert found["at"] == {"kind": most["kind"], "iter": most["iter"]}
+    assert found["peak_unseen_in_iter"] == record["live"]["peak_iter"]

@@ -221,6 +221,7 @@ ATTRIBUTION = record(
     {
         "error": TEXT,
         "checkpoint": nullable(whole(0)),
+        "at": record({"kind": TEXT, "iter": whole()}),  # the checkpoint's kind and iteration
         "total_mib": number(0),
         "blocks": whole(0),
         "lines": list_of(

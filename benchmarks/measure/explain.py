@@ -10,10 +10,15 @@ def after_loop(live, step, new_input):
     found = {}
     if live.snapshot is None:
         missed = "checkpoint" if live.snapshot_at is not None else "bytes, at no call or return"
+        if live.snapshot_range is not None:
+            missed += ", nor a later checkpoint holding as much as the traced pass's most"
         found["attribution"] = {"error": f"the loop ended before the peak's {missed}"}
     else:
         found["attribution"] = attribution.attribute(live.snapshot)
         found["attribution"]["checkpoint"] = live.snapshot_at
+        if live.snapshot_checkpoint is not None:
+            kind, iteration = live.snapshot_checkpoint
+            found["attribution"]["at"] = {"kind": live.KINDS[kind], "iter": iteration}
         if live.snapshot_where is not None:  # taken inside an iteration, by LiveProbe.watch
             event, function, filename, line = live.snapshot_where
             found["attribution"]["where"] = {

@@ -105,8 +105,12 @@ class LiveProbe:
         # end and the iteration it was reached in
         self._most = array.array("q", [-1, -1, 0, -1, 0, 0, 0, -1])
         self.snapshot_at = snapshot_at
+        # Set once armed (loop.py --explain-else): (low, high), the snapshot at the first
+        # checkpoint with between low and high bytes alive, whichever its number.
+        self.snapshot_range = None
         self.snapshot = None
         self.snapshot_where = None  # (event, function) of a snapshot taken by `watch`
+        self.snapshot_checkpoint = None  # (kind, iteration) of one taken at a checkpoint
         self.iter = -1
 
     def checkpoint(self, kind):
@@ -120,8 +124,13 @@ class LiveProbe:
             most[3] = self.iter
         most[4] = n + 1
         most[5] = peak
-        if n == self.snapshot_at and tracemalloc.is_tracing():
+        within = self.snapshot_range is not None and (
+            self.snapshot_range[0] <= current <= self.snapshot_range[1]
+        )
+        wanted = n == self.snapshot_at or within
+        if wanted and self.snapshot is None and tracemalloc.is_tracing():
             self.snapshot = tracemalloc.take_snapshot()
+            self.snapshot_at, self.snapshot_checkpoint = n, (kind, self.iter)
         return current
 
     def iteration_end(self, i):

@@ -125,7 +125,8 @@ def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None,
         capture = os.path.join(tmp, f"{variant.name}.bin") if native else None
         cmd = loop_command(variant, settings, traced, capture, peak_stacks)
         if isinstance(explain_at, tuple):
-            cmd += ["--explain-within", *map(str, explain_at[1:])]
+            cmd += ["--explain-within", *map(str, explain_at[1:3])]
+            cmd += ["--explain-else", *map(str, explain_at[3:5])]
         elif explain_at is not None:
             cmd += ["--explain", str(explain_at)]
         if turns is not None:
@@ -424,18 +425,23 @@ def explain(variant, settings, record, traced, census=None):
 
 
 def _explanation_pass(variant, settings, traced):
-    """{"attribution", "census"} from the explanation pass, or {"error": why}."""
+    """{"attribution", "census"} from the explanation pass, or {"error": why}.
+
+    Where the peak lies inside an iteration and no bytecode of it sees the peak, the snapshot
+    falls back to where the most was alive at a checkpoint: in the same child, at the first
+    later checkpoint holding exactly as much (a loop in its steady state holds it at every
+    iteration's end), else in a second child that stops at the traced pass's own."""
     where = _snapshot_at(settings, traced)
     third = run_pass(variant, settings, traced=True, explain_at=where)
+    within = isinstance(where, tuple)
     missed = third.status == "ok" and third.report["explain"]["attribution"].get("error")
-    if isinstance(where, tuple) and missed:
-        # No call or return saw the peak: the checkpoint where the most was alive.
+    if within and missed:
         checkpoint = traced["live"]["most_alive"]["checkpoint"]
         third = run_pass(variant, settings, traced=True, explain_at=checkpoint)
     if third.status != "ok":
         return {"error": f"explanation pass: {third.error}"}
     found = third.report["explain"]
-    if isinstance(where, tuple) and missed:  # said beside the snapshot: it holds less
+    if within and not {"where", "error"} & set(found["attribution"]):  # it holds less: say so
         found["attribution"]["peak_unseen_in_iter"] = where[1]
     return found
 
@@ -445,14 +451,19 @@ def _snapshot_at(settings, traced):
     the most alive (an iteration's end, a collection's start or stop: the strong graph's peak
     is the start of its largest collection), or, when the traced peak lies further above it
     than half an array (inside an op, as numpy's and the weak graph's do), ("within", the
-    iteration the peak was reached in, the bytes that put every array of the peak alive)."""
+    iteration the peak was reached in, the bytes that put every array of the peak alive, and
+    the least and most bytes a later checkpoint may hold to stand in for the traced pass's
+    most, should no bytecode see the peak)."""
     live = traced["live"]
     most, peak_iter = live["most_alive"], live.get("peak_iter")
     peak = round(traced[F.TRACED_PEAK.name] * MIB)
     half_array = settings.size * 8 // 2
     if peak_iter is None or peak_iter < 0 or peak - most["mib"] * MIB <= half_array:
         return most["checkpoint"]
-    return ("within", peak_iter, peak - half_array)
+    # Should no bytecode see it: a later checkpoint holding the most, with what the trace
+    # function leaves (code objects traced keep a line table, a few KiB), less than half an array.
+    most_bytes = round(most["mib"] * MIB)
+    return ("within", peak_iter, peak - half_array, most_bytes, most_bytes + half_array)
 
 
 def keeps_peak_stacks(variant, settings):

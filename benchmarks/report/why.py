@@ -122,8 +122,8 @@ def _snapshot_where(variant, found):
             f"at {event} {where.get('function')} ({where.get('file')}:{where.get('line')}) in"
             f" iteration {live.get('peak_iter')}, where the traced peak lies"
         )
-    most = live.get("most_alive") or {}
-    return f"at the {most.get('kind')} of iteration {most.get('iter')}"
+    at = found.get("at") or live.get("most_alive") or {}  # files before "at": the traced one
+    return f"at the {at.get('kind')} of iteration {at.get('iter')}"
 
 
 def _unseen(variant, found):
