@@ -135,7 +135,11 @@ def test_the_loop_alone_keeps_its_capture_and_the_stacks_unless_told(tmp_path):
     (tmp_path / "other").mkdir()
     bare = native_pass("weak-backprop", tmp_path / "other", 3, ["--no-peak-stacks"])
     assert bare["native"]["peak_stacks"] is None
-    assert bare["native_peak_mib"] == kept["native_peak_mib"]
+    assert bare["native_peak_mib"] == kept["native_peak_mib"]  # without the native frames too
+    assert (kept["native"]["tracker"]["native_traces"], bare["native"]["tracker"]) == (
+        True,
+        {"trace_python_allocators": True, "native_traces": False},
+    )
 
 
 @pytest.fixture
