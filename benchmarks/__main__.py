@@ -410,7 +410,8 @@ def _time_ratios(reports_dir, peers, rounds=None, quick=False, user=()):
     from .suite import speed
 
     print(
-        "speed: ours against the peers, side by side in one process (about 7 s; 25 s with the peers)",
+        "speed: ours against the peers, side by side in one process"
+        " (about 7 s; 25 s with the peers)",
         flush=True,
     )
     ratios, code = speed.run_ratios(reports_dir, peers, rounds, quick, user)
