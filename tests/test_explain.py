@@ -5,6 +5,8 @@ explanation in a results file and in the report. Small: 20,000-element arrays.""
 import dataclasses
 import gc
 import json
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -376,3 +378,25 @@ def test_without_a_later_checkpoint_holding_as_much_a_second_child_takes_the_fir
     assert [type(w) for w in started] == [tuple, int] and started[1] == most["checkpoint"]
     assert found["at"] == {"kind": most["kind"], "iter": most["iter"]}
     assert found["peak_unseen_in_iter"] == record["live"]["peak_iter"]
+
+
+def _explained(tmp_path, name, *, freeze=True):
+    """The explanation child's report for `name` at a small size; with freeze=False the
+    census leaves the objects alive before it in the collector's sight."""
+    report = tmp_path / f"{name}-{freeze}.json"
+    argv = ["--variant", name, "--iters", "60", "--size", "2000", "--explain", "3"]
+    argv += ["--report-file", str(report)]
+    code = "import sys, gc; from benchmarks import loop; "
+    if not freeze:
+        code += "gc.freeze = lambda: None; "
+    code += "loop.main(sys.argv[1:])"
+    subprocess.run([sys.executable, "-c", code, *argv], check=True, capture_output=True)
+    return json.loads(report.read_text())["explain"]
+
+
+@pytest.mark.parametrize("name", ["strong-backprop", "weak-backward"])
+def test_the_census_is_the_same_with_what_came_before_it_frozen(tmp_path, name):
+    # docs/measurement.md, "Why the peak": freezing only spares the collections a walk.
+    frozen, walked = (_explained(tmp_path, name, freeze=f) for f in (True, False))
+    assert frozen["census"] == walked["census"]
+    assert frozen["census"]["garbage_objects_per_iter"] > 0 or name.startswith("weak")
