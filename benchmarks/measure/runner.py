@@ -34,6 +34,7 @@ from ..files import folders, results
 from ..workloads import DEFAULT as DEFAULT_WORKLOAD
 from . import children, gcmodel, interpreters, probes
 from .probes import MIB, READY
+from .turns import Turn
 
 LOOP = str(folders.PROJECT_ROOT / "benchmarks" / "loop.py")
 REPEATED = tuple(f.name for f in F.FIGURES if f.repeated)
@@ -140,7 +141,7 @@ def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None,
             shared = mmap.mmap(f.fileno(), 8)
             turn = None
             try:
-                turn = _Turn(turns) if turns is not None else None  # waits while a loop runs
+                turn = Turn(turns) if turns is not None else None  # waits while a loop runs
                 start_unix = time.time()
                 stdin = subprocess.PIPE if turn else subprocess.DEVNULL
                 quiet = {"stdin": stdin, "stdout": subprocess.DEVNULL, "stderr": err}
@@ -188,50 +189,10 @@ def _read_memory(proc):
         return None
 
 
-class _Turn:
-    """One untraced pass's place in `turns`: setting up from before its child starts, then
-    waiting for its loop's turn, then looping until its child ends."""
-
-    def __init__(self, turns):
-        self.ticket = turns.start_setting_up()
-        self.turns, self.state = turns, "setting up"
-        self.started = time.time()
-        self.ready = self.go = None
-
-    def take(self, child):
-        """The child is set up: wait for the turn, then start its loop; the seconds waited."""
-        self.ready = time.time()
-        self.turns.done_setting_up()
-        self.state = "waiting"
-        self.turns.take_turn(self.ticket)  # children.Stopped if the harness stops meanwhile
-        self.state = "looping"
-        self.go = time.time()
-        with contextlib.suppress(OSError):  # a child already gone: its exit is seen next
-            child.stdin.write(b"g")
-            child.stdin.close()
-        return self.go - self.ready
-
-    def facts(self):
-        """Once the child has ended, for its timeline (Unix times): when it set up, and its
-        turn, from the start of its loop to its end (null if none came)."""
-        ready, go = (round(x, 3) if x else None for x in (self.ready, self.go))
-        turn = [go, round(time.time(), 3)] if go else None
-        return {"setup_unix": [round(self.started, 3), ready], "turn_unix": turn}
-
-    def close(self):
-        if self.state == "setting up":
-            self.turns.done_setting_up()
-        if self.state == "looping":
-            self.turns.end_turn(self.ticket)
-        elif self.state != "done":
-            self.turns.leave(self.ticket)
-        self.state = "done"
-
-
 def _sample(child, shared, settings, on_progress, interval_s, turn=None):
     """Sample the child's RSS every `interval_s` and its iteration until it exits; kill it past
     the memory limit or the timeout, checked every CHECK_S whatever the sampling interval, or
-    when the harness stops its passes (children.stop_all). With a `turn` (_Turn), the child
+    when the harness stops its passes (children.stop_all). With a `turn` (turns.Turn), the child
     waits once set up until its loop's turn comes: that wait is in neither the timeline's
     times nor the timeout."""
     proc = psutil.Process(child.pid)

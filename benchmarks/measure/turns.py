@@ -11,7 +11,9 @@ by a stream of set-ups.
 """
 
 import collections
+import contextlib
 import threading
+import time
 
 from . import children
 
@@ -85,3 +87,43 @@ class Turns:
             if ready():
                 return
             self._changed.wait(CHECK_S)
+
+
+class Turn:
+    """One untraced pass's place in `turns`: setting up from before its child starts, then
+    waiting for its loop's turn, then looping until its child ends."""
+
+    def __init__(self, turns):
+        self.ticket = turns.start_setting_up()
+        self.turns, self.state = turns, "setting up"
+        self.started = time.time()
+        self.ready = self.go = None
+
+    def take(self, child):
+        """The child is set up: wait for the turn, then start its loop; the seconds waited."""
+        self.ready = time.time()
+        self.turns.done_setting_up()
+        self.state = "waiting"
+        self.turns.take_turn(self.ticket)  # children.Stopped if the harness stops meanwhile
+        self.state = "looping"
+        self.go = time.time()
+        with contextlib.suppress(OSError):  # a child already gone: its exit is seen next
+            child.stdin.write(b"g")
+            child.stdin.close()
+        return self.go - self.ready
+
+    def facts(self):
+        """Once the child has ended, for its timeline (Unix times): when it set up, and its
+        turn, from the start of its loop to its end (null if none came)."""
+        ready, go = (round(x, 3) if x else None for x in (self.ready, self.go))
+        turn = [go, round(time.time(), 3)] if go else None
+        return {"setup_unix": [round(self.started, 3), ready], "turn_unix": turn}
+
+    def close(self):
+        if self.state == "setting up":
+            self.turns.done_setting_up()
+        if self.state == "looping":
+            self.turns.end_turn(self.ticket)
+        elif self.state != "done":
+            self.turns.leave(self.ticket)
+        self.state = "done"
