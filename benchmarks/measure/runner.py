@@ -110,10 +110,11 @@ def _tail(path, limit=2000):
 def run_pass(variant, settings, traced=False, on_progress=None, explain_at=None, native=False,
              peak_stacks=True, turns=None):  # fmt: skip
     """Run one child process and sample it until it ends; never raises for the child's faults.
-    `explain_at` makes it the explanation pass: a checkpoint or ("within", iteration, bytes)
-    (`_snapshot_at`); `native` the native pass, its capture in the pass's temporary folder;
-    `turns` (turns.Turns) has the child set up beside others and run its loop alone, the time
-    it waited for its turn left out of its timeline and its timeout.
+    `explain_at` makes it the explanation pass: a checkpoint or ("within", iteration, bytes,
+    the least and most bytes a later checkpoint may hold instead) (`_snapshot_at`); `native`
+    the native pass, its capture in the pass's temporary folder; `turns` (turns.Turns) has the
+    child set up beside others and run its loop alone, the time it waited for its turn left
+    out of its timeline and its timeout.
 
     The child dies with this process (children.running), and is killed if anything, a signal
     included, stops the watching; its temporary folder goes with it."""
@@ -390,8 +391,9 @@ def _explanation_pass(variant, settings, traced):
 
     Where the peak lies inside an iteration and no bytecode of it sees the peak, the snapshot
     falls back to where the most was alive at a checkpoint: in the same child, at the first
-    later checkpoint holding exactly as much (a loop in its steady state holds it at every
-    iteration's end), else in a second child that stops at the traced pass's own."""
+    later checkpoint holding as much (a loop in its steady state holds it at every iteration's
+    end), give or take what tracing left, under half an array; else in a second child that
+    stops at the traced pass's own."""
     where = _snapshot_at(settings, traced)
     third = run_pass(variant, settings, traced=True, explain_at=where)
     within = isinstance(where, tuple)
