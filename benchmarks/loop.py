@@ -18,13 +18,13 @@ import tracemalloc
 if not __package__:  # run as a file: make the repo root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.measure.probes import THREAD_LIMITS  # the standard library alone, no numpy
+
 # numpy's BLAS on one thread, as PyTorch runs here (engines/torch.py), unless the user set
 # otherwise; before numpy is imported. No workload calls a BLAS routine, and at import
 # OpenBLAS's threads spun for 0.1 s of CPU, taken from the pass beside this one
 # (docs/measurement.md, "One variant, fresh processes"). The child's report says what it ran under.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # numpy built with OpenMP's BLAS
-os.environ.setdefault("MKL_NUM_THREADS", "1")  # numpy built with MKL
+os.environ.update({name: os.environ.get(name, "1") for name in THREAD_LIMITS})
 
 from benchmarks import engines
 from benchmarks import figures as F
@@ -33,7 +33,6 @@ from benchmarks.measure import argtypes
 from benchmarks.measure.probes import (
     MIB,
     READY,
-    THREAD_LIMITS,
     GcRecorder,
     LiveProbe,
     Progress,

@@ -15,7 +15,8 @@ import time
 import tracemalloc
 
 MIB = 2**20
-# The variables that size numpy's BLAS thread pool, which loop.py sets before importing numpy.
+# The variables that size numpy's BLAS thread pool (OpenBLAS, an OpenMP build, MKL), which
+# loop.py sets before importing numpy.
 THREAD_LIMITS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
