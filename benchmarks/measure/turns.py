@@ -30,13 +30,12 @@ class Turns:
         self._changed = threading.Condition()
         self._setting_up = 0
         self._looping = False
-        self._waiting = 0  # set up, waiting for their loop's turn
         self._queue = collections.deque()  # tickets in the order their passes started
 
     def start_setting_up(self):
         """Wait until no loop runs or waits, then count one more set-up under way: its ticket."""
         with self._changed:
-            self._wait_until(lambda: not self._looping and not self._waiting)
+            self._wait_until(lambda: not self._looping and not self._waiting())
             self._setting_up += 1
             ticket = object()
             self._queue.append(ticket)
@@ -51,14 +50,9 @@ class Turns:
         """Wait until no other child sets up or loops and the passes started before have had
         their loops; the caller's loop then runs alone."""
         with self._changed:
-            self._waiting += 1
-            try:
-                self._wait_until(
-                    lambda: self._queue[0] is ticket and not self._looping and not self._setting_up
-                )
-            finally:
-                self._waiting -= 1
-                self._changed.notify_all()
+            self._wait_until(
+                lambda: self._queue[0] is ticket and not self._looping and not self._setting_up
+            )
             self._looping = True
 
     def end_turn(self, ticket):
@@ -76,7 +70,12 @@ class Turns:
     def now(self):
         """(set-ups under way, whether a loop runs, passes waiting for their turn)."""
         with self._changed:
-            return self._setting_up, self._looping, self._waiting
+            return self._setting_up, self._looping, self._waiting()
+
+    def _waiting(self):
+        # Every pass holds its ticket from its set-up to its loop's end: those neither setting
+        # up nor looping are set up and waiting.
+        return len(self._queue) - self._setting_up - self._looping
 
     def _wait_until(self, ready):
         # Woken by every change, and every CHECK_S to see whether the harness is stopping: then
