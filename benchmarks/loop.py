@@ -357,3 +357,9 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+    # Everything is written: the report file closed, the progress page shared, stdout flushed.
+    # Leave without tearing the interpreter down: that measures nothing, and it took a child
+    # that had imported PyTorch 0.4 s, in every pass the harness waits for.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
