@@ -7,6 +7,7 @@ and only checked for their shape.
 
 import collections
 import dataclasses
+import gc
 import importlib.util
 import json
 import sys
@@ -16,6 +17,7 @@ import pytest
 from report_samples import ratio_record, ratios_json, write
 
 from benchmarks import __main__ as cli
+from benchmarks import workloads as W
 from benchmarks.files import folders
 from benchmarks.files import ratios as ratio_files
 from benchmarks.suite import interleave, ratios, speed
@@ -235,6 +237,21 @@ def test_a_repeatable_backward_records_one_graph_where_one_call_fills_a_block(mo
     ours.prepare(1)()
     ours.prepare(1)()
     assert len(made) == 6 and run[-2:] == [5, 6]
+
+
+@pytest.mark.parametrize("name", ["strong-backward", "weak-backward"])
+def test_a_design_block_frees_the_graphs_its_calls_replaced_inside_its_time(name):
+    # docs/measurement.md, "Rounds": the strong graph's replaced chains are cyclic garbage, so
+    # the block ends with their collection, as the weak graph frees its own at once. What is
+    # left for the collection before the next block's clock is what its last call made.
+    subject = ratios._loop(V.parse(name), 100, "x", W.DEEP_CHAIN, 9)
+    with subject.settings():
+        block = subject.prepare(3)
+        gc.collect()
+        block()
+        assert gc.collect() == 0
+        del block  # the last call's chain: a cycle in the strong graph alone
+        assert (gc.collect() > 0) == (name == "strong-backward")
 
 
 def test_every_backward_reference_is_hips_recorded_once_per_batch(monkeypatch):

@@ -11,6 +11,7 @@ The speed step runs this in a fresh process: `python -m benchmarks.suite.ratios 
 
 import argparse
 import functools
+import gc
 import itertools
 import shlex
 import sys
@@ -220,10 +221,16 @@ def _forward(variant, label):
 
 def _loop(variant, size, label, workload=W.CLASSIC, depth=DEPTH):
     """Iterations of a workload's loop (the classic one by default): y lives until the next
-    iteration replaces it."""
+    iteration replaces it. A block of n calls frees n graphs, the one its first call replaces
+    and those of all its calls but the last, whichever graph records them."""
     built = functools.cache(
         lambda: (workload.build(variant, depth), itertools.cycle(_inputs(size)))
     )
+    # The weak graph frees a replaced graph at once; the strong graph only in a collection,
+    # which mostly came after the clock stopped (the next block's set-up collects), so its
+    # plain chain was timed without freeing anything while its designs free in backward. A
+    # block of a loop that records ends with a collection, inside its time.
+    settle = gc.collect if variant.mode != "no_grad" else (lambda: None)
 
     def prepare(calls):
         (_, step), inputs = built()
@@ -233,6 +240,7 @@ def _loop(variant, size, label, workload=W.CLASSIC, depth=DEPTH):
         def block():
             for x in xs:
                 held[0] = step(x)
+            settle()
 
         return block
 
