@@ -226,10 +226,10 @@ def _loop(variant, size, label, workload=W.CLASSIC, depth=DEPTH):
     built = functools.cache(
         lambda: (workload.build(variant, depth), itertools.cycle(_inputs(size)))
     )
-    # The weak graph frees a replaced graph at once; the strong graph only in a collection,
-    # which mostly came after the clock stopped (the next block's set-up collects), so its
-    # plain chain was timed without freeing anything while its designs free in backward. A
-    # block of a loop that records ends with a collection, inside its time.
+    # The weak graph frees a replaced graph at once, the strong graph only in a collection.
+    # Left to the collector, that mostly comes after the clock stops (the next block's set-up
+    # collects): the strong plain chain would be timed freeing nothing, while its designs free
+    # as backward passes. So a block of a loop that records ends with a collection, timed.
     settle = gc.collect if variant.mode != "no_grad" else (lambda: None)
 
     def prepare(calls):
